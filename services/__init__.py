@@ -1,0 +1,9 @@
+"""The hub's services: one nameko service and one event store each."""
+
+import os
+import sys
+
+# psycopg only recognises gevent; under nameko's eventlet it must poll with select(),
+# or every query blocks the event loop (FIELD_NOTES). Harmless in plain processes.
+if "eventlet" in sys.modules:
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")

@@ -1,0 +1,24 @@
+"""The base aggregate of the hub: every event records the correlation id that caused it."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from services.backbone import correlation
+
+
+class HubAggregate(Aggregate):
+    """An eventsourcing aggregate whose events carry the correlation id in force."""
+
+    class Event(Aggregate.Event):
+        # Contract version of this event's payload; bump it with a new schema in contracts/.
+        schema_version = 1
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            # Stored with the event (the mapper serialises vars()), restored on decode.
+            if "correlation_id" not in self.__dict__:
+                object.__setattr__(self, "correlation_id", correlation.current())
+
+    class Created(Event, Aggregate.Created):
+        pass

@@ -1,0 +1,115 @@
+"""The envelope every event travels in, from a service's notification log to its consumers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+# Fields of a stored event that belong in the envelope, not the payload.
+_META = {"originator_id", "originator_version", "timestamp", "originator_topic", "correlation_id"}
+_EVENT_IDS = uuid.UUID("6f1d7c1e-3f7b-4d5e-9a56-2b1f0c9e8a10")
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types for a domain value (UUIDs, datetimes, decimals, enums, dataclasses)."""
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def split_topic(topic: str) -> tuple[str, str]:
+    """('Enterprise', 'Registered') for 'services.registry.domain:Enterprise.Registered'."""
+    qualname = topic.split(":", 1)[1]
+    aggregate, _, event = qualname.rpartition(".")
+    return aggregate.rpartition(".")[2], event
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event, with what a consumer needs to apply it exactly once and in order."""
+
+    event_id: str
+    type: str  # "<Aggregate>.<Event>", e.g. "Enterprise.Registered"
+    schema_version: int
+    originator_id: str
+    originator_version: int
+    upstream: str  # the service whose store holds the event
+    notification_id: int
+    previous_id: int  # the notification the relay published before this one in the stream
+    occurred_at: str  # ISO 8601, UTC
+    correlation_id: str
+    enterprise_id: str | None
+    payload: dict[str, Any]
+
+    @property
+    def routing_key(self) -> str:
+        return f"{self.type}.{self.enterprise_id or 'none'}"
+
+    def to_json(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> Envelope:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("envelope: not a JSON object")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = names - data.keys()
+        if missing:
+            raise ValueError(f"envelope: missing {sorted(missing)}")
+        return cls(**{k: data[k] for k in names})
+
+    def replace(self, **changes: Any) -> Envelope:
+        return dataclasses.replace(self, **changes)
+
+
+def event_id(upstream: str, originator_id: str, originator_version: int) -> str:
+    """Stable across republishing: the same stored event always has the same id."""
+    return str(uuid.uuid5(_EVENT_IDS, f"{upstream}/{originator_id}/{originator_version}"))
+
+
+def from_domain_event(
+    upstream: str, notification: Notification, domain_event: Any, previous_id: int
+) -> Envelope:
+    """Wraps a decoded domain event from a service's notification log."""
+    state = vars(domain_event)
+    aggregate, name = split_topic(notification.topic)
+    payload = {k: jsonable(v) for k, v in state.items() if k not in _META}
+    originator_id = str(domain_event.originator_id)
+    enterprise = payload.get("enterprise_id") or (
+        originator_id if aggregate == "Enterprise" else None
+    )
+    return Envelope(
+        event_id=event_id(upstream, originator_id, domain_event.originator_version),
+        type=f"{aggregate}.{name}",
+        schema_version=getattr(type(domain_event), "schema_version", 1),
+        originator_id=originator_id,
+        originator_version=domain_event.originator_version,
+        upstream=upstream,
+        notification_id=notification.id,
+        previous_id=previous_id,
+        occurred_at=jsonable(state["timestamp"]),
+        correlation_id=str(state.get("correlation_id") or ""),
+        enterprise_id=str(enterprise) if enterprise else None,
+        payload=payload,
+    )

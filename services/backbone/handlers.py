@@ -1,0 +1,97 @@
+"""Event handlers of a consuming service, and the unit of work they write into."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+
+from services.backbone import contracts
+from services.backbone.envelope import Envelope
+from services.backbone.store import HubApplication
+
+A = TypeVar("A")
+
+
+class UnitOfWork:
+    """Aggregates loaded or created while a page of messages is applied, saved together."""
+
+    def __init__(self, app: HubApplication) -> None:
+        self.app = app
+        self._aggregates: dict[UUID, Any] = {}
+
+    def get(self, aggregate_id: UUID, default: A | None = None) -> Any:
+        """The aggregate as this unit of work has it (loads it the first time), or `default`."""
+        if aggregate_id not in self._aggregates:
+            try:
+                self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return default
+        return self._aggregates[aggregate_id]
+
+    def add(self, aggregate: Any) -> Any:
+        self._aggregates[aggregate.id] = aggregate
+        return aggregate
+
+    def collect(self, processing_event: ProcessingEvent[UUID]) -> None:
+        processing_event.collect_events(*self._aggregates.values())
+
+
+Handler = Callable[[UnitOfWork, Envelope], None]
+
+
+@dataclass(frozen=True)
+class Registration:
+    upstream: str
+    type: str
+    version: int  # the payload version the handler is written for; older ones are upcast
+    handle: Handler
+
+
+class Handlers:
+    """The handlers of one consuming service, by upstream and event type."""
+
+    def __init__(self, consumer: str) -> None:
+        self.consumer = consumer
+        self._by_key: dict[tuple[str, str], Registration] = {}
+
+    def on(self, upstream: str, type_: str, version: int = 1) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self._by_key[(upstream, type_)] = Registration(upstream, type_, version, fn)
+            return fn
+
+        return register
+
+    @property
+    def upstreams(self) -> set[str]:
+        return {upstream for upstream, _ in self._by_key}
+
+    def apply(self, uow: UnitOfWork, envelope: Envelope) -> bool:
+        """Applies one envelope; False when this consumer has no handler for its type."""
+        registration = self._by_key.get((envelope.upstream, envelope.type))
+        if registration is None:
+            return False
+        if envelope.schema_version > registration.version:
+            raise contracts.ContractError(
+                envelope.upstream,
+                envelope.type,
+                envelope.schema_version,
+                "schema_version",
+                f"newer than the handler understands (v{registration.version})",
+            )
+        if envelope.schema_version < registration.version:
+            envelope = envelope.replace(
+                payload=contracts.upcast(
+                    envelope.upstream,
+                    envelope.type,
+                    envelope.schema_version,
+                    envelope.payload,
+                    registration.version,
+                ),
+                schema_version=registration.version,
+            )
+        registration.handle(uow, envelope)
+        return True

@@ -1,0 +1,52 @@
+"""Masks personal data (people's names, mobile numbers) before anything is logged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+# Keys whose values are a person's name. Enterprise and risk point names are not personal.
+PERSON_KEYS = frozenset(
+    {
+        "legal_representative",
+        "person",
+        "responsible_person",
+        "contact",
+        "contact_name",
+        "rectifier",
+        "verifier",
+        "inspector",
+        "reporter",
+        "signer",
+    }
+)
+
+
+def mask_mobile(text: str) -> str:
+    """138****5678 for every mobile number inside the text."""
+    return MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def mask_name(name: str) -> str:
+    """张** for 张三丰: keeps the family name only."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+
+
+def mask_value(key: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(key, v) for v in value]
+    if isinstance(value, str):
+        if key in PERSON_KEYS or key.endswith("_person"):
+            return mask_name(value)
+        return mask_mobile(value)
+    return value
+
+
+def mask_event_dict(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor."""
+    return {k: mask_value(k, v) for k, v in event_dict.items()}

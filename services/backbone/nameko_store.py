@@ -1,0 +1,46 @@
+"""nameko dependency: one eventsourcing application per service container."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+
+from services.backbone import correlation
+from services.backbone.settings import Settings
+from services.backbone.store import HubApplication, open_store
+
+CORRELATION_KEY = "correlation_id"
+
+
+class EventStore(DependencyProvider):  # type: ignore[misc]
+    """Injects the service's application; binds the caller's correlation id for each worker."""
+
+    def __init__(self, app_class: type[HubApplication]) -> None:
+        self.app_class = app_class
+        self.app: HubApplication | None = None
+        self._tokens: dict[int, Any] = {}
+
+    def setup(self) -> None:
+        # Connections are made here, not at import time.
+        self.app = open_store(self.app_class, Settings.from_env())
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.close()
+
+    def get_dependency(self, worker_ctx: Any) -> HubApplication:
+        assert self.app is not None
+        return self.app
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        cid = worker_ctx.data.get(CORRELATION_KEY) or correlation.new()
+        self._tokens[id(worker_ctx)] = correlation._current.set(cid)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        token = self._tokens.pop(id(worker_ctx), None)
+        if token is not None:
+            try:
+                correlation._current.reset(token)
+            except ValueError:
+                pass  # set in another context (greenlet); nothing to restore

@@ -1,0 +1,228 @@
+"""The relay: a service's notification log → its RabbitMQ exchange, at least once, in order.
+
+It reads a page of notifications after its last confirmed position, validates each event against
+its contract, publishes the page with mandatory routing, waits once for the broker's confirms and
+only then records the new position (a tracking record in the service's own store). A crash
+anywhere republishes the page; consumers recognise the duplicates.
+
+Each envelope names the previous event published in the stream (`previous_id`), so a consumer
+can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
+recorded position is the last *published* event, so the chain survives restarts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import amqp
+import structlog
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
+
+from services.backbone import contracts, metrics, topology
+from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
+from services.backbone.envelope import Envelope, from_domain_event
+from services.backbone.settings import Settings
+from services.backbone.store import HubApplication
+
+log = structlog.get_logger(__name__)
+
+RELAY_TRACKING = "__relay__"  # last notification published and confirmed
+RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or internal)
+
+
+class PublishError(RuntimeError):
+    """The broker did not take a page (nack, unroutable, or no confirm in time)."""
+
+
+def relay_position(app: HubApplication) -> int:
+    return app.process_recorder.max_tracking_id(RELAY_TRACKING) or 0
+
+
+def relay_read_position(app: HubApplication) -> int:
+    read = app.process_recorder.max_tracking_id(RELAY_READ_TRACKING) or 0
+    return max(read, relay_position(app))
+
+
+def envelopes_after(
+    app: HubApplication, position: int, limit: int, previous: int | None = None
+) -> tuple[list[Envelope], int]:
+    """The published envelopes of the next page after `position`, chained from `previous`
+    (the last published id), and the last notification id the page covers."""
+    notifications: list[Notification] = list(
+        app.recorder.select_notifications(start=position, limit=limit, inclusive_of_start=False)
+    )
+    envelopes: list[Envelope] = []
+    previous = position if previous is None else previous
+    for notification in notifications:
+        event = app.mapper.to_domain_event(notification)
+        if not getattr(event, "published", True):
+            continue  # internal (views, parked messages): stays in the store
+        envelope = from_domain_event(app.service, notification, event, previous)
+        contracts.validate(app.service, envelope.type, envelope.schema_version, envelope.payload)
+        envelopes.append(envelope)
+        previous = notification.id
+    last = notifications[-1].id if notifications else position
+    return envelopes, last
+
+
+def to_message(envelope: Envelope) -> amqp.Message:
+    return amqp.Message(
+        envelope.to_json(),
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=2,
+        message_id=envelope.event_id,
+        correlation_id=envelope.correlation_id,
+        type=envelope.type,
+        application_headers={
+            "schema_version": envelope.schema_version,
+            "upstream": envelope.upstream,
+            "notification_id": envelope.notification_id,
+        },
+    )
+
+
+@dataclass
+class _Confirms:
+    """Collects the broker's answers for one page on a confirm-mode channel."""
+
+    acked: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def on_ack(self, tag: int, multiple: bool) -> None:
+        self.acked = max(self.acked, tag)
+
+    def on_nack(self, tag: int, multiple: bool) -> None:
+        self.failures.append(f"broker nacked delivery {tag}")
+
+    def on_return(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
+        self.failures.append(f"unroutable on {exchange} with key {routing_key}: {exc}")
+
+
+class Relay:
+    """Publishes one service's events. Run one per service (it keeps the stream's order)."""
+
+    def __init__(
+        self,
+        app: HubApplication,
+        settings: Settings,
+        subscribers: tuple[str, ...] | None = None,
+        page_size: int | None = None,
+        confirm_timeout: float = 30.0,
+        idle_wait: float = 0.02,
+    ) -> None:
+        self.app, self.settings = app, settings
+        self.service = app.service
+        self.subscribers = (
+            topology.consumers_of(self.service) if subscribers is None else subscribers
+        )
+        self.page_size = page_size or settings.relay_page_size
+        self.confirm_timeout, self.idle_wait = confirm_timeout, idle_wait
+        self._conn: Any = None
+        self._channel: Any = None
+        self._confirms = _Confirms()
+        self._published_tags = 0
+        self._last_published = relay_position(app)
+        self._read_position = relay_read_position(app)
+        self.caught_up = False
+
+    # -- connection -------------------------------------------------------------------------
+    def _open(self) -> None:
+        self._conn = connect(self.settings.amqp_uri)
+        channel = raw_channel(self._conn)
+        for consumer in self.subscribers:
+            topology.declare_consumer_queue(channel, self.settings, consumer, self.service)
+        self.exchange = topology.declare_exchange(channel, self.settings, self.service)
+        channel.confirm_select()
+        self._confirms = _Confirms()
+        channel.events["basic_ack"].add(self._confirms.on_ack)
+        channel.events["basic_nack"].add(self._confirms.on_nack)
+        channel.events["basic_return"].add(self._confirms.on_return)
+        self._channel, self._published_tags = channel, 0
+
+    def _restart_from_store(self) -> None:
+        # Whatever was not confirmed is published again, chained as before.
+        self._last_published = relay_position(self.app)
+        self._read_position = relay_read_position(self.app)
+
+    def close(self) -> None:
+        conn, self._conn, self._channel = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+    # -- one page ---------------------------------------------------------------------------
+    def relay_page(self) -> int:
+        """Publishes the next page and records the position. Returns how many were published."""
+        if self._channel is None:
+            self._open()
+        envelopes, last = envelopes_after(
+            self.app, self._read_position, self.page_size, self._last_published
+        )
+        self.caught_up = last == self._read_position
+        if self.caught_up:
+            return 0
+        recorder = self.app.process_recorder
+        if envelopes:
+            self._publish(envelopes)
+            published = envelopes[-1].notification_id
+            recorder.insert_tracking(Tracking(RELAY_TRACKING, published))
+            self._last_published = published
+            metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
+            metrics.RELAY_POSITION.labels(self.service).set(published)
+        recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
+        self._read_position = last
+        log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
+        return len(envelopes)
+
+    def _publish(self, envelopes: list[Envelope]) -> None:
+        confirms, channel = self._confirms, self._channel
+        confirms.failures.clear()
+        for envelope in envelopes:
+            channel.basic_publish(
+                to_message(envelope),
+                exchange=self.exchange,
+                routing_key=envelope.routing_key,
+                mandatory=True,
+            )
+        self._published_tags += len(envelopes)
+        deadline = time.monotonic() + self.confirm_timeout
+        while confirms.acked < self._published_tags and not confirms.failures:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PublishError(f"no confirm within {self.confirm_timeout}s")
+            try:
+                self._conn.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+        if confirms.failures:
+            raise PublishError("; ".join(confirms.failures[:3]))
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Relays until `stop` is set; reconnects and resumes after broker failures."""
+        backoff = 0.5
+        log.info("relay_started", service=self.service, position=self._last_published)
+        while not stop.is_set():
+            try:
+                self.relay_page()
+                if self.caught_up:
+                    stop.wait(self.idle_wait)
+                backoff = 0.5
+            except contracts.ContractError as error:
+                # Never skip: a stream with a hole is worse than a stopped one.
+                log.error("relay_blocked_by_contract", service=self.service, error=str(error))
+                stop.wait(5.0)
+            except (*CONNECTION_ERRORS, PublishError, IntegrityError) as error:
+                log.warning("relay_reconnecting", service=self.service, error=repr(error))
+                self.close()
+                self._restart_from_store()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.close()
+        log.info("relay_stopped", service=self.service)

@@ -1,0 +1,92 @@
+"""Hub settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the broker and the stores are, and how names are prefixed."""
+
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672//"
+    database_url: str = ""  # empty: one SQLite file per service under runtime_dir
+    runtime_dir: Path = Path("var")
+    namespace: str = ""  # prefixes exchanges, queues and PostgreSQL schemas (tests isolate with it)
+    queue_type: str = "classic"  # "quorum" on a RabbitMQ cluster
+    relay_page_size: int = 500
+    consumer_batch_size: int = 500
+    consumer_max_attempts: int = 5
+    log_format: str = "console"
+    per_service_urls: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            amqp_uri=env.get("HUB_AMQP_URI", cls.amqp_uri),
+            database_url=env.get("HUB_DATABASE_URL", ""),
+            runtime_dir=Path(env.get("HUB_RUNTIME_DIR", "var")),
+            namespace=env.get("HUB_NAMESPACE", ""),
+            queue_type=env.get("HUB_QUEUE_TYPE", "classic"),
+            relay_page_size=int(env.get("HUB_RELAY_PAGE_SIZE", "500")),
+            consumer_batch_size=int(env.get("HUB_CONSUMER_BATCH_SIZE", "500")),
+            consumer_max_attempts=int(env.get("HUB_CONSUMER_MAX_ATTEMPTS", "5")),
+            log_format=env.get("HUB_LOG_FORMAT", "console"),
+            per_service_urls={
+                s: env[f"HUB_DATABASE_URL_{s.upper()}"]
+                for s in SERVICES
+                if env.get(f"HUB_DATABASE_URL_{s.upper()}")
+            },
+        )
+
+    def database_url_for(self, service: str) -> str:
+        return self.per_service_urls.get(service, self.database_url)
+
+    def persistence_env(self, service: str) -> dict[str, str]:
+        """The eventsourcing environment of one service's own store."""
+        url = self.database_url_for(service)
+        if not url:
+            self.runtime_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.runtime_dir / f"{self.namespace}{service}.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        parsed = urlparse(url)
+        if parsed.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"HUB_DATABASE_URL: unsupported scheme {parsed.scheme!r}")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parsed.path.lstrip("/") or "hub",
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_SCHEMA": self.schema_for(service),
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+
+    def schema_for(self, service: str) -> str:
+        return f"{self.namespace}{service}".replace(".", "_").replace("-", "_")
+
+    def exchange(self, service: str) -> str:
+        return f"{self.namespace}{service}.events"
+
+    def queue(self, consumer: str, upstream: str) -> str:
+        return f"{self.namespace}{consumer}.from.{upstream}"
+
+    @property
+    def unrouted(self) -> str:
+        return f"{self.namespace}hub.unrouted"
+
+    @property
+    def nameko_config(self) -> dict[str, object]:
+        return {"AMQP_URI": self.amqp_uri, "rpc_exchange": f"{self.namespace}nameko-rpc"}

@@ -1,0 +1,68 @@
+"""Each service's own event store: an eventsourcing application on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import ProcessRecorder
+from psycopg import sql
+
+from services.backbone.settings import Settings
+
+TApp = TypeVar("TApp", bound="HubApplication")
+
+
+class HubApplication(Application):
+    """A service's application. Its recorder also records tracking positions (relay, consumers)."""
+
+    service = ""
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def record(self, processing: ProcessingEvent[UUID]) -> None:
+        """Stores the events a consumer caused, atomically with its tracking record."""
+        self._record(processing)
+        self._take_snapshots(processing)
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """eventsourcing creates tables, not databases or schemas: make both exist."""
+    params: dict[str, Any] = {
+        "host": env["POSTGRES_HOST"],
+        "port": int(env["POSTGRES_PORT"]),
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+        "connect_timeout": 10,
+    }
+    dbname = env["POSTGRES_DBNAME"]
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            except psycopg.errors.DuplicateDatabase:
+                pass
+    with psycopg.connect(dbname=dbname, autocommit=True, **params) as conn:
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
+        )
+
+
+def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> TApp:
+    """Builds the service's application on its own store, creating what the store needs."""
+    env = settings.persistence_env(app_class.service)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(env)
+    env["HUB_RUNTIME_DIR"] = str(settings.runtime_dir)
+    env.update(extra_env)
+    return app_class(env=env)

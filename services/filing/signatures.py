@@ -1,0 +1,122 @@
+"""SM2 signatures (GB/T 32918, SM3 digest with the Z value of the default user id) over filing bytes.
+
+Encodings, all lower-case hex:
+
+* private key: 64 hex characters (the 32-byte scalar d, 1 <= d <= n - 2);
+* public key: 130 hex characters, the uncompressed point ``04 || x || y``. ``validate_public_key`` also
+  accepts the 128-character ``x || y`` form (gmssl's) and the 66-character compressed form
+  (``02``/``03`` || x), and returns the uncompressed form;
+* signature: 128 hex characters, the raw ``r || s`` (two 32-byte big-endian integers), which is what gmssl
+  and sm-crypto produce by default and what Chinese platform APIs commonly exchange. This is not the
+  ASN.1 DER ``SEQUENCE { r INTEGER, s INTEGER }`` of GM/T 0009 that OpenSSL and BouncyCastle emit; convert at
+  the edge if a platform wants DER.
+
+The Z value uses ``DEFAULT_USER_ID`` (``1234567812345678``) unless a ``uid`` is given; signer and verifier
+must agree on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gmalglib.sm2 import SM2, SM2_DEFAULT_UID, SM2_PCMODE_RAW
+
+DEFAULT_USER_ID: bytes = SM2_DEFAULT_UID
+
+_HEX = re.compile(r"[0-9a-fA-F]*")
+_PRIVATE_KEY_HEX_LENGTH = 64
+_SIGNATURE_HEX_LENGTH = 128
+_BYTES = (bytes, bytearray, memoryview)
+
+
+class Signer(StrEnum):
+    """Who signs a filing."""
+
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    ENTERPRISE_SEAL = "enterprise_seal"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """An SM2 key pair as hex (private key left out of repr)."""
+
+    private_key_hex: str = field(repr=False)
+    public_key_hex: str
+
+
+def generate_keypair() -> KeyPair:
+    """A fresh SM2 key pair from the library's CSPRNG."""
+    private_key, public_key = SM2(pc_mode=SM2_PCMODE_RAW).generate_keypair()
+    return KeyPair(private_key_hex=private_key.hex(), public_key_hex=public_key.hex())
+
+
+def _hex_bytes(value: object, what: str) -> bytes:
+    """Bytes of a hex string, ValueError naming what when it is not one."""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a hex string, got {type(value).__name__}")
+    if not _HEX.fullmatch(value):
+        raise ValueError(f"{what} must contain only hex digits")
+    if len(value) % 2:
+        raise ValueError(f"{what} has an odd number of hex digits ({len(value)})")
+    return bytes.fromhex(value)
+
+
+def validate_public_key(public_key_hex: str) -> str:
+    """The uncompressed 130-hex form of an SM2 public key; ValueError if malformed or not on the curve."""
+    raw = _hex_bytes(public_key_hex, "public key")
+    if len(raw) == 64:
+        raw = b"\x04" + raw
+    if len(raw) == 65:
+        if raw[0] != 0x04:
+            raise ValueError(f"public key of 65 bytes must start with 04 (uncompressed), got {raw[:1].hex()}")
+    elif len(raw) == 33:
+        if raw[0] not in (0x02, 0x03):
+            raise ValueError(f"compressed public key must start with 02 or 03, got {raw[:1].hex()}")
+    else:
+        raise ValueError(
+            "public key must be 130 hex (04||x||y), 128 hex (x||y) or 66 hex (compressed),"
+            f" got {len(raw) * 2}"
+        )
+    if not SM2.is_pk_valid(raw):
+        raise ValueError("public key is not a valid point of the SM2 curve")
+    return SM2.convert_pk(raw, SM2_PCMODE_RAW).hex()
+
+
+def _private_key(private_key_hex: str) -> bytes:
+    """Bytes of a private key, ValueError if it is malformed or out of range."""
+    raw = _hex_bytes(private_key_hex, "private key")
+    if len(raw) * 2 != _PRIVATE_KEY_HEX_LENGTH:
+        raise ValueError(f"private key must be {_PRIVATE_KEY_HEX_LENGTH} hex characters, got {len(raw) * 2}")
+    if not SM2.is_sk_valid(raw):
+        raise ValueError("private key is out of range (must be 1 <= d <= n - 2)")
+    return raw
+
+
+def public_key_of(private_key_hex: str) -> str:
+    """The uncompressed public key hex belonging to a private key."""
+    return SM2.get_pk(_private_key(private_key_hex), SM2_PCMODE_RAW).hex()
+
+
+def sign(private_key_hex: str, data: bytes | bytearray | memoryview, *, uid: bytes = DEFAULT_USER_ID) -> str:
+    """The raw r||s SM2 signature of data as 128 hex characters (ValueError for a malformed key)."""
+    if not isinstance(data, _BYTES):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    return SM2(sk=_private_key(private_key_hex), uid=uid).sign(bytes(data)).hex()
+
+
+def verify(
+    public_key_hex: str, data: bytes | bytearray | memoryview, signature: str, *, uid: bytes = DEFAULT_USER_ID
+) -> bool:
+    """Whether signature is a valid raw r||s hex SM2 signature of data; False for any malformed input."""
+    if not isinstance(data, _BYTES):
+        return False
+    try:
+        public_key = bytes.fromhex(validate_public_key(public_key_hex))
+        if not isinstance(signature, str) or len(signature) != _SIGNATURE_HEX_LENGTH:
+            return False
+        raw_signature = _hex_bytes(signature, "signature")
+        return bool(SM2(pk=public_key, uid=uid).verify(bytes(data), raw_signature))
+    except (ValueError, TypeError, OverflowError):
+        return False

@@ -1,0 +1,201 @@
+"""Registry use cases: get → call → save, returning primitives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.backbone.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from services.backbone.settings import Settings
+from services.backbone.store import HubApplication
+from services.registry import credentials
+from services.registry.domain import (
+    Credential,
+    Enterprise,
+    IdempotentRequest,
+    credential_id,
+    enterprise_id,
+    idempotency_id,
+)
+from services.registry.validation import validate_length, validate_mobile, validate_required, validate_uscc
+
+PROFILE_FIELDS = (
+    "name",
+    "legal_representative",
+    "legal_representative_mobile",
+    "industry",
+    "address",
+    "town",
+)
+
+
+def _request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def check_profile(fields: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Validates enterprise profile fields; every violation at once, nothing stored on failure."""
+    violations: list[tuple[str, str]] = []
+    clean: dict[str, Any] = {}
+
+    def attempt(field: str, check: Any) -> None:
+        try:
+            clean[field] = check()
+        except ValidationError as error:
+            violations.extend(error.violations)
+
+    for field in PROFILE_FIELDS:
+        if partial and field not in fields:
+            continue
+        value = fields.get(field, "")
+        if field == "legal_representative_mobile":
+            attempt(field, lambda v=value, f=field: validate_mobile(str(v).strip(), f))
+        else:
+            attempt(
+                field,
+                lambda v=value, f=field: validate_length(validate_required(v, f), f, 200),
+            )
+    contacts = fields.get("contacts")
+    if contacts is not None:
+        checked = []
+        for i, contact in enumerate(contacts):
+            try:
+                checked.append(
+                    {
+                        "name": validate_required(contact.get("name", ""), f"contacts[{i}].name"),
+                        "role": str(contact.get("role", "")).strip(),
+                        "mobile": validate_mobile(
+                            str(contact.get("mobile", "")).strip(), f"contacts[{i}].mobile"
+                        ),
+                    }
+                )
+            except ValidationError as error:
+                violations.extend(error.violations)
+        clean["contacts"] = checked
+    if violations:
+        raise ValidationError.many(violations)
+    return clean
+
+
+class RegistryApplication(HubApplication):
+    """The registry service's application on its own store."""
+
+    service = "registry"
+    snapshotting_intervals = {Enterprise: 50}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        runtime_dir = self.env.get("HUB_RUNTIME_DIR") or str(Settings.from_env().runtime_dir)
+        self.credential_key = credentials.hub_key(Path(runtime_dir))
+
+    # -- enterprises ----------------------------------------------------------------------
+    def register(self, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
+        """Registers an enterprise and issues its credential (the secret is returned, not kept)."""
+        try:
+            uscc = validate_uscc(str(fields.get("unified_social_credit_code", "")))
+        except ValidationError as error:
+            try:
+                check_profile(fields)
+            except ValidationError as more:
+                raise ValidationError.many(error.violations + more.violations) from None
+            raise
+        profile = check_profile(fields)
+        eid = enterprise_id(uscc)
+        key_id = credentials.key_id_for(uscc, 1)
+        answer = {"enterprise_id": str(eid), "unified_social_credit_code": uscc, "key_id": key_id}
+        if eid in self.repository:
+            # A retry of the same request (same idempotency key) gets the same answer, secret
+            # included (derived again, never stored); anything else is a second registration.
+            previous = (
+                self._previous_answer("register", idempotency_key, fields) if idempotency_key else None
+            )
+            if previous is None:
+                raise ConflictError(
+                    "unified_social_credit_code", f"an enterprise with code {uscc} is already registered"
+                )
+            secret = credentials.derive_secret(self.credential_key, previous["key_id"])
+            return {**previous, "secret": secret, "created": False}
+        enterprise = Enterprise(uscc=uscc, contacts=profile.pop("contacts", []), **profile)
+        secret = credentials.derive_secret(self.credential_key, key_id)
+        credential = Credential(eid, key_id=key_id, secret_hash=credentials.secret_hash(secret))
+        records: list[Any] = [enterprise, credential]
+        if idempotency_key:
+            records.append(self._answer("register", idempotency_key, fields, answer))
+        self.save(*records)
+        return {**answer, "secret": secret, "created": True}
+
+    def get(self, enterprise: str) -> dict[str, Any]:
+        found = self._enterprise(enterprise)
+        return {
+            "enterprise_id": str(found.id),
+            "unified_social_credit_code": found.uscc,
+            "name": found.name,
+            "legal_representative": found.legal_representative,
+            "legal_representative_mobile": found.legal_representative_mobile,
+            "industry": found.industry,
+            "address": found.address,
+            "town": found.town,
+            "contacts": found.contacts,
+            "status": str(found.status),
+            "supervisors": list(found.supervisors),
+            "public_keys": dict(found.public_keys),
+            "version": found.version,
+        }
+
+    def update(self, enterprise: str, changes: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
+        found = self._enterprise(enterprise)
+        if idempotency_key:
+            previous = self._previous_answer("update", idempotency_key, changes)
+            if previous is not None:
+                return previous
+        clean = check_profile(changes, partial=True)
+        found.update_profile(clean)
+        answer = {"enterprise_id": str(found.id), "version": found.version}
+        records: list[Any] = [found]
+        if idempotency_key:
+            records.append(self._answer("update", idempotency_key, changes, answer))
+        self.save(*records)
+        return answer
+
+    # -- credentials ----------------------------------------------------------------------
+    def authenticate(self, key_id: str, secret: str) -> str:
+        """The enterprise id a credential belongs to; PermissionDeniedError otherwise."""
+        uscc, _, _ = key_id.rpartition(".")
+        try:
+            credential: Credential = self.repository.get(credential_id(enterprise_id(uscc)))
+        except (AggregateNotFoundError, ValueError):
+            raise PermissionDeniedError("credential", "unknown key id") from None
+        if credential.key_id != key_id or not credentials.matches(secret, credential.secret_hash):
+            raise PermissionDeniedError("credential", "key id and secret do not match")
+        return str(credential.enterprise)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _enterprise(self, enterprise: str) -> Enterprise:
+        try:
+            eid = UUID(str(enterprise))
+        except ValueError:
+            raise ValidationError("enterprise_id", "must be a UUID") from None
+        try:
+            found = self.repository.get(eid)
+        except AggregateNotFoundError:
+            raise NotFoundError("enterprise_id", f"no enterprise {eid}") from None
+        if not isinstance(found, Enterprise):
+            raise NotFoundError("enterprise_id", f"no enterprise {eid}")
+        return found
+
+    def _answer(self, scope: str, key: str, request: dict[str, Any], response: dict[str, Any]) -> Any:
+        return IdempotentRequest(scope=scope, key=key, request_hash=_request_hash(request), response=response)
+
+    def _previous_answer(self, scope: str, key: str, request: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            answered: IdempotentRequest = self.repository.get(idempotency_id(scope, key))
+        except AggregateNotFoundError:
+            return None
+        if answered.request_hash != _request_hash(request):
+            raise ValidationError("idempotency_key", "already used for a different request")
+        return dict(answered.response)

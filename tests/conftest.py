@@ -1,0 +1,168 @@
+"""Shared fixtures: the real RabbitMQ and PostgreSQL of this machine (or Docker Compose's)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from services.backbone.amqp import connect, raw_channel
+from services.backbone.settings import SERVICES, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+AMQP_URI = os.environ.get("HUB_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/hub_test")
+USE_DOCKER = os.environ.get("HUB_TEST_DOCKER") == "1"
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(ROOT / "infra" / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def infrastructure(request: pytest.FixtureRequest) -> dict[str, str]:
+    """RabbitMQ and PostgreSQL: the local servers, or Compose's when HUB_TEST_DOCKER=1."""
+    if USE_DOCKER:
+        services = request.getfixturevalue("docker_services")
+        services.wait_until_responsive(
+            timeout=120,
+            pause=1,
+            check=lambda: _port_open("127.0.0.1", 5672) and _port_open("127.0.0.1", 5432),
+        )
+    for port, what in ((5672, "RabbitMQ"), (5432, "PostgreSQL")):
+        if not _port_open("127.0.0.1", port):
+            pytest.fail(f"{what} is not answering on 127.0.0.1:{port}: run scripts/ensure-services.sh")
+    return {"amqp": AMQP_URI, "postgres": PG_URL}
+
+
+def make_settings(tmp_path: Path, backend: str, **overrides: Any) -> Settings:
+    namespace = f"t{uuid.uuid4().hex[:8]}."
+    values: dict[str, Any] = {
+        "amqp_uri": AMQP_URI,
+        "database_url": PG_URL if backend == "postgres" else "",
+        "runtime_dir": tmp_path / "var",
+        "namespace": namespace,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a hub process needs to use these settings."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "HUB_AMQP_URI": settings.amqp_uri,
+            "HUB_DATABASE_URL": settings.database_url,
+            "HUB_RUNTIME_DIR": str(settings.runtime_dir),
+            "HUB_NAMESPACE": settings.namespace,
+            "HUB_QUEUE_TYPE": settings.queue_type,
+            "HUB_RELAY_PAGE_SIZE": str(settings.relay_page_size),
+            "HUB_CONSUMER_BATCH_SIZE": str(settings.consumer_batch_size),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def cleanup(settings: Settings) -> None:
+    """Deletes the test's exchanges, queues and PostgreSQL schemas."""
+    try:
+        conn = connect(settings.amqp_uri)
+        channel = raw_channel(conn)
+        for service in SERVICES:
+            for consumer in SERVICES:
+                channel.queue_delete(settings.queue(consumer, service))
+            channel.exchange_delete(settings.exchange(service))
+        channel.queue_delete(settings.unrouted)
+        channel.exchange_delete(settings.unrouted)
+        conn.release()
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as pg:
+            for service in SERVICES:
+                pg.execute(f'DROP SCHEMA IF EXISTS "{settings.schema_for(service)}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(infrastructure: dict[str, str], tmp_path: Path, backend: str) -> Iterator[Settings]:
+    value = make_settings(tmp_path, backend)
+    yield value
+    cleanup(value)
+
+
+@pytest.fixture
+def pg_settings(infrastructure: dict[str, str], tmp_path: Path) -> Iterator[Settings]:
+    value = make_settings(tmp_path, "postgres")
+    yield value
+    cleanup(value)
+
+
+class Processes:
+    """Hub processes started by a test, stopped (and their logs kept) at its end."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.running.append(proc)
+        return proc
+
+    def stream(self, service: str, settings: Settings, **env: str) -> subprocess.Popen[bytes]:
+        args = ["-m", "services.backbone.stream", service]
+        return self.start(f"{service}-stream", args, {**settings_env(settings), **env})
+
+    def stop_all(self) -> None:
+        for proc in self.running:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.running:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    procs = Processes(tmp_path)
+    yield procs
+    procs.stop_all()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2, what: str = "") -> Any:
+    """Polls until check() is truthy; fails the test naming what it waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what or check}")
