@@ -75,6 +75,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "HUB_QUEUE_TYPE": settings.queue_type,
             "HUB_RELAY_PAGE_SIZE": str(settings.relay_page_size),
             "HUB_CONSUMER_BATCH_SIZE": str(settings.consumer_batch_size),
+            "HUB_RPC_EXCHANGE": settings.rpc_exchange,
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -166,3 +167,89 @@ def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {what or check}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def procfile() -> dict[str, str]:
+    """The processes `make run` starts: name → command."""
+    found = {}
+    for line in (ROOT / "infra" / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            found[name.strip()] = command.strip()
+    return found
+
+
+class Hub:
+    """The whole hub as `make run` starts it, on the test's own namespace and ports."""
+
+    def __init__(self, settings: Settings, tmp_path: Path) -> None:
+        self.settings = settings
+        self.gateway_address = f"127.0.0.1:{free_port()}"
+        self.env = {**settings_env(settings), "HUB_GATEWAY_ADDRESS": self.gateway_address}
+        self.tmp_path = tmp_path
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        command = procfile()[name]
+        log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - kept with the process
+        self.procs[name] = subprocess.Popen(
+            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_all(self) -> Hub:
+        for name in procfile():
+            self.start(name)
+        import grpc
+
+        channel = grpc.insecure_channel(self.gateway_address)
+        try:
+            grpc.channel_ready_future(channel).result(timeout=60)
+        finally:
+            channel.close()
+        return self
+
+    def kill(self, name: str, sig: int = 9) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        import signal
+
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.tmp_path.glob("*.log")
+        )
+
+    @property
+    def registration_token(self) -> str:
+        from gateway.auth import registration_token
+
+        return registration_token(self.settings.runtime_dir)
+
+
+@pytest.fixture
+def hub(infrastructure: dict[str, str], tmp_path: Path) -> Iterator[Hub]:
+    value = make_settings(tmp_path, "postgres")
+    running = Hub(value, tmp_path)
+    try:
+        yield running.start_all()
+    finally:
+        running.stop()
+        cleanup(value)

@@ -7,6 +7,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.backbone import correlation
+from services.backbone import logging as hub_logging
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 
@@ -23,7 +24,9 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         # Connections are made here, not at import time.
-        self.app = open_store(self.app_class, Settings.from_env())
+        settings = Settings.from_env()
+        hub_logging.configure(self.container.service_name, settings.log_format)
+        self.app = open_store(self.app_class, settings)
 
     def stop(self) -> None:
         if self.app is not None:

@@ -89,4 +89,8 @@ class Settings:
 
     @property
     def nameko_config(self) -> dict[str, object]:
-        return {"AMQP_URI": self.amqp_uri, "rpc_exchange": f"{self.namespace}nameko-rpc"}
+        return {"AMQP_URI": self.amqp_uri, "rpc_exchange": self.rpc_exchange, "serializer": "json"}
+
+    @property
+    def rpc_exchange(self) -> str:
+        return f"{self.namespace}nameko-rpc"

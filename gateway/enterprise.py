@@ -1,0 +1,101 @@
+"""EnterpriseService: the ERP's view of its own enterprise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from hub.v1 import enterprise_pb2 as pb
+from hub.v1 import enterprise_pb2_grpc
+
+from gateway.auth import Authenticator
+from gateway.calls import grpc_method
+from gateway.rpc import Services
+from services.backbone.errors import ValidationError
+
+PROFILE_FIELDS = (
+    "unified_social_credit_code",
+    "name",
+    "legal_representative",
+    "legal_representative_mobile",
+    "industry",
+    "address",
+    "town",
+)
+STATUS = {
+    "operating": pb.ENTERPRISE_STATUS_OPERATING,
+    "suspended": pb.ENTERPRISE_STATUS_SUSPENDED,
+    "closed": pb.ENTERPRISE_STATUS_CLOSED,
+}
+
+
+def profile_dict(profile: pb.EnterpriseProfile) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    fields["contacts"] = [{"name": c.name, "role": c.role, "mobile": c.mobile} for c in profile.contacts]
+    return fields
+
+
+def enterprise_message(data: dict[str, Any]) -> pb.Enterprise:
+    return pb.Enterprise(
+        enterprise_id=data["enterprise_id"],
+        profile=pb.EnterpriseProfile(
+            **{name: data[name] for name in PROFILE_FIELDS},
+            contacts=[pb.Contact(**c) for c in data["contacts"]],
+        ),
+        status=STATUS.get(data["status"], pb.ENTERPRISE_STATUS_UNSPECIFIED),
+        supervising_departments=data["supervisors"],
+        version=data["version"],
+    )
+
+
+class EnterpriseServicer(enterprise_pb2_grpc.EnterpriseServiceServicer):
+    def __init__(self, services: Services, auth: Authenticator) -> None:
+        self.services, self.auth = services, auth
+
+    @grpc_method
+    def RegisterEnterprise(  # noqa: N802 - gRPC's method names
+        self, request: pb.RegisterEnterpriseRequest, context: grpc.ServicerContext
+    ) -> pb.RegisterEnterpriseResponse:
+        self.auth.integrator(context)
+        answer = self.services.call(
+            "registry", "register", profile_dict(request.profile), request.idempotency_key
+        )
+        return pb.RegisterEnterpriseResponse(
+            enterprise_id=answer["enterprise_id"],
+            key_id=answer["key_id"],
+            secret=answer["secret"],
+            created=answer["created"],
+        )
+
+    @grpc_method
+    def GetEnterprise(  # noqa: N802
+        self, request: pb.GetEnterpriseRequest, context: grpc.ServicerContext
+    ) -> pb.GetEnterpriseResponse:
+        enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
+        data = self.services.call("registry", "get", enterprise)
+        return pb.GetEnterpriseResponse(enterprise=enterprise_message(data))
+
+    @grpc_method
+    def UpdateEnterprise(  # noqa: N802
+        self, request: pb.UpdateEnterpriseRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateEnterpriseResponse:
+        enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
+        given = profile_dict(request.profile)
+        unknown = [p for p in request.update_mask if p not in given or p == "unified_social_credit_code"]
+        if unknown:
+            raise ValidationError.many(
+                (f"update_mask[{p}]", "not a profile field that can be changed") for p in unknown
+            )
+        if not request.update_mask:
+            raise ValidationError("update_mask", "name at least one profile field to change")
+        changes = {path: given[path] for path in request.update_mask}
+        answer = self.services.call("registry", "update", enterprise, changes, request.idempotency_key)
+        return pb.UpdateEnterpriseResponse(enterprise_id=answer["enterprise_id"], version=answer["version"])
+
+    @grpc_method
+    def ListSupervisingDepartments(  # noqa: N802
+        self, request: pb.ListSupervisingDepartmentsRequest, context: grpc.ServicerContext
+    ) -> pb.ListSupervisingDepartmentsResponse:
+        enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
+        data = self.services.call("registry", "get", enterprise)
+        return pb.ListSupervisingDepartmentsResponse(department_codes=data["supervisors"])

@@ -1,0 +1,49 @@
+"""Calls from the gateway's threads into the nameko services (standalone RPC proxies)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.backbone import correlation
+from services.backbone import rpc as _domain_errors  # noqa: F401 - domain errors cross intact
+from services.backbone.nameko_store import CORRELATION_KEY
+from services.backbone.settings import Settings
+
+
+class Services:
+    """One RPC proxy per gateway thread (proxies are not thread-safe); the correlation id
+    of the gRPC call travels in the nameko context to the service worker."""
+
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.config = settings.nameko_config
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: list[ClusterRpcProxy] = []
+        self._lock = threading.Lock()
+
+    def _proxy(self) -> Any:
+        proxy = getattr(self._local, "proxy", None)
+        if proxy is None:
+            standalone = ClusterRpcProxy(self.config, timeout=self.timeout, context_data={})
+            proxy = standalone.start()
+            self._local.proxy, self._local.standalone = proxy, standalone
+            with self._lock:
+                self._all.append(standalone)
+        return proxy
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        proxy = self._proxy()
+        self._local.standalone._worker_ctx.data[CORRELATION_KEY] = correlation.current()
+        return getattr(getattr(proxy, service), method)(*args, **kwargs)
+
+    def close(self) -> None:
+        with self._lock:
+            for standalone in self._all:
+                try:
+                    standalone.stop()
+                except Exception:  # noqa: BLE001 - shutting down
+                    pass
+            self._all.clear()

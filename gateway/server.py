@@ -1,0 +1,106 @@
+"""The ERP gateway: a plain, thread-based gRPC server (no eventlet) in front of the services.
+
+    python -m gateway.server
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from concurrent import futures
+from pathlib import Path
+from types import FrameType
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from hub.v1 import enterprise_pb2, enterprise_pb2_grpc
+
+from gateway.auth import Authenticator, registration_token
+from gateway.enterprise import EnterpriseServicer
+from gateway.rpc import Services
+from services.backbone import logging as hub_logging
+from services.backbone import metrics
+from services.backbone.settings import Settings
+
+log = structlog.get_logger(__name__)
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def credentials_from_env() -> grpc.ServerCredentials | None:
+    """TLS when HUB_TLS_CERT and HUB_TLS_KEY name PEM files."""
+    cert, key = os.environ.get("HUB_TLS_CERT"), os.environ.get("HUB_TLS_KEY")
+    if not (cert and key):
+        return None
+    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+
+
+class Gateway:
+    """The gRPC server with every hub API, health checking and reflection."""
+
+    def __init__(self, settings: Settings, address: str = "127.0.0.1:50051", workers: int = 16) -> None:
+        self.settings = settings
+        self.services = Services(settings)
+        self.auth = Authenticator(self.services, registration_token(settings.runtime_dir))
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
+        enterprise_pb2_grpc.add_EnterpriseServiceServicer_to_server(
+            EnterpriseServicer(self.services, self.auth), self.server
+        )
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = [
+            enterprise_pb2.DESCRIPTOR.services_by_name["EnterpriseService"].full_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
+        reflection.enable_server_reflection(names, self.server)
+        creds = credentials_from_env()
+        if creds is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, creds)
+        self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
+
+    def start(self) -> Gateway:
+        self.server.start()
+        for name in ("", "hub.v1.EnterpriseService"):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("gateway_listening", address=self.address, tls=credentials_from_env() is not None)
+        return self
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        self.services.close()
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    hub_logging.configure("gateway", settings.log_format)
+    metrics.serve_from_env()
+    address = os.environ.get("HUB_GATEWAY_ADDRESS", "127.0.0.1:50051")
+    gateway = Gateway(settings, address).start()
+    print(f"gRPC gateway listening on {gateway.address}", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop.wait()
+    gateway.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

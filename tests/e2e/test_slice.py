@@ -1,0 +1,79 @@
+"""One slice through the whole hub: gRPC → registry → relay → RabbitMQ → filing's view."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from hub.v1 import enterprise_pb2 as pb
+from hub.v1 import enterprise_pb2_grpc
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from gateway.errors import field_violations
+from services.backbone.errors import NotFoundError
+from tests.conftest import Hub, wait_for
+from tests.factories import enterprise_fields
+
+pytestmark = pytest.mark.e2e
+
+
+def profile(n: int, **overrides: str) -> pb.EnterpriseProfile:
+    fields = enterprise_fields(n, **overrides)
+    contacts = [pb.Contact(**c) for c in fields.pop("contacts")]
+    return pb.EnterpriseProfile(**fields, contacts=contacts)
+
+
+def test_registration_reaches_the_filing_view_through_the_broker(hub: Hub) -> None:
+    channel = grpc.insecure_channel(hub.gateway_address)
+    stub = enterprise_pb2_grpc.EnterpriseServiceStub(channel)
+    token = (("x-hub-registration-token", hub.registration_token), ("x-correlation-id", "slice-cid-1"))
+    answer, call = stub.RegisterEnterprise.with_call(
+        pb.RegisterEnterpriseRequest(profile=profile(1), idempotency_key="erp-1"), metadata=token
+    )
+    assert answer.created and answer.secret
+    assert ("x-correlation-id", "slice-cid-1") in call.initial_metadata()
+
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+
+        def view() -> dict[str, object] | None:
+            try:
+                return rpc.filing.enterprise_view(answer.enterprise_id)  # type: ignore[no-any-return]
+            except NotFoundError:
+                return None
+
+        seen = wait_for(view, timeout=60, what="the filing view of the new enterprise")
+    assert seen["name"] == profile(1).name
+    assert seen["uscc"] == profile(1).unified_social_credit_code
+
+    # The correlation id of the gRPC call is in the event's envelope, as the relay published it.
+    from services.backbone.relay import envelopes_after
+    from services.backbone.store import open_store
+    from services.registry.application import RegistryApplication
+
+    registry = open_store(RegistryApplication, hub.settings)
+    envelopes, _ = envelopes_after(registry, 0, 10)
+    assert [e.correlation_id for e in envelopes if e.type == "Enterprise.Registered"] == ["slice-cid-1"]
+
+    # The enterprise reads itself with its own credential.
+    own = (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
+    got = stub.GetEnterprise(pb.GetEnterpriseRequest(), metadata=own)
+    assert got.enterprise.profile.name == profile(1).name
+    channel.close()
+
+
+def test_bad_input_is_refused_naming_each_field_and_nothing_is_stored(hub: Hub) -> None:
+    channel = grpc.insecure_channel(hub.gateway_address)
+    stub = enterprise_pb2_grpc.EnterpriseServiceStub(channel)
+    token = (("x-hub-registration-token", hub.registration_token),)
+    bad = profile(2, unified_social_credit_code="91350100M000100Y44", legal_representative_mobile="12345")
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.RegisterEnterprise(pb.RegisterEnterpriseRequest(profile=bad), metadata=token)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = dict(field_violations(refused.value))
+    assert "unified_social_credit_code" in fields and "legal_representative_mobile" in fields
+
+    from services.backbone.store import open_store
+    from services.registry.application import RegistryApplication
+
+    registry = open_store(RegistryApplication, hub.settings)
+    assert registry.recorder.max_notification_id() in (None, 0)
+    channel.close()
