@@ -22,7 +22,13 @@ class RegistryService:
     @rpc
     def register(self, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
         answer = self.app.register(fields, idempotency_key)
-        log.info("enterprise_registered", enterprise_id=answer["enterprise_id"], created=answer["created"])
+        log.info(
+            "enterprise_registered",
+            enterprise_id=answer["enterprise_id"],
+            created=answer["created"],
+            legal_representative=fields.get("legal_representative", ""),
+            legal_representative_mobile=fields.get("legal_representative_mobile", ""),
+        )
         return answer
 
     @rpc

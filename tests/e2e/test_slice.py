@@ -53,6 +53,17 @@ def test_registration_reaches_the_filing_view_through_the_broker(hub: Hub) -> No
     envelopes, _ = envelopes_after(registry, 0, 10)
     assert [e.correlation_id for e in envelopes if e.type == "Enterprise.Registered"] == ["slice-cid-1"]
 
+    # ... and in the event the filing consumer caused, and in the registry worker's logs.
+    from services.filing.application import FilingApplication
+    from services.filing.views import enterprise_view_id
+
+    filing = open_store(FilingApplication, hub.settings)
+    stored = filing.events.get(enterprise_view_id(answer.enterprise_id))
+    assert [vars(e)["correlation_id"] for e in stored][:1] == ["slice-cid-1"]
+    registry_log = (hub.tmp_path / "registry.log").read_text(errors="replace")
+    assert "slice-cid-1" in registry_log
+    assert profile(1).legal_representative_mobile not in hub.logs()
+
     # The enterprise reads itself with its own credential.
     own = (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
     got = stub.GetEnterprise(pb.GetEnterpriseRequest(), metadata=own)
