@@ -62,6 +62,7 @@ class TrackedConsumer:
         self._channel: Any = None
         self._inbox: list[Any] = []
         self._held: dict[int, Delivery] = {}  # by previous_id
+        self._held_ids: set[int] = set()  # notification ids of the held deliveries
         self._held_since = 0.0
         self._position = 0
         self._labels = (self.consumer, upstream)
@@ -80,6 +81,7 @@ class TrackedConsumer:
         self._channel = channel
         self._inbox.clear()
         self._held.clear()
+        self._held_ids.clear()
         self._position = self.position()
 
     def close(self) -> None:
@@ -136,16 +138,15 @@ class TrackedConsumer:
                     raise ValueError(f"envelope from {envelope.upstream!r} on {self.queue}")
             except (ValueError, TypeError) as error:
                 self._park_unreadable(message.body, error)
-                self._channel.basic_ack(tag)
+                duplicates.append(tag)  # done with: acked with the page
                 continue
-            if envelope.notification_id <= self._position or any(
-                d.envelope.notification_id == envelope.notification_id for d in self._held.values()
-            ):
+            if envelope.notification_id <= self._position or envelope.notification_id in self._held_ids:
                 duplicates.append(tag)
                 continue
             if not self._held:
                 self._held_since = time.monotonic()
             self._held[envelope.previous_id] = Delivery(tag, envelope)
+            self._held_ids.add(envelope.notification_id)
         position = self._position
         while self._held:
             delivery = self._held.pop(position, None)
@@ -157,14 +158,25 @@ class TrackedConsumer:
                 delivery = self._held.pop(key)
             ready.append(delivery)
             position = delivery.envelope.notification_id
+            self._held_ids.discard(position)
         if not self._held:
             self._held_since = 0.0
         applied = self._apply_page(ready) if ready else 0
-        for tag in duplicates:
-            self._channel.basic_ack(tag)
+        self._ack([d.tag for d in ready] + duplicates)  # once each, after their effects are stored
         if duplicates:
             metrics.DUPLICATES.labels(*self._labels).inc(len(duplicates))
         return applied
+
+    def _ack(self, tags: list[int]) -> None:
+        """One multiple-ack when no held (unacked, older) delivery would be swept up with it."""
+        if not tags:
+            return
+        highest = max(tags)
+        if not self._held or min(d.tag for d in self._held.values()) > highest:
+            self._channel.basic_ack(highest, multiple=True)
+        else:
+            for tag in tags:
+                self._channel.basic_ack(tag)
 
     def _release_stuck_holds(self) -> None:
         """Gives held messages back to the broker when the gap does not close, so the prefetch
@@ -184,6 +196,7 @@ class TrackedConsumer:
             for delivery in self._held.values():
                 self._channel.basic_reject(delivery.tag, True)
             self._held.clear()
+            self._held_ids.clear()
             self._held_since = 0.0
 
     # -- applying ---------------------------------------------------------------------------
@@ -201,8 +214,6 @@ class TrackedConsumer:
                 self._apply_one(delivery)
         else:
             self._position = page[-1].envelope.notification_id
-        for delivery in page:
-            self._channel.basic_ack(delivery.tag)
         metrics.EVENTS_CONSUMED.labels(*self._labels).inc(len(page))
         metrics.CONSUMER_POSITION.labels(*self._labels).set(self._position)
         return len(page)

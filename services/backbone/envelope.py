@@ -18,8 +18,18 @@ _META = {"originator_id", "originator_version", "timestamp", "originator_topic",
 _EVENT_IDS = uuid.UUID("6f1d7c1e-3f7b-4d5e-9a56-2b1f0c9e8a10")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON types for a domain value (UUIDs, datetimes, decimals, enums, dataclasses)."""
+    kind = type(value)
+    if kind in _PLAIN:  # exact types: a StrEnum is a str but must become its value
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Enum):
         return jsonable(value.value)
     if isinstance(value, uuid.UUID):

@@ -6,14 +6,16 @@ import hashlib
 import json
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.backbone.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from services.backbone.errors import ConflictError, PermissionDeniedError, ValidationError
 from services.backbone.settings import Settings
-from services.backbone.store import HubApplication
 from services.registry import credentials
+from services.registry.base import enterprise_keys
+from services.registry.conflicts import retried
+from services.registry.departments import Department, DepartmentDirectory
+from services.registry.directory import Directory
 from services.registry.domain import (
     Credential,
     Enterprise,
@@ -22,6 +24,10 @@ from services.registry.domain import (
     enterprise_id,
     idempotency_id,
 )
+from services.registry.index import EnterpriseIndex
+from services.registry.lifecycle import Lifecycle
+from services.registry.routing import RoutingTable
+from services.registry.supervision import Supervision
 from services.registry.validation import validate_length, validate_mobile, validate_required, validate_uscc
 
 PROFILE_FIELDS = (
@@ -82,11 +88,18 @@ def check_profile(fields: dict[str, Any], partial: bool = False) -> dict[str, An
     return clean
 
 
-class RegistryApplication(HubApplication):
-    """The registry service's application on its own store."""
+class RegistryApplication(Supervision, Directory, Lifecycle):
+    """The registry service's application on its own store: enterprises and their credentials here;
+    departments, routing and listings in Directory and Supervision; enforcement orders in Lifecycle."""
 
     service = "registry"
-    snapshotting_intervals = {Enterprise: 50}
+    snapshotting_intervals = {
+        Enterprise: 50,
+        EnterpriseIndex: 100,
+        RoutingTable: 50,
+        DepartmentDirectory: 50,
+        Department: 50,
+    }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
@@ -94,6 +107,7 @@ class RegistryApplication(HubApplication):
         self.credential_key = credentials.hub_key(Path(runtime_dir))
 
     # -- enterprises ----------------------------------------------------------------------
+    @retried
     def register(self, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
         """Registers an enterprise and issues its credential (the secret is returned, not kept)."""
         try:
@@ -121,9 +135,11 @@ class RegistryApplication(HubApplication):
             secret = credentials.derive_secret(self.credential_key, previous["key_id"])
             return {**previous, "secret": secret, "created": False}
         enterprise = Enterprise(uscc=uscc, contacts=profile.pop("contacts", []), **profile)
+        reindexer = self._reindexer()
+        self._route(enterprise, self._table(), self._directory(), reindexer, before=set())
         secret = credentials.derive_secret(self.credential_key, key_id)
         credential = Credential(eid, key_id=key_id, secret_hash=credentials.secret_hash(secret))
-        records: list[Any] = [enterprise, credential]
+        records: list[Any] = [enterprise, credential, *reindexer.indexes()]
         if idempotency_key:
             records.append(self._answer("register", idempotency_key, fields, answer))
         self.save(*records)
@@ -143,10 +159,12 @@ class RegistryApplication(HubApplication):
             "contacts": found.contacts,
             "status": str(found.status),
             "supervisors": list(found.supervisors),
+            "manual_supervisors": list(found.manual_supervisors),
             "public_keys": dict(found.public_keys),
             "version": found.version,
         }
 
+    @retried
     def update(self, enterprise: str, changes: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
         found = self._enterprise(enterprise)
         if idempotency_key:
@@ -154,9 +172,13 @@ class RegistryApplication(HubApplication):
             if previous is not None:
                 return previous
         clean = check_profile(changes, partial=True)
+        before = enterprise_keys(found)
         found.update_profile(clean)
+        # A new industry or town may mean other departments (and another town office).
+        reindexer = self._reindexer()
+        self._route(found, self._table(), self._directory(), reindexer, before=before)
         answer = {"enterprise_id": str(found.id), "version": found.version}
-        records: list[Any] = [found]
+        records: list[Any] = [found, *reindexer.indexes()]
         if idempotency_key:
             records.append(self._answer("update", idempotency_key, changes, answer))
         self.save(*records)
@@ -175,19 +197,6 @@ class RegistryApplication(HubApplication):
         return str(credential.enterprise)
 
     # -- helpers --------------------------------------------------------------------------
-    def _enterprise(self, enterprise: str) -> Enterprise:
-        try:
-            eid = UUID(str(enterprise))
-        except ValueError:
-            raise ValidationError("enterprise_id", "must be a UUID") from None
-        try:
-            found = self.repository.get(eid)
-        except AggregateNotFoundError:
-            raise NotFoundError("enterprise_id", f"no enterprise {eid}") from None
-        if not isinstance(found, Enterprise):
-            raise NotFoundError("enterprise_id", f"no enterprise {eid}")
-        return found
-
     def _answer(self, scope: str, key: str, request: dict[str, Any], response: dict[str, Any]) -> Any:
         return IdempotentRequest(scope=scope, key=key, request_hash=_request_hash(request), response=response)
 

@@ -53,6 +53,7 @@ class Enterprise(HubAggregate):
         self.supervisors: list[str] = []  # department codes, routed and manual
         self.manual_supervisors: list[str] = []
         self.public_keys: dict[str, str] = {}
+        self.order_no = ""  # document number of the last enforcement order applied
 
     def _require(self, allowed: set[Status], action: str) -> None:
         if self.status not in allowed:
@@ -90,28 +91,35 @@ class Enterprise(HubAggregate):
         self.public_keys = {**self.public_keys, role: public_key}
 
     def suspend(self, reason: str, document_no: str, authority: str, ordered_on: str) -> None:
+        # The same order delivered twice (a retried call) changes nothing; any other is a transition.
+        if (self.status, self.order_no) == (Status.SUSPENDED, document_no):
+            return
         self._require({Status.OPERATING}, "suspend production of")
         self._suspended(reason=reason, document_no=document_no, authority=authority, ordered_on=ordered_on)
 
     @event("ProductionSuspended")
     def _suspended(self, reason: str, document_no: str, authority: str, ordered_on: str) -> None:
-        self.status = Status.SUSPENDED
+        self.status, self.order_no = Status.SUSPENDED, document_no
 
-    def resume(self, document_no: str, authority: str, ordered_on: str) -> None:
+    def resume(self, reason: str, document_no: str, authority: str, ordered_on: str) -> None:
+        if (self.status, self.order_no) == (Status.OPERATING, document_no):
+            return
         self._require({Status.SUSPENDED}, "resume production of")
-        self._resumed(document_no=document_no, authority=authority, ordered_on=ordered_on)
+        self._resumed(document_no=document_no, authority=authority, ordered_on=ordered_on, reason=reason)
 
     @event("ProductionResumed")
-    def _resumed(self, document_no: str, authority: str, ordered_on: str) -> None:
-        self.status = Status.OPERATING
+    def _resumed(self, document_no: str, authority: str, ordered_on: str, reason: str = "") -> None:
+        self.status, self.order_no = Status.OPERATING, document_no
 
     def close(self, reason: str, document_no: str, authority: str, ordered_on: str) -> None:
+        if (self.status, self.order_no) == (Status.CLOSED, document_no):
+            return
         self._require({Status.OPERATING, Status.SUSPENDED}, "close")
         self._closed(reason=reason, document_no=document_no, authority=authority, ordered_on=ordered_on)
 
     @event("Closed")
     def _closed(self, reason: str, document_no: str, authority: str, ordered_on: str) -> None:
-        self.status = Status.CLOSED
+        self.status, self.order_no = Status.CLOSED, document_no
 
 
 class Credential(HubAggregate):

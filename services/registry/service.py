@@ -44,3 +44,75 @@ class RegistryService:
     @rpc
     def authenticate(self, key_id: str, secret: str) -> str:
         return self.app.authenticate(key_id, secret)
+
+    # -- enforcement orders (the dangers service's process manager, hubctl) -------------------
+    @rpc
+    def suspend(
+        self, enterprise_id: str, reason: str, document_no: str, authority: str, ordered_on: str
+    ) -> dict[str, Any]:
+        answer = self.app.suspend(enterprise_id, reason, document_no, authority, ordered_on)
+        log.info("production_suspended", enterprise_id=enterprise_id, document_no=document_no)
+        return answer
+
+    @rpc
+    def resume(
+        self, enterprise_id: str, reason: str, document_no: str, authority: str, ordered_on: str
+    ) -> dict[str, Any]:
+        answer = self.app.resume(enterprise_id, reason, document_no, authority, ordered_on)
+        log.info("production_resumed", enterprise_id=enterprise_id, document_no=document_no)
+        return answer
+
+    @rpc
+    def close(
+        self, enterprise_id: str, reason: str, document_no: str, authority: str, ordered_on: str
+    ) -> dict[str, Any]:
+        answer = self.app.close_enterprise(enterprise_id, reason, document_no, authority, ordered_on)
+        log.info("enterprise_closed", enterprise_id=enterprise_id, document_no=document_no)
+        return answer
+
+    # -- departments and routing (operator side: hubctl, never the ERP gateway) ---------------
+    @rpc
+    def add_department(self, fields: dict[str, Any]) -> dict[str, Any]:
+        answer = self.app.add_department(fields)
+        log.info("department_added", code=answer["code"], created=answer["created"])
+        return answer
+
+    @rpc
+    def update_department(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self.app.update_department(code, changes)
+
+    @rpc
+    def get_department(self, code: str) -> dict[str, Any]:
+        return self.app.get_department(code)
+
+    @rpc
+    def list_departments(self) -> list[dict[str, Any]]:
+        return self.app.list_departments()
+
+    @rpc
+    def set_routing_rule(self, industry: str, town: str, departments: list[str]) -> dict[str, Any]:
+        answer = self.app.set_routing_rule(industry, town, departments)
+        log.info("routing_rule_set", industry=industry, town=town, reassigned=answer["reassigned"])
+        return answer
+
+    @rpc
+    def routing_table(self) -> dict[str, Any]:
+        return self.app.routing_table()
+
+    @rpc
+    def add_supervisor(self, enterprise_id: str, department: str, actor: str = "") -> dict[str, Any]:
+        answer = self.app.add_supervisor(enterprise_id, department)
+        log.info("supervisor_added", enterprise_id=enterprise_id, department=department, actor=actor)
+        return answer
+
+    @rpc
+    def remove_supervisor(self, enterprise_id: str, department: str, actor: str = "") -> dict[str, Any]:
+        answer = self.app.remove_supervisor(enterprise_id, department)
+        log.info("supervisor_removed", enterprise_id=enterprise_id, department=department, actor=actor)
+        return answer
+
+    @rpc
+    def list_enterprises(
+        self, town: str | None = None, department: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.app.list_enterprises(town, department)

@@ -46,20 +46,21 @@ class AccidentType(enum.StrEnum):
     GAS_EXPLOSION = "瓦斯爆炸"
     BOILER_EXPLOSION = "锅炉爆炸"
     VESSEL_EXPLOSION = "容器爆炸"
-    OTHER_EXPLOSION = "其它爆炸"
+    OTHER_EXPLOSION = "其他爆炸"
     POISONING_ASPHYXIATION = "中毒和窒息"
-    OTHER_INJURY = "其它伤害"
+    OTHER_INJURY = "其他伤害"
 
     @property
     def code(self) -> int:
-        """The type's number in GB 6441-1986 (1 = 物体打击 ... 20 = 其它伤害)."""
+        """The type's number in GB 6441-1986 (1 = 物体打击 ... 20 = 其他伤害)."""
         return list(AccidentType).index(self) + 1
 
     @classmethod
     def _missing_(cls, value: object) -> AccidentType | None:
-        # Published texts of the standard write both 其它 and 其他; accept either spelling.
-        if isinstance(value, str) and "其他" in value:
-            member = cls._value2member_map_.get(value.replace("其他", "其它"))
+        # Published texts of the standard write both 其它 and 其他; 其他 (DESIGN's spelling) is stored,
+        # 其它 is accepted on input.
+        if isinstance(value, str) and "其它" in value:
+            member = cls._value2member_map_.get(value.replace("其它", "其他"))
             return member if isinstance(member, AccidentType) else None
         return None
 

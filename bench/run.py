@@ -1,0 +1,39 @@
+"""`make bench`: every benchmark of the hub, each beside its raw baseline, as one table.
+
+Results go to bench/results/ as JSON and a chart of the ratios.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+from bench.common import Result, save, show
+
+# (module, keyword arguments of its run()); each module's run() returns a list of Results.
+BENCHMARKS: list[tuple[str, dict[str, object]]] = [
+    ("bench.backbone", {"events": 50_000}),
+]
+
+
+def main() -> int:
+    results: list[Result] = []
+    failed = []
+    for module_name, kwargs in BENCHMARKS:
+        print(f"== {module_name}", flush=True)
+        try:
+            module = importlib.import_module(module_name)
+            results.extend(module.run(**kwargs))
+        except Exception:  # noqa: BLE001 - report and go on with the others
+            traceback.print_exc()
+            failed.append(module_name)
+    show(results, "Hub benchmarks (ratio = hub / raw baseline, same run)")
+    print(f"written: {save(results, 'bench')}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Department commands: register a department, change how its platform is reached, list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.backbone.errors import ConflictError, NotFoundError, ValidationError
+from services.registry.base import RegistryBase
+from services.registry.conflicts import retried
+from services.registry.departments import CHANGEABLE, Department, DepartmentKind, department_id
+from services.registry.operator_input import check_department, department_code
+
+
+class Directory(RegistryBase):
+    """Departments, as the operator registers them."""
+
+    @retried
+    def add_department(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Registers a department. The same details again answer created=False; other details for a
+        registered code are a conflict (change them with update_department). A town safety office
+        starts supervising every enterprise of its town at once."""
+        clean = check_department(fields)
+        existing = self._find(department_id(clean["code"]))
+        if isinstance(existing, Department):
+            if all(existing.as_dict()[k] == v for k, v in clean.items()):
+                return {**existing.as_dict(), "created": False}
+            raise ConflictError("code", f"department {clean['code']} is registered with other details")
+        directory = self._directory()
+        office = directory.town_office(clean["town"])
+        if clean["kind"] == DepartmentKind.TOWN_OFFICE and office:
+            raise ConflictError("town", f"{clean['town']} already has a safety office: {office}")
+        department = Department(**clean)
+        directory.enter(clean["code"], str(clean["kind"]), clean["town"])
+        records: list[Any] = [department, directory]
+        if clean["kind"] == DepartmentKind.TOWN_OFFICE:
+            table, reindexer = self._table(), self._reindexer()
+            town = self._enterprises(self._members("town", clean["town"]))
+            records += [e for e in town if self._route(e, table, directory, reindexer)]
+            records += reindexer.indexes()
+        self.save(*records)
+        return {**department.as_dict(), "created": True}
+
+    @retried
+    def update_department(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Changes a department's name, endpoint, TLS CA or credentials reference."""
+        fixed = sorted(set(changes) - set(CHANGEABLE))
+        if fixed:
+            raise ValidationError.many((f, "cannot be changed (register a new department)") for f in fixed)
+        department = self._department(code)
+        department.change(check_department(changes, partial=True))
+        self.save(department)
+        return department.as_dict()
+
+    def get_department(self, code: str) -> dict[str, Any]:
+        return self._department(code).as_dict()
+
+    def list_departments(self) -> list[dict[str, Any]]:
+        codes = sorted(self._directory().entries)
+        return [self._department(code).as_dict() for code in codes]
+
+    def _department(self, code: str) -> Department:
+        found = self._find(department_id(department_code(code)))
+        if not isinstance(found, Department):
+            raise NotFoundError("code", f"no department {code}")
+        return found
