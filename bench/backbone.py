@@ -84,13 +84,15 @@ def store_to_consumer_rate(settings: Settings, count: int, logs: Path) -> float:
     filing = open_store(FilingApplication, settings)  # creates tables before timing
     env = settings_env(settings)
     started = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.backbone.stream", service],
-            cwd=ROOT, env=env, stdout=open(logs / f"{service}.log", "wb"), stderr=subprocess.STDOUT,
-        )
-        for service in ("filing", "registry")
-    ]
+    procs = []
+    for service in ("filing", "registry"):
+        with open(logs / f"{service}.log", "wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "services.backbone.stream", service],
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                )
+            )
     try:
         while True:
             target = relay_position(registry)
@@ -125,7 +127,9 @@ def run(events: int = 50_000) -> list[Result]:
             cleanup(stream)
     assert published == events
     return [
-        Result("relay: store → exchange (confirmed)", relayed, "raw publish, confirm per page", published_raw),
+        Result(
+            "relay: store → exchange (confirmed)", relayed, "raw publish, confirm per page", published_raw
+        ),
         Result(
             "store → relay → consumer applied",
             end_to_end,
