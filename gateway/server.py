@@ -17,10 +17,11 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from hub.v1 import enterprise_pb2, enterprise_pb2_grpc
+from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, filing_pb2, filing_pb2_grpc
 
 from gateway.auth import Authenticator, registration_token
 from gateway.enterprise import EnterpriseServicer
+from gateway.filing import FilingServicer
 from gateway.rpc import Services
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
@@ -55,10 +56,13 @@ class Gateway:
         enterprise_pb2_grpc.add_EnterpriseServiceServicer_to_server(
             EnterpriseServicer(self.services, self.auth), self.server
         )
+        filing = FilingServicer(self.services, self.auth)
+        filing_pb2_grpc.add_FilingServiceServicer_to_server(filing, self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [
             enterprise_pb2.DESCRIPTOR.services_by_name["EnterpriseService"].full_name,
+            filing_pb2.DESCRIPTOR.services_by_name["FilingService"].full_name,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ]
@@ -72,7 +76,7 @@ class Gateway:
 
     def start(self) -> Gateway:
         self.server.start()
-        for name in ("", "hub.v1.EnterpriseService"):
+        for name in ("", "hub.v1.EnterpriseService", "hub.v1.FilingService"):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gateway_listening", address=self.address, tls=credentials_from_env() is not None)
         return self

@@ -1,27 +1,224 @@
-"""Filing use cases, on the filing service's own store and views."""
+"""Filing use cases: compile, sign-check and submit the register, the ledger, versions and diffs."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.backbone.errors import NotFoundError
+from services.backbone.errors import NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication
-from services.filing.views import EnterpriseView, enterprise_view_id
+from services.filing import register, signatures
+from services.filing.domain import Delivery, Filing, FilingIndex, filing_id, filing_index_id
+from services.filing.views import (
+    DIRECTORY_ID,
+    DepartmentsView,
+    EnterpriseView,
+    TownIndex,
+    enterprise_view_id,
+    town_index_id,
+)
+
+ROLES = tuple(s.value for s in signatures.Signer)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 class FilingApplication(HubApplication):
     """The filing service's application."""
 
     service = "filing"
-    snapshotting_intervals = {EnterpriseView: 100}
+    snapshotting_intervals = {EnterpriseView: 100, FilingIndex: 50, TownIndex: 200, DepartmentsView: 100}
+
+    # -- views --------------------------------------------------------------------------------
+    def _get(self, aggregate_id: Any) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _enterprise(self, enterprise_id: str) -> EnterpriseView:
+        try:
+            view = self._get(enterprise_view_id(enterprise_id))
+        except ValueError:
+            raise ValidationError("enterprise_id", "must be a UUID") from None
+        if view is None:
+            raise NotFoundError("enterprise_id", f"filing has no record of enterprise {enterprise_id}")
+        return view  # type: ignore[no-any-return]
 
     def enterprise_view(self, enterprise_id: str) -> dict[str, Any]:
+        return self._enterprise(enterprise_id).as_dict()
+
+    def risk_points_of(self, enterprise_id: str) -> list[dict[str, Any]]:
+        """The enterprise's risk points as the filing view holds them (from riskpoints events)."""
         try:
-            view: EnterpriseView = self.repository.get(enterprise_view_id(enterprise_id))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFoundError(
-                "enterprise_id", f"filing has no record of enterprise {enterprise_id}"
-            ) from None
-        return view.as_dict()
+            from services.filing import riskpoint_views
+        except ImportError:
+            return []
+        return list(riskpoint_views.riskpoint_register(self, enterprise_id))
+
+    def dangers_of(self, enterprise_id: str) -> list[dict[str, Any]]:
+        """The enterprise's hidden dangers as the filing view holds them (from dangers events)."""
+        try:
+            from services.filing import danger_views
+        except ImportError:
+            return []
+        return list(danger_views.dangers_of(self, enterprise_id))
+
+    def departments(self, codes: list[str]) -> list[dict[str, str]]:
+        directory: DepartmentsView | None = self._get(DIRECTORY_ID)
+        if directory is None:
+            return [{"code": c, "name": c} for c in sorted(set(codes))]
+        return directory.describe(codes)
+
+    def town_enterprises(self, town: str) -> list[str]:
+        index: TownIndex | None = self._get(town_index_id(town))
+        return list(index.enterprises) if index else []
+
+    # -- compile and submit -------------------------------------------------------------------
+    def document_of(self, enterprise_id: str) -> dict[str, Any]:
+        view = self._enterprise(enterprise_id)
+        return register.compile_document(
+            view.as_dict(),
+            self.risk_points_of(enterprise_id),
+            self.dangers_of(enterprise_id),
+            self.departments(view.supervisors),
+        )
+
+    def _index(self, enterprise_id: str) -> FilingIndex:
+        index: FilingIndex | None = self._get(filing_index_id(enterprise_id))
+        return index or FilingIndex(enterprise_id=enterprise_id)
+
+    def compile(self, enterprise_id: str, reason: str = "requested") -> dict[str, Any]:
+        """The current register to sign: a new version when the facts changed, else the latest."""
+        view = self._enterprise(enterprise_id)
+        if view.status == "closed":
+            raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
+        document = self.document_of(enterprise_id)
+        digest = register.document_hash(document)
+        index = self._index(enterprise_id)
+        if index.latest and index.hashes[index.latest] == digest:
+            latest: Filing = self.repository.get(filing_id(enterprise_id, index.latest))
+            if index.stale_since is not None:
+                index.refresh()  # the change was undone: nothing new to file
+                self.save(index)
+            return self._compiled(latest, created=False)
+        version = index.latest + 1
+        filing = Filing(
+            enterprise_id=enterprise_id,
+            version=version,
+            document=document,
+            document_hash=digest,
+            reason=reason,
+        )
+        index.add_version(version, digest)
+        records: list[Any] = [filing, index]
+        if index.latest - 1 >= 1:
+            previous: Filing = self.repository.get(filing_id(enterprise_id, version - 1))
+            previous.supersede(version)
+            records.append(previous)
+        self.save(*records)
+        return self._compiled(filing, created=True)
+
+    def _compiled(self, filing: Filing, created: bool) -> dict[str, Any]:
+        return {
+            **filing.summary(),
+            "canonical": register.canonical(filing.document).decode("utf-8"),
+            "created": created,
+        }
+
+    def submit(self, enterprise_id: str, version: int, sigs: dict[str, str]) -> dict[str, Any]:
+        """Checks both signatures against the enterprise's registered public keys, then files the
+        version with every supervising department and the town office."""
+        view = self._enterprise(enterprise_id)
+        if view.status == "closed":
+            raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
+        filing = self._filing(enterprise_id, version)
+        if filing.status == "submitted" and filing.signatures == sigs:
+            return filing.summary()  # a retried submission
+        data = register.canonical(filing.document)
+        violations = []
+        for role in ROLES:
+            key = view.public_keys.get(role)
+            if not key:
+                violations.append((f"signatures.{role}", "no public key is registered for this role"))
+            elif not signatures.verify(key, data, sigs.get(role, "")):
+                violations.append((f"signatures.{role}", "does not verify over the canonical document"))
+        if violations:
+            raise ValidationError.many(violations)
+        if not view.supervisors:
+            raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
+        at = now()
+        filing.submit(sigs, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
+        index = self._index(enterprise_id)
+        index.submitted(version, at)
+        self.save(filing, index)
+        return filing.summary()
+
+    def _filing(self, enterprise_id: str, version: int) -> Filing:
+        found: Filing | None = self._get(filing_id(enterprise_id, int(version)))
+        if found is None:
+            raise NotFoundError("version", f"enterprise {enterprise_id} has no version {version}")
+        return found
+
+    # -- ledger, versions, diff ---------------------------------------------------------------
+    def record_delivery(
+        self,
+        enterprise_id: str,
+        version: int,
+        department: str,
+        outcome: str,
+        reason: str = "",
+        receipt: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        filing = self._filing(enterprise_id, version)
+        if filing.record(department, Delivery(outcome), reason, receipt):
+            self.save(filing)
+        return filing.summary()
+
+    def status(self, enterprise_id: str, version: int = 0) -> dict[str, Any]:
+        version = version or self._index(enterprise_id).latest
+        return self._filing(enterprise_id, version).summary()
+
+    def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
+        index = self._index(enterprise_id)
+        return [self._filing(enterprise_id, v).summary() for v in index.versions]
+
+    def get_version(self, enterprise_id: str, version: int) -> dict[str, Any]:
+        filing = self._filing(enterprise_id, version)
+        return self._compiled(filing, created=False) | {"document": filing.document}
+
+    def diff(self, enterprise_id: str, old: int, new: int) -> dict[str, Any]:
+        a, b = self._filing(enterprise_id, old), self._filing(enterprise_id, new)
+        return {"from": old, "to": new, **register.diff(a.document, b.document)}
+
+    # -- re-filing after a risk factor changed -------------------------------------------------
+    def stale_registers(self) -> list[str]:
+        from services.filing.domain import FilingIndex as _Index
+
+        topic = f"{_Index.__module__}:FilingIndex.MarkedStale"
+        found: set[str] = set()
+        start = 1
+        while page := self.recorder.select_notifications(start=start, limit=1000, topics=[topic]):
+            found.update(str(n.originator_id) for n in page)
+            start = page[-1].id + 1
+        stale = []
+        for index_id in sorted(found):
+            index: FilingIndex = self.repository.get(index_id)  # type: ignore[arg-type]
+            if index.stale_since is not None:
+                stale.append(index.enterprise_id)
+        return stale
+
+    def recompile_stale(self) -> list[dict[str, Any]]:
+        """Compiles a new version of every register whose risk factors changed since its last."""
+        compiled = []
+        for enterprise_id in self.stale_registers():
+            index = self._index(enterprise_id)
+            try:
+                compiled.append(self.compile(enterprise_id, reason=f"re-file: {index.stale_reason}"))
+            except (TransitionError, NotFoundError):
+                continue
+        return compiled

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.filing.views import EnterpriseView, enterprise_view_id
+from services.filing import riskpoint_views
+from services.filing.views import (
+    DIRECTORY_ID,
+    DepartmentsView,
+    EnterpriseView,
+    TownIndex,
+    enterprise_view_id,
+    town_index_id,
+)
 
 handlers = Handlers("filing")
+riskpoint_views.register(handlers)  # risk points: services/filing/riskpoint_views.py
 
 
 def _view(uow: UnitOfWork, envelope: Envelope) -> EnterpriseView:
@@ -17,15 +26,44 @@ def _view(uow: UnitOfWork, envelope: Envelope) -> EnterpriseView:
     return view  # type: ignore[no-any-return]
 
 
+def _town(uow: UnitOfWork, town: str) -> TownIndex:
+    return uow.get(town_index_id(town)) or uow.add(TownIndex(town=town))  # type: ignore[no-any-return]
+
+
 @handlers.on("registry", "Enterprise.Registered")
 def enterprise_registered(uow: UnitOfWork, envelope: Envelope) -> None:
     profile = {k: v for k, v in envelope.payload.items() if k != "contacts"}
     uow.add(EnterpriseView(enterprise_id=str(envelope.enterprise_id), profile=profile))
+    _town(uow, profile["town"]).add(str(envelope.enterprise_id))
 
 
 @handlers.on("registry", "Enterprise.ProfileUpdated")
 def profile_updated(uow: UnitOfWork, envelope: Envelope) -> None:
-    _view(uow, envelope).change_profile(envelope.payload["changes"])
+    view = _view(uow, envelope)
+    old_town = view.profile.get("town")
+    view.change_profile(envelope.payload["changes"])
+    new_town = view.profile.get("town")
+    if new_town != old_town:
+        if old_town:
+            _town(uow, old_town).remove(view.enterprise_id)
+        _town(uow, new_town).add(view.enterprise_id)
+
+
+def _directory(uow: UnitOfWork) -> DepartmentsView:
+    return uow.get(DIRECTORY_ID) or uow.add(DepartmentsView())  # type: ignore[no-any-return]
+
+
+@handlers.on("registry", "Department.Registered")
+def department_registered(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    _directory(uow).record(p["code"], {"name": p["name"], "kind": p["kind"], "town": p.get("town") or ""})
+
+
+@handlers.on("registry", "Department.Changed")
+def department_changed(uow: UnitOfWork, envelope: Envelope) -> None:
+    changes = {k: str(v) for k, v in envelope.payload["changes"].items() if k in ("name", "kind", "town")}
+    if changes:
+        _directory(uow).record(envelope.payload["code"], changes)
 
 
 @handlers.on("registry", "Enterprise.SupervisorsAssigned")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from nameko.rpc import rpc
 
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
 from services.filing.application import FilingApplication
+
+log = structlog.get_logger(__name__)
 
 
 class FilingService:
@@ -19,3 +22,45 @@ class FilingService:
     @rpc
     def enterprise_view(self, enterprise_id: str) -> dict[str, Any]:
         return self.app.enterprise_view(enterprise_id)
+
+    @rpc
+    def compile(self, enterprise_id: str) -> dict[str, Any]:
+        compiled = self.app.compile(enterprise_id)
+        log.info("register_compiled", enterprise_id=enterprise_id, version=compiled["version"])
+        return compiled
+
+    @rpc
+    def submit(self, enterprise_id: str, version: int, signatures: dict[str, str]) -> dict[str, Any]:
+        summary = self.app.submit(enterprise_id, version, signatures)
+        log.info(
+            "register_submitted", enterprise_id=enterprise_id, version=version, to=len(summary["ledger"])
+        )
+        return summary
+
+    @rpc
+    def status(self, enterprise_id: str, version: int = 0) -> dict[str, Any]:
+        return self.app.status(enterprise_id, version)
+
+    @rpc
+    def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
+        return self.app.versions(enterprise_id)
+
+    @rpc
+    def get_version(self, enterprise_id: str, version: int) -> dict[str, Any]:
+        return self.app.get_version(enterprise_id, version)
+
+    @rpc
+    def diff(self, enterprise_id: str, old: int, new: int) -> dict[str, Any]:
+        return self.app.diff(enterprise_id, old, new)
+
+    @rpc
+    def record_delivery(
+        self,
+        enterprise_id: str,
+        version: int,
+        department: str,
+        outcome: str,
+        reason: str = "",
+        receipt: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return self.app.record_delivery(enterprise_id, version, department, outcome, reason, receipt)

@@ -60,3 +60,60 @@ class EnterpriseView(View):
             "supervisors": list(self.supervisors),
             "public_keys": dict(self.public_keys),
         }
+
+
+DIRECTORY_ID = uuid.UUID("f1e7a0c4-2d7b-4b8e-9a3e-5c0d2b9f6a31")
+
+
+class DepartmentsView(View):
+    """Every department's code, name, kind and town, as the registry announced them."""
+
+    @staticmethod
+    def create_id(**_: Any) -> uuid.UUID:
+        return DIRECTORY_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.departments: dict[str, dict[str, str]] = {}
+
+    @event("DepartmentRecorded")
+    def record(self, code: str, fields: dict[str, str]) -> None:
+        self.departments = {**self.departments, code: {**self.departments.get(code, {}), **fields}}
+
+    def describe(self, codes: list[str]) -> list[dict[str, str]]:
+        return [
+            {"code": c, "name": self.departments.get(c, {}).get("name", c)} for c in sorted(set(codes))
+        ]
+
+
+def town_index_id(town: str) -> uuid.UUID:
+    return uuid.uuid5(DIRECTORY_ID, f"town/{town}")
+
+
+class TownIndex(View):
+    """The enterprises of one town (for campaigns and 一镇一册)."""
+
+    @staticmethod
+    def create_id(town: str, **_: Any) -> uuid.UUID:
+        return town_index_id(town)
+
+    @event("Opened")
+    def __init__(self, town: str) -> None:
+        self.town = town
+        self.enterprises: list[str] = []
+
+    def add(self, enterprise_id: str) -> None:
+        if enterprise_id not in self.enterprises:
+            self._added(enterprise_id=enterprise_id)
+
+    @event("EnterpriseAdded")
+    def _added(self, enterprise_id: str) -> None:
+        self.enterprises = [*self.enterprises, enterprise_id]
+
+    def remove(self, enterprise_id: str) -> None:
+        if enterprise_id in self.enterprises:
+            self._removed(enterprise_id=enterprise_id)
+
+    @event("EnterpriseRemoved")
+    def _removed(self, enterprise_id: str) -> None:
+        self.enterprises = [e for e in self.enterprises if e != enterprise_id]

@@ -1,0 +1,207 @@
+"""The register (一企一册): versioned, hashed, signed filings and their per-department ledger."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from eventsourcing.domain import event
+
+from services.backbone.aggregate import HubAggregate
+from services.backbone.errors import TransitionError
+
+FILINGS = uuid.UUID("a3c1d3f0-6b1e-4a59-8d1e-0f6c1d9b7e21")
+
+
+class FilingStatus(StrEnum):
+    COMPILED = "compiled"  # waiting for the enterprise's signatures
+    SUBMITTED = "submitted"
+    SUPERSEDED = "superseded"  # a newer version was compiled before this one was filed
+
+
+class Delivery(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    PARKED = "parked"  # delivery attempts exhausted; replayable by the operator
+
+
+# Which ledger moves are allowed: a department's answer is final, a re-delivery is harmless.
+_MOVES: dict[Delivery, set[Delivery]] = {
+    Delivery.PENDING: {Delivery.DELIVERED, Delivery.ACKNOWLEDGED, Delivery.REJECTED, Delivery.PARKED},
+    Delivery.PARKED: {Delivery.DELIVERED, Delivery.ACKNOWLEDGED, Delivery.REJECTED, Delivery.PARKED},
+    Delivery.DELIVERED: {Delivery.ACKNOWLEDGED, Delivery.REJECTED},
+    Delivery.ACKNOWLEDGED: set(),
+    Delivery.REJECTED: set(),
+}
+
+
+def filing_id(enterprise_id: str, version: int) -> uuid.UUID:
+    return uuid.uuid5(FILINGS, f"{enterprise_id}/{version}")
+
+
+class Filing(HubAggregate):
+    """One version of an enterprise's register, from compilation to every department's answer."""
+
+    @staticmethod
+    def create_id(enterprise_id: str, version: int, **_: Any) -> uuid.UUID:
+        return filing_id(enterprise_id, version)
+
+    @event("Compiled")
+    def __init__(
+        self, enterprise_id: str, version: int, document: dict[str, Any], document_hash: str, reason: str
+    ) -> None:
+        # not `version`: that is the aggregate's own event count in eventsourcing
+        self.enterprise_id, self.register_version = enterprise_id, version
+        self.document, self.document_hash, self.reason = document, document_hash, reason
+        self.status = FilingStatus.COMPILED
+        self.signatures: dict[str, str] = {}
+        self.public_keys: dict[str, str] = {}
+        self.ledger: dict[str, Delivery] = {}
+        self.reasons: dict[str, str] = {}
+        self.submitted_at: str | None = None
+
+    def submit(
+        self, signatures: dict[str, str], public_keys: dict[str, str], departments: list[str], at: str
+    ) -> None:
+        if self.status != FilingStatus.COMPILED:
+            raise TransitionError(
+                "version", f"version {self.register_version} is {self.status}", str(self.status)
+            )
+        self._submitted(
+            enterprise_id=self.enterprise_id,
+            version=self.register_version,
+            document=self.document,
+            document_hash=self.document_hash,
+            signatures=signatures,
+            public_keys=public_keys,
+            departments=sorted(departments),
+            submitted_at=at,
+        )
+
+    @event("Submitted")
+    def _submitted(
+        self,
+        enterprise_id: str,
+        version: int,
+        document: dict[str, Any],
+        document_hash: str,
+        signatures: dict[str, str],
+        public_keys: dict[str, str],
+        departments: list[str],
+        submitted_at: str,
+    ) -> None:
+        self.status = FilingStatus.SUBMITTED
+        self.signatures, self.public_keys = signatures, public_keys
+        self.ledger = {d: Delivery.PENDING for d in departments}
+        self.submitted_at = submitted_at
+
+    def supersede(self, by_version: int) -> None:
+        if self.status == FilingStatus.COMPILED:
+            self._superseded(enterprise_id=self.enterprise_id, by_version=by_version)
+
+    @event("Superseded")
+    def _superseded(self, enterprise_id: str, by_version: int) -> None:
+        self.status = FilingStatus.SUPERSEDED
+
+    def record(
+        self, department: str, outcome: Delivery, reason: str = "", receipt: dict[str, Any] | None = None
+    ) -> bool:
+        """Moves one department's ledger entry; False when it is already there (a redelivery)."""
+        if department not in self.ledger:
+            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
+        current = self.ledger[department]
+        if current == outcome and outcome != Delivery.PARKED:
+            return False
+        if outcome not in _MOVES[current]:
+            if current in (Delivery.ACKNOWLEDGED, Delivery.REJECTED):
+                return False  # the department has answered; later noise changes nothing
+            raise TransitionError("outcome", f"cannot go from {current} to {outcome}", str(current))
+        self._recorded(
+            enterprise_id=self.enterprise_id,
+            version=self.register_version,
+            department=department,
+            outcome=outcome.value,
+            reason=reason,
+            receipt=receipt or {},
+        )
+        return True
+
+    @event("DeliveryRecorded")
+    def _recorded(
+        self,
+        enterprise_id: str,
+        version: int,
+        department: str,
+        outcome: str,
+        reason: str,
+        receipt: dict[str, Any],
+    ) -> None:
+        self.ledger = {**self.ledger, department: Delivery(outcome)}
+        if reason:
+            self.reasons = {**self.reasons, department: reason}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "filing_id": str(self.id),
+            "enterprise_id": self.enterprise_id,
+            "version": self.register_version,
+            "status": str(self.status),
+            "document_hash": self.document_hash,
+            "reason": self.reason,
+            "submitted_at": self.submitted_at,
+            "ledger": {d: str(s) for d, s in sorted(self.ledger.items())},
+            "reasons": dict(self.reasons),
+        }
+
+
+class FilingIndex(HubAggregate):
+    """An enterprise's versions, and whether its register is out of date. Internal."""
+
+    class Event(HubAggregate.Event):
+        published = False
+
+    @staticmethod
+    def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
+        return filing_index_id(enterprise_id)
+
+    @event("Opened")
+    def __init__(self, enterprise_id: str) -> None:
+        self.enterprise_id = enterprise_id
+        self.versions: list[int] = []
+        self.hashes: dict[int, str] = {}
+        self.first_submitted_at: str | None = None
+        self.stale_since: str | None = None
+        self.stale_reason = ""
+
+    @event("VersionAdded")
+    def add_version(self, version: int, document_hash: str) -> None:
+        self.versions = [*self.versions, version]
+        self.hashes = {**self.hashes, version: document_hash}
+        self.stale_since, self.stale_reason = None, ""
+
+    @event("Submitted")
+    def submitted(self, version: int, at: str) -> None:
+        self.first_submitted_at = self.first_submitted_at or at
+
+    def mark_stale(self, reason: str, at: str) -> None:
+        if self.stale_since is None and self.versions:
+            self._marked_stale(reason=reason, at=at)
+
+    @event("MarkedStale")
+    def _marked_stale(self, reason: str, at: str) -> None:
+        self.stale_since, self.stale_reason = at, reason
+
+    @event("Refreshed")
+    def refresh(self) -> None:
+        self.stale_since, self.stale_reason = None, ""
+
+    @property
+    def latest(self) -> int:
+        return self.versions[-1] if self.versions else 0
+
+
+def filing_index_id(enterprise_id: str) -> uuid.UUID:
+    return uuid.uuid5(FILINGS, f"{enterprise_id}/index")

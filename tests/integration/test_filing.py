@@ -1,0 +1,138 @@
+"""Filing: compile, sign, submit, ledger, versions and diff, on the filing service's own views."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.backbone.consumer import TrackedConsumer
+from services.backbone.errors import TransitionError, ValidationError
+from services.backbone.relay import Relay, relay_position
+from services.backbone.settings import Settings
+from services.backbone.store import open_store
+from services.filing import register, signatures
+from services.filing.application import FilingApplication
+from services.filing.handlers import handlers
+from services.registry.application import RegistryApplication
+from services.registry.domain import Enterprise
+from tests.factories import enterprise_kwargs
+
+pytestmark = pytest.mark.integration
+
+
+class Pipeline:
+    """Registry → relay → broker → filing consumer, driven step by step in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.registry = open_store(RegistryApplication, settings)
+        self.filing = open_store(FilingApplication, settings)
+        self.relay = Relay(self.registry, settings, subscribers=("filing",))
+        self.consumer = TrackedConsumer(self.filing, handlers, settings, "registry")
+
+    def flow(self) -> None:
+        while True:
+            self.relay.relay_page()
+            if self.relay.caught_up:
+                break
+        target = relay_position(self.registry)
+        for _ in range(200):
+            if self.consumer.position() >= target:
+                return
+            self.consumer.poll(wait=0.1)
+        pytest.fail("filing did not catch up")
+
+    def close(self) -> None:
+        self.relay.close()
+        self.consumer.close()
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Pipeline:
+    p = Pipeline(settings)
+    yield p
+    p.close()
+
+
+def enterprise_with_keys(pipeline: Pipeline, n: int) -> tuple[Enterprise, dict[str, signatures.KeyPair]]:
+    enterprise = Enterprise(**enterprise_kwargs(n))
+    keys = {role.value: signatures.generate_keypair() for role in signatures.Signer}
+    for role, pair in keys.items():
+        enterprise.register_public_key(role, pair.public_key_hex)
+    enterprise.assign_supervisors(["AJJ-ZSZ", "XF-TEZ", "TOWN-ZSZ"])
+    pipeline.registry.save(enterprise)
+    pipeline.flow()
+    return enterprise, keys
+
+
+def sign_all(canonical: str, keys: dict[str, signatures.KeyPair]) -> dict[str, str]:
+    data = canonical.encode("utf-8")
+    return {role: signatures.sign(pair.private_key_hex, data) for role, pair in keys.items()}
+
+
+def test_compile_sign_submit_and_the_ledger(pipeline: Pipeline) -> None:
+    enterprise, keys = enterprise_with_keys(pipeline, 1)
+    eid = str(enterprise.id)
+    compiled = pipeline.filing.compile(eid)
+    assert compiled["version"] == 1 and compiled["created"]
+    assert compiled["document_hash"] == register.sm3_hex(compiled["canonical"].encode("utf-8"))
+    again = pipeline.filing.compile(eid)
+    assert again["version"] == 1 and not again["created"]  # same facts, same version
+
+    summary = pipeline.filing.submit(eid, 1, sign_all(compiled["canonical"], keys))
+    assert summary["status"] == "submitted"
+    assert summary["ledger"] == {"AJJ-ZSZ": "pending", "TOWN-ZSZ": "pending", "XF-TEZ": "pending"}
+
+    pipeline.filing.record_delivery(eid, 1, "AJJ-ZSZ", "delivered")
+    pipeline.filing.record_delivery(eid, 1, "AJJ-ZSZ", "acknowledged")
+    pipeline.filing.record_delivery(eid, 1, "XF-TEZ", "rejected", "缺少消防设施风险点")
+    pipeline.filing.record_delivery(eid, 1, "XF-TEZ", "acknowledged")  # too late: the answer stands
+    status = pipeline.filing.status(eid)
+    assert status["ledger"] == {"AJJ-ZSZ": "acknowledged", "TOWN-ZSZ": "pending", "XF-TEZ": "rejected"}
+    assert status["reasons"] == {"XF-TEZ": "缺少消防设施风险点"}
+
+
+def test_a_changed_byte_or_a_foreign_key_fails_verification(pipeline: Pipeline) -> None:
+    enterprise, keys = enterprise_with_keys(pipeline, 2)
+    eid = str(enterprise.id)
+    compiled = pipeline.filing.compile(eid)
+    tampered = compiled["canonical"].replace(enterprise.name, enterprise.name + "X")
+    with pytest.raises(ValidationError) as bad:
+        pipeline.filing.submit(eid, 1, sign_all(tampered, keys))
+    assert {f for f, _ in bad.value.violations} == {
+        "signatures.legal_representative",
+        "signatures.enterprise_seal",
+    }
+    stranger = signatures.generate_keypair()
+    forged = sign_all(compiled["canonical"], keys)
+    forged["enterprise_seal"] = signatures.sign(stranger.private_key_hex, compiled["canonical"].encode())
+    with pytest.raises(ValidationError) as seal:
+        pipeline.filing.submit(eid, 1, forged)
+    assert [f for f, _ in seal.value.violations] == ["signatures.enterprise_seal"]
+    assert pipeline.filing.status(eid)["status"] == "compiled"  # nothing was filed
+
+
+def test_a_change_makes_a_new_version_and_the_diff_says_what(pipeline: Pipeline) -> None:
+    enterprise, keys = enterprise_with_keys(pipeline, 3)
+    eid = str(enterprise.id)
+    first = pipeline.filing.compile(eid)
+    pipeline.filing.submit(eid, 1, sign_all(first["canonical"], keys))
+    enterprise.update_profile({"address": "张山子镇新区 8 号"})
+    enterprise.assign_supervisors(["AJJ-ZSZ", "TOWN-ZSZ", "ZJ-TEZ"])
+    pipeline.registry.save(enterprise)
+    pipeline.flow()
+    second = pipeline.filing.compile(eid)
+    assert second["version"] == 2 and second["created"]
+    changes = pipeline.filing.diff(eid, 1, 2)
+    assert changes["enterprise_changed"] == ["address"]
+    assert changes["departments_added"] == ["ZJ-TEZ"] and changes["departments_removed"] == ["XF-TEZ"]
+    assert [v["version"] for v in pipeline.filing.versions(eid)] == [1, 2]
+    assert pipeline.filing.get_version(eid, 1)["document"]["enterprise"]["address"] != "张山子镇新区 8 号"
+
+
+def test_a_closed_enterprise_files_nothing(pipeline: Pipeline) -> None:
+    enterprise, _ = enterprise_with_keys(pipeline, 4)
+    enterprise.close("关闭取缔", "台安监〔2016〕1号", "区安监局", "2016-10-01")
+    pipeline.registry.save(enterprise)
+    pipeline.flow()
+    with pytest.raises(TransitionError) as closed:
+        pipeline.filing.compile(str(enterprise.id))
+    assert closed.value.current_state == "closed"
