@@ -43,6 +43,11 @@ def grpc_method(fn: F) -> F:
                 code = "ABORTED_BY_HANDLER"
                 raise
             except Exception:
+                aborted = context.code()
+                if aborted not in (None, grpc.StatusCode.OK):
+                    # context.abort() raises a bare Exception: the body chose its status, keep it.
+                    code = aborted.name
+                    raise
                 code = "INTERNAL"
                 log.exception("request_failed", method=fn.__name__)
                 context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")

@@ -26,66 +26,14 @@ from services.registry.domain import (
 )
 from services.registry.index import EnterpriseIndex
 from services.registry.lifecycle import Lifecycle
+from services.registry.profile import check_profile
 from services.registry.routing import RoutingTable
 from services.registry.supervision import Supervision
-from services.registry.validation import validate_length, validate_mobile, validate_required, validate_uscc
-
-PROFILE_FIELDS = (
-    "name",
-    "legal_representative",
-    "legal_representative_mobile",
-    "industry",
-    "address",
-    "town",
-)
+from services.registry.validation import validate_uscc
 
 
 def _request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def check_profile(fields: dict[str, Any], partial: bool = False) -> dict[str, Any]:
-    """Validates enterprise profile fields; every violation at once, nothing stored on failure."""
-    violations: list[tuple[str, str]] = []
-    clean: dict[str, Any] = {}
-
-    def attempt(field: str, check: Any) -> None:
-        try:
-            clean[field] = check()
-        except ValidationError as error:
-            violations.extend(error.violations)
-
-    for field in PROFILE_FIELDS:
-        if partial and field not in fields:
-            continue
-        value = fields.get(field, "")
-        if field == "legal_representative_mobile":
-            attempt(field, lambda v=value, f=field: validate_mobile(str(v).strip(), f))
-        else:
-            attempt(
-                field,
-                lambda v=value, f=field: validate_length(validate_required(v, f), f, 200),
-            )
-    contacts = fields.get("contacts")
-    if contacts is not None:
-        checked = []
-        for i, contact in enumerate(contacts):
-            try:
-                checked.append(
-                    {
-                        "name": validate_required(contact.get("name", ""), f"contacts[{i}].name"),
-                        "role": str(contact.get("role", "")).strip(),
-                        "mobile": validate_mobile(
-                            str(contact.get("mobile", "")).strip(), f"contacts[{i}].mobile"
-                        ),
-                    }
-                )
-            except ValidationError as error:
-                violations.extend(error.violations)
-        clean["contacts"] = checked
-    if violations:
-        raise ValidationError.many(violations)
-    return clean
 
 
 class RegistryApplication(Supervision, Directory, Lifecycle):

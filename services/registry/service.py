@@ -96,6 +96,12 @@ class RegistryService:
         return answer
 
     @rpc
+    def apply_routing(self) -> dict[str, Any]:
+        answer = self.app.apply_routing()
+        log.info("routing_applied", **answer)
+        return answer
+
+    @rpc
     def routing_table(self) -> dict[str, Any]:
         return self.app.routing_table()
 

@@ -59,6 +59,19 @@ class Supervision(RegistryBase):
         self.save(table, *changed, *reindexer.indexes())
         return {**rule, "departments": sorted(set(codes)), "reassigned": len(changed)}
 
+    @retried
+    def apply_routing(self) -> dict[str, Any]:
+        """Re-routes every enterprise by the current table (idempotent: only differences are saved).
+
+        A registration that read the table just before a concurrent rule change saved it keeps the
+        old routing (the change did not see it in the index yet); this repairs that, and anything else.
+        """
+        table, directory, reindexer = self._table(), self._directory(), self._reindexer()
+        enterprises = self._enterprises(self._all_enterprise_ids())
+        changed = [e for e in enterprises if self._route(e, table, directory, reindexer)]
+        self.save(*changed, *reindexer.indexes())
+        return {"checked": len(enterprises), "reassigned": len(changed)}
+
     def routing_table(self) -> dict[str, Any]:
         table = self._table()
         return {"rules": [dict(r) for r in table.rules], "version": table.version if table.rules else 0}

@@ -1,0 +1,81 @@
+"""`hubctl departments add|update|list`: the supervising departments and how their platforms are reached."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hubctl.rpc import service
+
+app = typer.Typer(help="Supervising departments (安监, 住建, 镇安委会办公室 …).", no_args_is_help=True)
+
+
+def _platform(endpoint: str | None, tls_ca: Path | None, credentials_ref: str | None) -> dict[str, Any]:
+    given: dict[str, Any] = {"endpoint": endpoint, "credentials_ref": credentials_ref}
+    if tls_ca is not None:
+        given["tls_ca"] = tls_ca.read_text(encoding="utf-8")
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@app.command("add")
+def add(
+    code: str = typer.Argument(..., help="Short code, e.g. TEZ-AJ."),
+    name: str = typer.Option(..., help="Full name, e.g. 台儿庄区应急管理局."),
+    kind: str = typer.Option(
+        ..., help="安监, 住建, 交通, 消防, 市场监管, 教育, 镇安委会办公室 … (or safety, …)."
+    ),
+    town: str = typer.Option("", help="The town of a town safety office (镇安委会办公室)."),
+    endpoint: str = typer.Option("", help="host:port of the department platform's gRPC server."),
+    tls_ca: Path | None = typer.Option(None, help="PEM file of the platform's CA."),  # noqa: B008
+    credentials_ref: str = typer.Option(
+        "", help="Where its credentials are: env:NAME, file:/path, vault:path."
+    ),
+) -> None:
+    """Register a department (a town safety office at once supervises its whole town)."""
+    fields = {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "town": town,
+        **_platform(endpoint, tls_ca, credentials_ref),
+    }
+    with service("registry") as registry:
+        answer = registry.add_department(fields)
+    typer.echo(f"{answer['code']}: {'registered' if answer['created'] else 'already registered, unchanged'}")
+
+
+@app.command("update")
+def update(
+    code: str = typer.Argument(...),
+    name: str | None = typer.Option(None),
+    endpoint: str | None = typer.Option(None),
+    tls_ca: Path | None = typer.Option(None, help="PEM file of the platform's CA."),  # noqa: B008
+    credentials_ref: str | None = typer.Option(None),
+) -> None:
+    """Change a department's name or how its platform is reached."""
+    changes = _platform(endpoint, tls_ca, credentials_ref) | ({"name": name} if name is not None else {})
+    with service("registry") as registry:
+        answer = registry.update_department(code, changes)
+    typer.echo(f"{answer['code']}: version {answer['version']}")
+
+
+@app.command("list")
+def list_departments(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the registered departments."""
+    with service("registry") as registry:
+        departments = registry.list_departments()
+    if as_json:
+        typer.echo(json.dumps(departments, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Departments")
+    for column in ("code", "name", "kind", "town", "endpoint", "tls", "credentials"):
+        table.add_column(column)
+    for d in departments:
+        tls = "CA" if d["tls_ca"] else ""
+        table.add_row(d["code"], d["name"], d["kind"], d["town"], d["endpoint"], tls, d["credentials_ref"])
+    Console().print(table)

@@ -1,0 +1,117 @@
+"""Unit tests of the registry's aggregates: routing table, indexes, departments, the enterprise lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.backbone.errors import TransitionError
+from services.registry.departments import DepartmentDirectory, DepartmentKind
+from services.registry.domain import Enterprise, Status
+from services.registry.index import EnterpriseIndex, Reindexer, keys_of
+from services.registry.routing import RoutingTable
+from tests.factories import enterprise_kwargs
+
+ORDER = {"reason": "重大隐患整改不到位", "authority": "台儿庄区安监局", "ordered_on": "2016-09-20"}
+
+
+def test_every_matching_rule_adds_its_departments() -> None:
+    table = RoutingTable()
+    table.set_rule("*", "*", ["FIRE"])
+    table.set_rule("化工", "*", ["AJ"])
+    table.set_rule("化工", "张山子镇", ["SCJG", "AJ"])
+    table.set_rule("建筑", "*", ["ZJ"])
+    assert table.route("化工", "张山子镇") == ["AJ", "FIRE", "SCJG"]
+    assert table.route("化工", "马兰屯镇") == ["AJ", "FIRE"]
+    assert table.route("学校", "马兰屯镇") == ["FIRE"]
+
+
+def test_setting_a_rule_to_nothing_removes_it_and_unchanged_rules_emit_nothing() -> None:
+    table = RoutingTable()
+    assert table.set_rule("化工", "*", ["AJ"])
+    assert not table.set_rule("化工", "*", ["AJ", "AJ"])
+    assert table.set_rule("化工", "*", [])
+    names = [type(e).__name__ for e in table.collect_events()]
+    assert names == ["Opened", "RuleSet", "RuleRemoved"]
+    assert table.route("化工", "张山子镇") == []
+
+
+def test_index_changes_once_per_command_and_ignores_no_ops() -> None:
+    stored: dict[tuple[str, str], EnterpriseIndex] = {}
+    reindexer = Reindexer(lambda kind, value: stored.get((kind, value)))
+    reindexer.move("e1", set(), keys_of("张山子镇", "化工", ["AJ"]))
+    reindexer.move("e2", set(), keys_of("张山子镇", "建筑", []))
+    reindexer.move("e1", keys_of("张山子镇", "化工", ["AJ"]), keys_of("马兰屯镇", "化工", ["AJ"]))
+    touched = {(i.kind, i.value): i for i in reindexer.indexes()}
+    assert touched[("town", "张山子镇")].members == ["e2"]
+    assert touched[("town", "马兰屯镇")].members == ["e1"]
+    assert touched[("department", "AJ")].members == ["e1"]
+    town = touched[("town", "张山子镇")]
+    town.collect_events()
+    town.change(added={"e2"}, removed={"e9"})
+    assert town.collect_events() == []
+
+
+def test_directory_finds_the_town_office_and_kinds_parse_by_label_or_name() -> None:
+    directory = DepartmentDirectory()
+    directory.enter("AJ", "安监", "")
+    directory.enter("ZSZ", "镇安委会办公室", "张山子镇")
+    assert directory.town_office("张山子镇") == "ZSZ"
+    assert directory.town_office("马兰屯镇") is None
+    assert DepartmentKind.parse("安监") is DepartmentKind.parse("safety") is DepartmentKind.SAFETY
+    with pytest.raises(ValueError):
+        DepartmentKind.parse("公安")
+
+
+def test_manual_supervisors_survive_rerouting() -> None:
+    enterprise = Enterprise(**enterprise_kwargs(1))
+    enterprise.assign_supervisors(["AJ"], manual=["JY"])
+    enterprise.assign_supervisors(["ZJ"])
+    assert enterprise.supervisors == ["JY", "ZJ"]
+    assert enterprise.manual_supervisors == ["JY"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "final"),
+    [
+        (["suspend", "resume"], Status.OPERATING),
+        (["suspend", "close"], Status.CLOSED),
+        (["close"], Status.CLOSED),
+        (["suspend", "resume", "suspend"], Status.SUSPENDED),
+    ],
+)
+def test_allowed_transitions(steps: list[str], final: Status) -> None:
+    enterprise = Enterprise(**enterprise_kwargs(2))
+    for n, step in enumerate(steps):
+        getattr(enterprise, step)(document_no=f"doc-{n}", **ORDER)
+    assert enterprise.status == final
+
+
+@pytest.mark.parametrize(
+    ("steps", "forbidden", "state"),
+    [
+        ([], "resume", "operating"),
+        (["suspend"], "suspend", "suspended"),
+        (["close"], "suspend", "closed"),
+        (["close"], "resume", "closed"),
+        (["close"], "close", "closed"),
+    ],
+)
+def test_forbidden_transitions_name_the_current_state(steps: list[str], forbidden: str, state: str) -> None:
+    enterprise = Enterprise(**enterprise_kwargs(3))
+    for n, step in enumerate(steps):
+        getattr(enterprise, step)(document_no=f"doc-{n}", **ORDER)
+    with pytest.raises(TransitionError) as refused:
+        getattr(enterprise, forbidden)(document_no="another", **ORDER)
+    assert refused.value.current_state == state
+
+
+def test_the_same_order_twice_changes_nothing_and_closed_refuses_updates() -> None:
+    enterprise = Enterprise(**enterprise_kwargs(4))
+    enterprise.suspend(document_no="doc-1", **ORDER)
+    enterprise.suspend(document_no="doc-1", **ORDER)
+    enterprise.close(document_no="doc-2", **ORDER)
+    names = [type(e).__name__ for e in enterprise.collect_events()]
+    assert names == ["Registered", "ProductionSuspended", "Closed"]
+    with pytest.raises(TransitionError) as refused:
+        enterprise.update_profile({"address": "新地址"})
+    assert refused.value.current_state == "closed"
