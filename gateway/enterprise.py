@@ -22,6 +22,10 @@ PROFILE_FIELDS = (
     "address",
     "town",
 )
+ROLES = {
+    pb.SIGNING_ROLE_LEGAL_REPRESENTATIVE: "legal_representative",
+    pb.SIGNING_ROLE_ENTERPRISE_SEAL: "enterprise_seal",
+}
 STATUS = {
     "operating": pb.ENTERPRISE_STATUS_OPERATING,
     "suspended": pb.ENTERPRISE_STATUS_SUSPENDED,
@@ -99,3 +103,14 @@ class EnterpriseServicer(enterprise_pb2_grpc.EnterpriseServiceServicer):
         enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
         data = self.services.call("registry", "get", enterprise)
         return pb.ListSupervisingDepartmentsResponse(department_codes=data["supervisors"])
+
+    @grpc_method
+    def RegisterSigningKey(  # noqa: N802
+        self, request: pb.RegisterSigningKeyRequest, context: grpc.ServicerContext
+    ) -> pb.RegisterSigningKeyResponse:
+        enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
+        role = ROLES.get(request.role)
+        if role is None:
+            raise ValidationError("role", "name the legal representative or the enterprise seal")
+        answer = self.services.call("registry", "register_public_key", enterprise, role, request.public_key)
+        return pb.RegisterSigningKeyResponse(public_key=answer["public_key"])

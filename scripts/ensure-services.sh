@@ -43,4 +43,16 @@ if [ "$want_pg" = 1 ] && ! port_open 5432; then
     exit 1
   fi
 fi
+if [ "$want_pg" = 1 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  # A test hub is a dozen processes with small connection pools each; the default budget of
+  # 100 connections is too tight. Raise it once through the cluster's conf.d (needs a restart).
+  version=$(ls /etc/postgresql | head -1)
+  conf="/etc/postgresql/$version/main/conf.d/95-riskhub.conf"
+  if [ -d "$(dirname "$conf")" ] && ! grep -qs "max_connections = 500" "$conf"; then
+    echo "ensure-services: raising PostgreSQL max_connections to 500 (restart)"
+    echo "max_connections = 500" > "$conf"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+    wait_port 5432 60 PostgreSQL
+  fi
+fi
 echo "ensure-services: RabbitMQ ok$([ "$want_pg" = 1 ] && echo ', PostgreSQL ok')"

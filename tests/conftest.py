@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -9,8 +10,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -185,13 +188,44 @@ def procfile() -> dict[str, str]:
     return found
 
 
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def isolated_hub_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings on a RabbitMQ virtual host of their own: nameko names its RPC queues after the
+    service alone ("rpc-registry"), so hubs that share a vhost would answer each other's calls."""
+    value = make_settings(tmp_path, "postgres")
+    vhost = value.namespace.rstrip(".")
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    broker = urlparse(AMQP_URI)
+    value = dataclasses.replace(value, amqp_uri=f"{broker.scheme}://{broker.netloc}/{vhost}")
+    try:
+        yield value
+    finally:
+        cleanup(value)
+        _rabbitmqctl("delete_vhost", vhost)
+
+
 class Hub:
     """The whole hub as `make run` starts it, on the test's own namespace and ports."""
 
     def __init__(self, settings: Settings, tmp_path: Path) -> None:
         self.settings = settings
         self.gateway_address = f"127.0.0.1:{free_port()}"
-        self.env = {**settings_env(settings), "HUB_GATEWAY_ADDRESS": self.gateway_address}
+        self.audit_address = f"127.0.0.1:{free_port()}"
+        # the reference department platforms `make run` starts, on ports of their own
+        self.platforms = {"AJJ-TEZ": f"127.0.0.1:{free_port()}", "TOWN-ZSZ": f"127.0.0.1:{free_port()}"}
+        self.env = {
+            **settings_env(settings),
+            "HUB_GATEWAY_ADDRESS": self.gateway_address,
+            "HUB_AUDIT_ADDRESS": self.audit_address,
+            "HUB_PLATFORM_AJJ": self.platforms["AJJ-TEZ"],
+            "HUB_PLATFORM_TOWN": self.platforms["TOWN-ZSZ"],
+            "HUB_ADAPTER_MAX_ATTEMPTS": "6",  # parks within seconds, not minutes
+        }
         self.tmp_path = tmp_path
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -213,7 +247,26 @@ class Hub:
             grpc.channel_ready_future(channel).result(timeout=60)
         finally:
             channel.close()
+        self.wait_for_services()
         return self
+
+    def wait_for_services(self) -> None:
+        """Every nameko service of the Procfile consumes its RPC queue."""
+        services = [c.rsplit(".", 2)[-2] for c in procfile().values() if "nameko run" in c]
+        conn = connect(self.settings.amqp_uri)
+        try:
+            for service in services:
+
+                def consuming(name: str = service) -> bool:
+                    try:
+                        _, _, consumers = raw_channel(conn).queue_declare(f"rpc-{name}", passive=True)
+                    except Exception:  # noqa: BLE001 - not declared yet
+                        return False
+                    return consumers > 0
+
+                wait_for(consuming, timeout=60, what=f"the {service} service to consume its RPC queue")
+        finally:
+            conn.release()
 
     def kill(self, name: str, sig: int = 9) -> None:
         proc = self.procs[name]
@@ -246,10 +299,9 @@ class Hub:
 
 @pytest.fixture
 def hub(infrastructure: dict[str, str], tmp_path: Path) -> Iterator[Hub]:
-    value = make_settings(tmp_path, "postgres")
-    running = Hub(value, tmp_path)
-    try:
-        yield running.start_all()
-    finally:
-        running.stop()
-        cleanup(value)
+    with isolated_hub_settings(tmp_path) as value:
+        running = Hub(value, tmp_path)
+        try:
+            yield running.start_all()
+        finally:
+            running.stop()

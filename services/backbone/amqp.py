@@ -25,3 +25,44 @@ def connect(uri: str, heartbeat: int = 20) -> Connection:
 def raw_channel(conn: Connection) -> Any:
     """The underlying py-amqp channel: publisher confirms and returns are handled by hand."""
     return conn.connection.channel()
+
+
+class ConfirmedChannel:
+    """A confirm-mode channel that publishes a batch and waits once for all of the broker's acks."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.channel = raw_channel(conn)
+        self.channel.confirm_select()
+        self._published = 0
+        self._acked = 0
+        self._failed: list[str] = []
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(lambda tag, multiple: self._failed.append(f"nack {tag}"))
+        self.channel.events["basic_return"].add(
+            lambda exc, exchange, key, message: self._failed.append(f"unroutable {exchange}/{key}")
+        )
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._acked = max(self._acked, tag)
+
+    def publish(self, message: amqp.Message, exchange: str, routing_key: str, mandatory: bool = True) -> None:
+        self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key, mandatory=mandatory)
+        self._published += 1
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Blocks until the broker confirmed everything published so far; raises on nack/return."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self._acked < self._published and not self._failed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no publisher confirm in time")
+            try:
+                self.conn.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+        if self._failed:
+            failures, self._failed = self._failed, []
+            raise amqp.exceptions.MessageNacked("; ".join(failures[:3]))

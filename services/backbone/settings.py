@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications")
+SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications", "audit")
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,9 @@ class Settings:
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_SCHEMA": self.schema_for(service),
-            "POSTGRES_POOL_SIZE": "4",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # Small pools: a hub is a dozen processes sharing one server's connection budget.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "6",
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication
 from services.filing import register, signatures
@@ -92,6 +93,7 @@ class FilingApplication(HubApplication):
         index: FilingIndex | None = self._get(filing_index_id(enterprise_id))
         return index or FilingIndex(enterprise_id=enterprise_id)
 
+    @retried
     def compile(self, enterprise_id: str, reason: str = "requested") -> dict[str, Any]:
         """The current register to sign: a new version when the facts changed, else the latest."""
         view = self._enterprise(enterprise_id)
@@ -130,6 +132,7 @@ class FilingApplication(HubApplication):
             "created": created,
         }
 
+    @retried
     def submit(self, enterprise_id: str, version: int, sigs: dict[str, str]) -> dict[str, Any]:
         """Checks both signatures against the enterprise's registered public keys, then files the
         version with every supervising department and the town office."""
@@ -165,6 +168,7 @@ class FilingApplication(HubApplication):
         return found
 
     # -- ledger, versions, diff ---------------------------------------------------------------
+    @retried
     def record_delivery(
         self,
         enterprise_id: str,

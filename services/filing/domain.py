@@ -140,8 +140,7 @@ class Filing(HubAggregate):
         receipt: dict[str, Any],
     ) -> None:
         self.ledger = {**self.ledger, department: Delivery(outcome)}
-        if reason:
-            self.reasons = {**self.reasons, department: reason}
+        self.reasons = {**self.reasons, department: reason}  # the latest entry's reason only
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -153,7 +152,7 @@ class Filing(HubAggregate):
             "reason": self.reason,
             "submitted_at": self.submitted_at,
             "ledger": {d: str(s) for d, s in sorted(self.ledger.items())},
-            "reasons": dict(self.reasons),
+            "reasons": {d: r for d, r in self.reasons.items() if r},
         }
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, PermissionDeniedError, ValidationError
 from services.backbone.settings import Settings
 from services.registry import credentials
 from services.registry.base import enterprise_keys
-from services.registry.conflicts import retried
 from services.registry.departments import Department, DepartmentDirectory
 from services.registry.directory import Directory
 from services.registry.domain import (
@@ -28,6 +28,7 @@ from services.registry.index import EnterpriseIndex
 from services.registry.lifecycle import Lifecycle
 from services.registry.profile import check_profile
 from services.registry.routing import RoutingTable
+from services.registry.signing_keys import SigningKeys
 from services.registry.supervision import Supervision
 from services.registry.validation import validate_uscc
 
@@ -36,7 +37,7 @@ def _request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class RegistryApplication(Supervision, Directory, Lifecycle):
+class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
     """The registry service's application on its own store: enterprises and their credentials here;
     departments, routing and listings in Directory and Supervision; enforcement orders in Lifecycle."""
 

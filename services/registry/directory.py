@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, NotFoundError, ValidationError
 from services.registry.base import RegistryBase
-from services.registry.conflicts import retried
 from services.registry.departments import CHANGEABLE, Department, DepartmentKind, department_id
 from services.registry.operator_input import check_department, department_code
 

@@ -7,7 +7,7 @@ aggregate of the registry's own store, saved in the same transaction as the ente
 change it, so it is never behind or ahead of them, and it needs no second database. Each index is
 small (one town, one department), snapshotted, and never published. The cost is contention: two
 commands touching the same index at once conflict, and the application retries the loser
-(see services/registry/conflicts.py). Listing *all* enterprises is rare and scans the log for
+(see services/backbone/conflicts.py). Listing *all* enterprises is rare and scans the log for
 Enterprise.Registered, which needs no hot all-enterprises index.
 """
 

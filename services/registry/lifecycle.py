@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.registry.base import RegistryBase
-from services.registry.conflicts import retried
 from services.registry.domain import Enterprise
 from services.registry.operator_input import check_order
 

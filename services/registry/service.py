@@ -42,6 +42,10 @@ class RegistryService:
         return self.app.update(enterprise_id, changes, idempotency_key)
 
     @rpc
+    def register_public_key(self, enterprise_id: str, role: str, public_key: str) -> dict[str, Any]:
+        return self.app.register_public_key(enterprise_id, role, public_key)
+
+    @rpc
     def authenticate(self, key_id: str, secret: str) -> str:
         return self.app.authenticate(key_id, secret)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, ValidationError
 from services.registry.base import RegistryBase, summary
-from services.registry.conflicts import retried
 from services.registry.departments import DepartmentDirectory, DepartmentKind
 from services.registry.domain import Enterprise
 from services.registry.operator_input import collect_violations, department_code, routing_pattern

@@ -19,7 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.errors import field_violations
 from services.backbone.errors import NotFoundError, TransitionError
-from tests.conftest import ROOT, Hub, cleanup, make_settings, wait_for
+from tests.conftest import ROOT, Hub, isolated_hub_settings, wait_for
 from tests.factories import enterprise_fields, make_uscc
 
 pytestmark = pytest.mark.e2e
@@ -29,16 +29,15 @@ ORDER = {"reason": "重大隐患逾期未整改", "authority": "台儿庄区应�
 @pytest.fixture(scope="module")
 def registry_hub(infrastructure: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     tmp = tmp_path_factory.mktemp("hub")
-    settings = make_settings(tmp, "postgres")
-    running = Hub(settings, tmp)
-    try:
-        running.start_all()
-        with ClusterRpcProxy(settings.nameko_config) as rpc:
-            wait_for(lambda: _answers(rpc), what="the registry service")
-        yield running
-    finally:
-        running.stop()
-        cleanup(settings)
+    with isolated_hub_settings(tmp) as settings:
+        running = Hub(settings, tmp)
+        try:
+            running.start_all()
+            with ClusterRpcProxy(settings.nameko_config) as rpc:
+                wait_for(lambda: _answers(rpc), what="the registry service")
+            yield running
+        finally:
+            running.stop()
 
 
 def _answers(rpc: Any) -> bool:

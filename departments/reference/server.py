@@ -1,0 +1,155 @@
+"""A reference department platform: receives filings, verifies them, answers signed receipts.
+
+    python -m departments.reference.server --code AJJ-ZSZ --port 50071 --data-dir var/platforms/AJJ-ZSZ
+
+It is also the template a department's developers start from: implement
+hub.v1.DepartmentPlatformService, treat a repeated delivery_id as the same delivery, verify the
+SM3 hash and both SM2 signatures over the canonical document, and sign the receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from hub.v1 import department_pb2 as pb
+from hub.v1 import department_pb2_grpc
+
+from departments.reference import control
+from departments.reference.store import Inbox
+from services.filing import signatures
+from services.filing.canonical import sm3_hex
+
+ROLES = {s.value for s in signatures.Signer}
+
+
+def platform_key(data_dir: Path) -> signatures.KeyPair:
+    """The platform's own SM2 key pair, made once in its data folder."""
+    path = data_dir / "platform.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(signatures.generate_keypair().private_key_hex, encoding="utf-8")
+        path.chmod(0o600)
+    private = path.read_text(encoding="utf-8").strip()
+    return signatures.KeyPair(private, signatures.public_key_of(private))
+
+
+def receipt_bytes(delivery_id: str, document_hash: str, outcome: str, received_at: str) -> bytes:
+    return f"{delivery_id}|{document_hash}|{outcome}|{received_at}".encode()
+
+
+def check(filing: Any) -> str:
+    """Why this filing cannot be accepted, or "" when it verifies."""
+    document = bytes(filing.canonical_document)
+    if sm3_hex(document) != filing.document_hash:
+        return "文件哈希不符 (document hash does not match the document)"
+    given = {s.role: s for s in filing.signatures}
+    missing = sorted(ROLES - given.keys())
+    if missing:
+        return f"缺少签名 (missing signatures: {', '.join(missing)})"
+    for role in sorted(ROLES):
+        s = given[role]
+        if not signatures.verify(s.public_key, document, s.signature):
+            return f"签名无效 (the {role} signature does not verify)"
+    return ""
+
+
+class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
+    def __init__(self, code: str, data_dir: Path) -> None:
+        self.code, self.data_dir = code, data_dir
+        self.inbox = Inbox(data_dir / "inbox.sqlite")
+        self.key = platform_key(data_dir)
+
+    def ReceiveFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        behaviour = control.read(self.data_dir)
+        if behaviour.mode == "down":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "platform is down (control file)")
+        if behaviour.mode == "slow":
+            time.sleep(behaviour.delay_seconds)
+        filing = request.filing
+        if filing.department_code != self.code:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"this platform is {self.code}")
+        answered = self.inbox.seen(filing.delivery_id)
+        if answered is None:
+            reason = check(filing) or (behaviour.reason if behaviour.mode == "reject" else "")
+            answered = {
+                "outcome": "OUTCOME_REJECTED" if reason else "OUTCOME_ACCEPTED",
+                "reason": reason,
+                "received_at": datetime.now(UTC).isoformat(),
+            }
+            self.inbox.store(
+                {
+                    "delivery_id": filing.delivery_id,
+                    "department_code": self.code,
+                    "enterprise_id": filing.enterprise.enterprise_id,
+                    "uscc": filing.enterprise.unified_social_credit_code,
+                    "enterprise_name": filing.enterprise.name,
+                    "version": filing.version,
+                    "document_hash": filing.document_hash,
+                    "canonical_document": bytes(filing.canonical_document),
+                    "signatures": [{"role": s.role, "public_key": s.public_key} for s in filing.signatures],
+                    **answered,
+                }
+            )
+        signed = receipt_bytes(
+            filing.delivery_id, filing.document_hash, answered["outcome"], answered["received_at"]
+        )
+        return pb.ReceiveFilingResponse(
+            receipt=pb.Receipt(
+                delivery_id=filing.delivery_id,
+                department_code=self.code,
+                outcome=pb.Outcome.Value(answered["outcome"]),
+                reason=answered["reason"],
+                received_at=answered["received_at"],
+                public_key=self.key.public_key_hex,
+                signature=signatures.sign(self.key.private_key_hex, signed),
+            )
+        )
+
+
+def serve(code: str, address: str, data_dir: Path) -> tuple[grpc.Server, int]:
+    from concurrent import futures
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    department_pb2_grpc.add_DepartmentPlatformServiceServicer_to_server(
+        ReferencePlatform(code, data_dir), server
+    )
+    checker = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    checker.set("", health_pb2.HealthCheckResponse.SERVING)
+    port = server.add_insecure_port(address)
+    server.start()
+    return server, port
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="A reference department platform.")
+    parser.add_argument("--code", required=True, help="the department's code, e.g. AJJ-ZSZ")
+    parser.add_argument("--address", default="127.0.0.1:50071")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    server, port = serve(args.code, args.address, args.data_dir)
+    print(f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port}", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop.wait()
+    server.stop(3).wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

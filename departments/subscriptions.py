@@ -1,0 +1,73 @@
+"""Per-department AMQP subscriptions: a broker user that can read only its own queue."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+from dataclasses import dataclass
+from urllib.parse import quote, urlparse
+
+from gateway.adapter import jobs
+from services.backbone.amqp import connect, raw_channel
+from services.backbone.settings import Settings
+
+
+@dataclass(frozen=True)
+class Subscription:
+    department: str
+    user: str
+    password: str
+    queue: str
+    amqp_uri: str
+
+
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def user_of(settings: Settings, department: str) -> str:
+    return f"{settings.namespace}dept-{department}"
+
+
+def create(settings: Settings, department: str, rotate: bool = False) -> Subscription:
+    """Declares the department's queue, bound to its filings, and (re)issues its broker user."""
+    queue = jobs.subscription_queue(settings, department)
+    conn = connect(settings.amqp_uri)
+    try:
+        channel = raw_channel(conn)
+        exchange = jobs.subscription_exchange(settings)
+        channel.exchange_declare(exchange, "direct", durable=True, auto_delete=False)
+        channel.queue_declare(queue, durable=True, auto_delete=False)
+        channel.queue_bind(queue, exchange, department)
+    finally:
+        conn.release()
+    user, password = user_of(settings, department), secrets.token_urlsafe(18)
+    added = _rabbitmqctl("add_user", user, password)
+    if added.returncode != 0:
+        if (
+            "already exists" not in (added.stderr + added.stdout)
+            and "user_already_exists" not in added.stderr
+        ):
+            raise RuntimeError(f"rabbitmqctl add_user failed: {added.stderr.strip()}")
+        if not rotate:
+            raise RuntimeError(f"{user} exists already: rotate its password instead")
+        changed = _rabbitmqctl("change_password", user, password)
+        if changed.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl change_password failed: {changed.stderr.strip()}")
+    vhost = urlparse(settings.amqp_uri).path.lstrip("/") or "/"
+    # configure nothing, write nothing, read only its own queue
+    allowed = f"^{re.escape(queue)}$"
+    granted = _rabbitmqctl("set_permissions", "-p", vhost, user, "^$", "^$", allowed)
+    if granted.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl set_permissions failed: {granted.stderr.strip()}")
+    parsed = urlparse(settings.amqp_uri)
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+    uri = f"amqp://{credentials}@{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}"
+    return Subscription(department, user, password, queue, uri)
+
+
+def remove(settings: Settings, department: str) -> None:
+    _rabbitmqctl("delete_user", user_of(settings, department))

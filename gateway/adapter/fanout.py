@@ -1,0 +1,89 @@
+"""Fans each filed register out into one delivery job per department (and each department's
+own AMQP subscription), then acknowledges the event: at least once, never lost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import amqp
+import structlog
+
+from gateway.adapter import jobs
+from services.backbone import topology
+from services.backbone.amqp import CONNECTION_ERRORS, ConfirmedChannel, connect, raw_channel
+from services.backbone.envelope import Envelope
+from services.backbone.settings import Settings
+
+log = structlog.get_logger(__name__)
+CONSUMER = "adapter"
+
+
+def declare(channel: Any, settings: Settings) -> str:
+    """The adapter's ordered queue of filing events, and the subscription exchange."""
+    exchange = topology.declare_exchange(channel, settings, "filing")
+    queue = settings.queue(CONSUMER, "filing")
+    channel.queue_declare(
+        queue, durable=True, auto_delete=False, arguments=topology.consumer_queue_arguments(settings)
+    )
+    channel.queue_bind(queue, exchange, "Filing.Submitted.*")
+    channel.exchange_declare(jobs.subscription_exchange(settings), "direct", durable=True, auto_delete=False)
+    channel.queue_declare(jobs.parked_queue(settings), durable=True, auto_delete=False)
+    return queue
+
+
+class Fanout:
+    def __init__(
+        self, settings: Settings, stop: threading.Event, on_department: Callable[[str], None]
+    ) -> None:
+        self.settings, self.stop, self.on_department = settings, stop, on_department
+        self._inbox: list[Any] = []
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            conn = None
+            try:
+                conn = connect(self.settings.amqp_uri)
+                channel = raw_channel(conn)
+                queue = declare(channel, self.settings)
+                channel.basic_qos(0, 50, False)
+                channel.basic_consume(queue, callback=self._inbox.append)
+                out = ConfirmedChannel(conn)
+                while not self.stop.is_set():
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        conn.heartbeat_check()
+                    while self._inbox:
+                        message = self._inbox.pop(0)
+                        self.fan_out(out, message.body)
+                        channel.basic_ack(message.delivery_info["delivery_tag"])
+            except CONNECTION_ERRORS as error:
+                log.warning("fanout_reconnecting", error=repr(error))
+                self._inbox.clear()
+                self.stop.wait(1.0)
+            finally:
+                if conn is not None:
+                    try:
+                        conn.release()
+                    except Exception:  # noqa: BLE001 - closing a broken connection
+                        pass
+
+    def fan_out(self, out: ConfirmedChannel, body: bytes) -> None:
+        envelope = Envelope.from_json(body)
+        for job in jobs.jobs_from(envelope):
+            department = job["department"]
+            self.on_department(department)
+            queue = jobs.delivery_queue(self.settings, department)
+            out.channel.queue_declare(queue, durable=True, auto_delete=False)
+            message = amqp.Message(
+                jobs.to_bytes(job), delivery_mode=2, correlation_id=envelope.correlation_id
+            )
+            out.publish(message, exchange="", routing_key=queue)
+            copy = amqp.Message(body, delivery_mode=2, content_type="application/json")
+            # A department without an AMQP subscription simply has no queue bound: not mandatory.
+            out.publish(copy, jobs.subscription_exchange(self.settings), department, mandatory=False)
+        out.wait()  # the event is acked only after every job is safe with the broker
+        departments = len(envelope.payload["departments"])
+        log.info("filing_fanned_out", enterprise_id=envelope.enterprise_id, departments=departments)

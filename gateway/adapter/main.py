@@ -1,0 +1,86 @@
+"""The department adapter process: filing events → each department's own platform, over gRPC.
+
+    python -m gateway.adapter.main
+
+Plain threads (no eventlet): one fan-out consumer, one pusher per department.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+import structlog
+
+from gateway.adapter.fanout import Fanout
+from gateway.adapter.pusher import DepartmentPusher
+from gateway.rpc import Services
+from services.backbone import logging as hub_logging
+from services.backbone import metrics
+from services.backbone.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class Adapter:
+    def __init__(self, settings: Settings, max_attempts: int = 8, deadline: float = 5.0) -> None:
+        self.settings, self.max_attempts, self.deadline = settings, max_attempts, deadline
+        self.stop = threading.Event()
+        self.services = Services(settings)
+        self.pushers: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def ensure_pusher(self, department: str) -> None:
+        with self._lock:
+            if department in self.pushers:
+                return
+            pusher = DepartmentPusher(
+                self.settings, department, self.services, self.stop, self.max_attempts, self.deadline
+            )
+            thread = threading.Thread(target=pusher.run, name=f"push-{department}", daemon=True)
+            self.pushers[department] = thread
+            thread.start()
+
+    def start(self) -> Adapter:
+        try:
+            for department in self.services.call("registry", "list_departments"):
+                self.ensure_pusher(department["code"])
+        except Exception as error:  # noqa: BLE001 - the registry may still be starting
+            log.warning("departments_not_listed", error=repr(error))
+        threading.Thread(target=Fanout(self.settings, self.stop, self.ensure_pusher).run, daemon=True).start()
+        log.info("adapter_started", departments=len(self.pushers))
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in list(self.pushers.values()):
+            thread.join(timeout=10)
+        self.services.close()
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    hub_logging.configure("department-adapter", settings.log_format)
+    metrics.serve_from_env()
+    adapter = Adapter(
+        settings,
+        max_attempts=int(os.environ.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
+        deadline=float(os.environ.get("HUB_ADAPTER_DEADLINE", "5")),
+    ).start()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop.wait()
+    adapter.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Pushes one department's filings to its platform, in order, until each is answered or parked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import amqp
+import grpc
+import structlog
+from hub.v1 import department_pb2 as pb
+from hub.v1 import department_pb2_grpc
+from nameko.exceptions import RemoteError
+
+from gateway.adapter import jobs
+from gateway.adapter.breaker import CircuitBreaker, backoff
+from gateway.rpc import Services
+from services.backbone import correlation
+from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
+from services.backbone.errors import DomainError
+from services.backbone.settings import Settings
+from services.filing import signatures
+
+log = structlog.get_logger(__name__)
+TRANSIENT = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+}
+
+
+class Stopping(Exception):
+    """The adapter is shutting down: leave the job unacknowledged for the next run."""
+
+
+class DepartmentPusher:
+    """One worker per department (prefetch 1 keeps the department's order)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        department: str,
+        services: Services,
+        stop: threading.Event,
+        max_attempts: int = 8,
+        deadline: float = 5.0,
+    ) -> None:
+        self.settings, self.department, self.services, self.stop = settings, department, services, stop
+        self.max_attempts, self.deadline = max_attempts, deadline
+        self.breaker = CircuitBreaker()
+        self.queue = jobs.delivery_queue(settings, department)
+        self._endpoint: tuple[str, float, Any] | None = None
+        self._conn: Any = None
+        self._pending: list[Any] = []
+
+    # -- the queue ----------------------------------------------------------------------------
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self._conn = connect(self.settings.amqp_uri)
+                channel = raw_channel(self._conn)
+                channel.queue_declare(self.queue, durable=True, auto_delete=False)
+                channel.basic_qos(0, 1, False)
+                channel.basic_consume(self.queue, callback=self._pending.append)
+                while not self.stop.is_set():
+                    try:
+                        self._conn.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        self._conn.heartbeat_check()
+                    while self._pending:
+                        message = self._pending.pop(0)
+                        self.handle(message)
+                        channel.basic_ack(message.delivery_info["delivery_tag"])
+            except Stopping:
+                pass
+            except CONNECTION_ERRORS as error:
+                log.warning("pusher_reconnecting", department=self.department, error=repr(error))
+                self._pending.clear()
+                self._sleep(1.0)
+            finally:
+                self._close()
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+    def _sleep(self, seconds: float) -> None:
+        """Waits, keeping the broker connection alive; raises Stopping on shutdown."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.stop.wait(min(left, 1.0)):
+                raise Stopping
+            if self._conn is not None:
+                self._conn.heartbeat_check()
+
+    # -- one delivery ------------------------------------------------------------------------
+    def handle(self, message: Any) -> None:
+        job = jobs.from_bytes(message.body)
+        with correlation.bound(job.get("correlation_id") or None):
+            error = ""
+            for attempt in range(1, self.max_attempts + 1):
+                self._sleep(self.breaker.wait_time())
+                try:
+                    receipt = self._push(job)
+                except grpc.RpcError as failure:
+                    code = failure.code()  # type: ignore[attr-defined]
+                    error = f"{code.name}: {failure.details()}"  # type: ignore[attr-defined]
+                    if code not in TRANSIENT:
+                        break
+                    self.breaker.failure()
+                    self._endpoint = None  # look the platform up again: it may have moved
+                    log.warning(
+                        "delivery_retry", delivery_id=job["delivery_id"], attempt=attempt, error=error
+                    )
+                    self._sleep(backoff(attempt))
+                    continue
+                self.breaker.success()
+                self._record(job, "delivered")
+                outcome = "acknowledged" if receipt["outcome"] == "OUTCOME_ACCEPTED" else "rejected"
+                self._record(job, outcome, receipt["reason"], receipt)
+                log.info("filing_delivered", delivery_id=job["delivery_id"], outcome=outcome)
+                return
+            self._park(job, error)
+
+    def _push(self, job: dict[str, Any]) -> dict[str, Any]:
+        stub = self._stub()
+        response = stub.ReceiveFiling(
+            pb.ReceiveFilingRequest(filing=jobs.to_filing(job)),
+            timeout=self.deadline,
+            metadata=(("x-correlation-id", correlation.current()),),
+        )
+        r = response.receipt
+        signed = f"{r.delivery_id}|{job['document_hash']}|{pb.Outcome.Name(r.outcome)}|{r.received_at}"
+        return {
+            "outcome": pb.Outcome.Name(r.outcome),
+            "reason": r.reason,
+            "received_at": r.received_at,
+            "public_key": r.public_key,
+            "signature": r.signature,
+            "verified": signatures.verify(r.public_key, signed.encode(), r.signature),
+        }
+
+    def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
+        now = time.monotonic()
+        if self._endpoint is None or self._endpoint[1] < now:
+            try:
+                record = self.services.call("registry", "get_department", self.department)
+            except DomainError:
+                raise _no_endpoint(self.department) from None
+            address = record.get("endpoint") or ""
+            if not address:
+                raise _no_endpoint(self.department)
+            ca = record.get("tls_ca") or ""
+            # the registry keeps the platform's CA certificate as PEM text
+            channel = (
+                grpc.secure_channel(address, grpc.ssl_channel_credentials(ca.encode("utf-8")))
+                if ca
+                else grpc.insecure_channel(address)
+            )
+            stub = department_pb2_grpc.DepartmentPlatformServiceStub(channel)
+            self._endpoint = (address, now + 30.0, stub)
+        return self._endpoint[2]
+
+    def _record(self, job: dict[str, Any], outcome: str, reason: str = "", receipt: Any = None) -> None:
+        for attempt in range(1, 100):
+            try:
+                self.services.call(
+                    "filing",
+                    "record_delivery",
+                    job["enterprise_id"],
+                    job["version"],
+                    job["department"],
+                    outcome,
+                    reason,
+                    receipt,
+                )
+                return
+            except (*CONNECTION_ERRORS, TimeoutError, RemoteError) as error:
+                # the filing service restarting, or a transient failure there: try again
+                log.warning("ledger_retry", delivery_id=job["delivery_id"], error=repr(error))
+                self._sleep(backoff(attempt, cap=5.0))
+
+    def _park(self, job: dict[str, Any], error: str) -> None:
+        conn = connect(self.settings.amqp_uri)
+        try:
+            channel = raw_channel(conn)
+            channel.queue_declare(jobs.parked_queue(self.settings), durable=True, auto_delete=False)
+            channel.basic_publish_confirm(
+                amqp.Message(jobs.to_bytes(job), delivery_mode=2, application_headers={"x-error": error}),
+                exchange="",
+                routing_key=jobs.parked_queue(self.settings),
+            )
+        finally:
+            conn.release()
+        self._record(job, "parked", error)
+        log.error("delivery_parked", delivery_id=job["delivery_id"], error=error)
+
+
+class _NoEndpoint(grpc.RpcError):
+    def __init__(self, department: str) -> None:
+        self.department = department
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return f"department {self.department} has no platform endpoint registered"
+
+
+def _no_endpoint(department: str) -> grpc.RpcError:
+    return _NoEndpoint(department)

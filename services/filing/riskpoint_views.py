@@ -1,0 +1,128 @@
+"""The filing service's view of each enterprise's risk points, built from riskpoints events only.
+
+The register of an enterprise is one view aggregate. A page of consumed messages often carries
+hundreds of changes for the same enterprise (a bulk import): the view gathers them and records
+them as one event per page, not one per risk point.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import event
+
+from services.backbone.envelope import Envelope
+from services.backbone.handlers import Handlers, UnitOfWork
+from services.filing.views import View
+
+UPSTREAM = "riskpoints"
+ROW_FIELDS = (
+    "external_id",
+    "name",
+    "location",
+    "category",
+    "accident_types",
+    "level",
+    "colour",
+    "control_tier",
+    "control_measures",
+    "emergency_measures",
+    "responsible_unit",
+    "responsible_person",
+    "responsible_mobile",
+    "adjacent_units",
+)
+
+
+def register_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/riskpoint-register")
+
+
+class RiskPointRegister(View):
+    """An enterprise's risk points in use, as the register (一企一册) lists them."""
+
+    @staticmethod
+    def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
+        return register_id(enterprise_id)
+
+    @event("Opened")
+    def __init__(self, enterprise_id: str) -> None:
+        self.enterprise_id = enterprise_id
+        self.rows: dict[str, dict[str, Any]] = {}
+        self._staged: dict[str, dict[str, Any] | None] = {}
+
+    def stage(self, risk_point_id: str, changes: dict[str, Any] | None) -> None:
+        """Changes a row now (None removes it); the change is recorded when the page is saved."""
+        if changes is None:
+            self.rows.pop(risk_point_id, None)
+            self._staged[risk_point_id] = None
+            return
+        row = {**self.rows.get(risk_point_id, {}), **{k: v for k, v in changes.items() if k in ROW_FIELDS}}
+        self.rows[risk_point_id] = row
+        self._staged[risk_point_id] = row
+
+    def collect_events(self) -> Any:
+        # The unit of work collects events when it saves the page: that is when the staged rows
+        # become one event.
+        if self._staged:
+            staged, self._staged = self._staged, {}
+            self._rows_changed(rows=staged)
+        return super().collect_events()
+
+    @event("RowsChanged")
+    def _rows_changed(self, rows: dict[str, dict[str, Any] | None]) -> None:
+        for key, row in rows.items():
+            if row is None:
+                self.rows.pop(key, None)
+            else:
+                self.rows[key] = row
+
+    def as_list(self) -> list[dict[str, Any]]:
+        ordered = sorted(self.rows.items(), key=lambda kv: (kv[1].get("level", 9), kv[1].get("name", "")))
+        return [{"id": key, "risk_point_id": key, **row} for key, row in ordered]
+
+
+def _register(uow: UnitOfWork, envelope: Envelope) -> RiskPointRegister:
+    enterprise = str(envelope.enterprise_id)
+    found = uow.get(register_id(enterprise))
+    return found if found is not None else uow.add(RiskPointRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
+
+
+def identified(uow: UnitOfWork, envelope: Envelope) -> None:
+    _register(uow, envelope).stage(envelope.originator_id, envelope.payload)
+
+
+def assessed(uow: UnitOfWork, envelope: Envelope) -> None:
+    _register(uow, envelope).stage(envelope.originator_id, envelope.payload)
+
+
+def updated(uow: UnitOfWork, envelope: Envelope) -> None:
+    _register(uow, envelope).stage(envelope.originator_id, envelope.payload["changes"])
+
+
+def retired(uow: UnitOfWork, envelope: Envelope) -> None:
+    _register(uow, envelope).stage(envelope.originator_id, None)
+
+
+def noted(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Facts the register does not show (the notifications service acts on them)."""
+
+
+def register(handlers: Handlers) -> None:
+    """Subscribes the filing service's handlers to the riskpoints events."""
+    handlers.on(UPSTREAM, "RiskPoint.Identified")(identified)
+    handlers.on(UPSTREAM, "RiskPoint.Assessed")(assessed)
+    handlers.on(UPSTREAM, "RiskPoint.Updated")(updated)
+    handlers.on(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(noted)
+    handlers.on(UPSTREAM, "RiskPoint.Retired")(retired)
+
+
+def riskpoint_register(app: Any, enterprise_id: str) -> list[dict[str, Any]]:
+    """The enterprise's risk points in use, most severe first ([] when none has arrived yet)."""
+    try:
+        found: RiskPointRegister = app.repository.get(register_id(enterprise_id))
+    except (AggregateNotFoundError, ValueError):
+        return []
+    return found.as_list()

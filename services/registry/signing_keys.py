@@ -1,0 +1,31 @@
+"""The SM2 public keys an enterprise signs its register with (the private keys never reach the hub)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.backbone.conflicts import retried
+from services.backbone.errors import ValidationError
+from services.filing.signatures import Signer, validate_public_key
+from services.registry.base import RegistryBase
+
+
+class SigningKeys(RegistryBase):
+    @retried
+    def register_public_key(self, enterprise_id: str, role: str, public_key: str) -> dict[str, Any]:
+        """Registers (or replaces) the public key of a signing role: the legal representative's,
+        or the enterprise seal's."""
+        roles = [s.value for s in Signer]
+        violations = []
+        if role not in roles:
+            violations.append(("role", f"must be one of {', '.join(roles)}"))
+        try:
+            key = validate_public_key(public_key)
+        except ValueError as error:
+            violations.append(("public_key", str(error)))
+        if violations:
+            raise ValidationError.many(violations)
+        enterprise = self._enterprise(enterprise_id)
+        enterprise.register_public_key(role, key)
+        self.save(enterprise)
+        return {"enterprise_id": str(enterprise.id), "role": role, "public_key": key}

@@ -1,0 +1,138 @@
+"""Department exchange: filings pushed to each supervising department's own platform."""
+
+from __future__ import annotations
+
+import amqp
+import pytest
+from hub.v1 import filing_pb2 as fpb
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from departments import subscriptions
+from departments.reference import control
+from departments.reference.store import read_inbox
+from gateway.adapter import jobs
+from hubctl.deliveries import replay_parked
+from services.backbone.amqp import connect, raw_channel
+from tests.conftest import Hub, Processes, free_port, wait_for
+from tests.e2e.filing_flow import Filer, setup_departments
+
+pytestmark = pytest.mark.e2e
+ACK, REJECTED, PARKED = (
+    fpb.DELIVERY_STATE_ACKNOWLEDGED,
+    fpb.DELIVERY_STATE_REJECTED,
+    fpb.DELIVERY_STATE_PARKED,
+)
+
+
+def platform_dir(hub: Hub, code: str):  # noqa: ANN201
+    return hub.settings.runtime_dir / "platforms" / code
+
+
+def inbox(hub: Hub, code: str) -> list[dict]:
+    return read_inbox(platform_dir(hub, code) / "inbox.sqlite")
+
+
+def start_platform(processes: Processes, hub: Hub, code: str, address: str) -> None:
+    processes.start(
+        f"platform-{code}",
+        [
+            "-m",
+            "departments.reference.server",
+            "--code",
+            code,
+            "--address",
+            address,
+            "--data-dir",
+            str(platform_dir(hub, code)),
+        ],
+        hub.env,
+    )
+
+
+def test_a_filing_reaches_exactly_its_supervising_departments(hub: Hub, processes: Processes) -> None:
+    fire = f"127.0.0.1:{free_port()}"
+    start_platform(processes, hub, "XF-TEZ", fire)
+    setup_departments(hub, {"XF-TEZ": ("消防", fire)})
+    filer = Filer.register(hub, 1)
+    version = filer.file()
+    ledger = filer.wait_answered(version)
+    assert ledger == {"AJJ-TEZ": (ACK, ""), "TOWN-ZSZ": (ACK, "")}
+    for code in ("AJJ-TEZ", "TOWN-ZSZ"):
+        [received] = inbox(hub, code)
+        assert received["outcome"] == "OUTCOME_ACCEPTED" and received["version"] == version
+    assert inbox(hub, "XF-TEZ") == []  # not a supervisor: received nothing
+
+
+def test_a_department_that_was_down_gets_everything_once_none_twice(hub: Hub) -> None:
+    setup_departments(hub)
+    control.write(platform_dir(hub, "TOWN-ZSZ"), control.Behaviour("down"))
+    filers = [Filer.register(hub, n) for n in (11, 12, 13)]
+    versions = [f.file() for f in filers]
+    wait_for(
+        lambda: all(f.ledger(v)["AJJ-TEZ"][0] == ACK for f, v in zip(filers, versions, strict=True)),
+        timeout=60,
+        what="安监 to acknowledge all three",
+    )
+    assert all(
+        f.ledger(v)["TOWN-ZSZ"][0] == fpb.DELIVERY_STATE_PENDING
+        for f, v in zip(filers, versions, strict=True)
+    )
+    control.write(platform_dir(hub, "TOWN-ZSZ"), control.Behaviour("accept"))
+    for f, v in zip(filers, versions, strict=True):
+        assert f.wait_answered(v)["TOWN-ZSZ"] == (ACK, "")
+    received = inbox(hub, "TOWN-ZSZ")
+    assert len(received) == 3 == len({r["delivery_id"] for r in received})
+    assert all(r["times_delivered"] == 1 for r in received)
+
+
+def test_a_rejection_reaches_the_enterprise_with_its_reason(hub: Hub) -> None:
+    setup_departments(hub)
+    control.write(platform_dir(hub, "AJJ-TEZ"), control.Behaviour("reject", reason="缺少重大危险源辨识"))
+    filer = Filer.register(hub, 21)
+    version = filer.file()
+    ledger = filer.wait_answered(version)
+    assert ledger["AJJ-TEZ"] == (REJECTED, "缺少重大危险源辨识")
+    assert ledger["TOWN-ZSZ"] == (ACK, "")
+
+
+def test_parked_deliveries_are_replayed(hub: Hub, processes: Processes) -> None:
+    dead = f"127.0.0.1:{free_port()}"  # nobody listens there
+    setup_departments(hub, {"XF-TEZ": ("消防", dead)})
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.set_routing_rule("烟花爆竹", "*", ["XF-TEZ"])
+    filer = Filer.register(hub, 31, industry="烟花爆竹")
+    version = filer.file()
+    wait_for(
+        lambda: filer.ledger(version)["XF-TEZ"][0] == PARKED, timeout=90, what="the delivery to be parked"
+    )
+    assert "UNAVAILABLE" in filer.ledger(version)["XF-TEZ"][1]
+
+    live = f"127.0.0.1:{free_port()}"
+    start_platform(processes, hub, "XF-TEZ", live)
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.update_department("XF-TEZ", {"endpoint": live})
+    assert replay_parked(hub.settings, "XF-TEZ") == 1
+    assert filer.wait_answered(version)["XF-TEZ"] == (ACK, "")
+    assert len(inbox(hub, "XF-TEZ")) == 1
+
+
+def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
+    setup_departments(hub)
+    mine = subscriptions.create(hub.settings, "AJJ-TEZ", rotate=True)
+    theirs = subscriptions.create(hub.settings, "TOWN-ZSZ", rotate=True)
+    try:
+        filer = Filer.register(hub, 41)
+        filer.wait_answered(filer.file())
+        conn = connect(mine.amqp_uri)  # the department's own credentials
+        channel = raw_channel(conn)
+        message = wait_for(lambda: channel.basic_get(mine.queue, no_ack=True), timeout=30, what="own filing")
+        assert filer.enterprise_id in (
+            message.body if isinstance(message.body, str) else message.body.decode()
+        )
+        with pytest.raises(amqp.exceptions.AccessRefused):
+            raw_channel(conn).basic_get(theirs.queue, no_ack=True)
+        conn.release()
+        assert jobs.subscription_queue(hub.settings, "TOWN-ZSZ") == theirs.queue
+    finally:
+        subscriptions.remove(hub.settings, "AJJ-TEZ")
+        subscriptions.remove(hub.settings, "TOWN-ZSZ")
