@@ -17,12 +17,25 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, filing_pb2, filing_pb2_grpc
+from hub.v1 import (
+    enterprise_pb2,
+    enterprise_pb2_grpc,
+    filing_pb2,
+    filing_pb2_grpc,
+    riskpoint_pb2,
+    riskpoint_pb2_grpc,
+    town_pb2,
+    town_pb2_grpc,
+)
 
+from gateway import dangers as danger_api
 from gateway.auth import Authenticator, registration_token
 from gateway.enterprise import EnterpriseServicer
 from gateway.filing import FilingServicer
+from gateway.inspector_auth import DepartmentAuthenticator
+from gateway.riskpoints import RiskPointServicer
 from gateway.rpc import Services
+from gateway.town import TownServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.settings import Settings
@@ -58,11 +71,21 @@ class Gateway:
         )
         filing = FilingServicer(self.services, self.auth)
         filing_pb2_grpc.add_FilingServiceServicer_to_server(filing, self.server)
+        riskpoint_pb2_grpc.add_RiskPointServiceServicer_to_server(
+            RiskPointServicer(self.services, self.auth), self.server
+        )
+        self.danger_services = danger_api.register(self.server, self.services, self.auth)
+        town_pb2_grpc.add_TownServiceServicer_to_server(
+            TownServicer(self.services, DepartmentAuthenticator(self.services)), self.server
+        )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [
             enterprise_pb2.DESCRIPTOR.services_by_name["EnterpriseService"].full_name,
             filing_pb2.DESCRIPTOR.services_by_name["FilingService"].full_name,
+            riskpoint_pb2.DESCRIPTOR.services_by_name["RiskPointService"].full_name,
+            town_pb2.DESCRIPTOR.services_by_name["TownService"].full_name,
+            *self.danger_services,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ]
@@ -76,7 +99,14 @@ class Gateway:
 
     def start(self) -> Gateway:
         self.server.start()
-        for name in ("", "hub.v1.EnterpriseService", "hub.v1.FilingService"):
+        for name in (
+            "",
+            "hub.v1.EnterpriseService",
+            "hub.v1.FilingService",
+            "hub.v1.RiskPointService",
+            "hub.v1.TownService",
+            *self.danger_services,
+        ):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gateway_listening", address=self.address, tls=credentials_from_env() is not None)
         return self

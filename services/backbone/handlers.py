@@ -57,10 +57,20 @@ class Handlers:
     def __init__(self, consumer: str) -> None:
         self.consumer = consumer
         self._by_key: dict[tuple[str, str], Registration] = {}
+        self._also: dict[tuple[str, str], list[Handler]] = {}
 
     def on(self, upstream: str, type_: str, version: int = 1) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._by_key[(upstream, type_)] = Registration(upstream, type_, version, fn)
+            return fn
+
+        return register
+
+    def also(self, upstream: str, type_: str) -> Callable[[Handler], Handler]:
+        """A further handler of an event type, run after the main one in the same unit of work."""
+
+        def register(fn: Handler) -> Handler:
+            self._also.setdefault((upstream, type_), []).append(fn)
             return fn
 
         return register
@@ -94,4 +104,6 @@ class Handlers:
                 schema_version=registration.version,
             )
         registration.handle(uow, envelope)
+        for further in self._also.get((envelope.upstream, envelope.type), []):
+            further(uow, envelope)
         return True

@@ -52,7 +52,17 @@ def build(service: str, settings: Settings) -> tuple[HubApplication, list[object
     if handlers is not None:
         for upstream in topology.upstreams_of(service):
             workers.append(TrackedConsumer(app, handlers, settings, upstream))
+    workers.extend(extra_workers(service, app, settings))
     return app, workers
+
+
+def extra_workers(service: str, app: HubApplication, settings: Settings) -> list[object]:
+    """A service's own periodic work (timers), from `services.<name>.workers` when it has one."""
+    try:
+        module = importlib.import_module(f"services.{service}.workers")
+    except ModuleNotFoundError:
+        return []
+    return list(module.workers(app, settings))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -211,7 +212,7 @@ class FilingApplication(HubApplication):
             start = page[-1].id + 1
         stale = []
         for index_id in sorted(found):
-            index: FilingIndex = self.repository.get(index_id)  # type: ignore[arg-type]
+            index: FilingIndex = self.repository.get(UUID(index_id))
             if index.stale_since is not None:
                 stale.append(index.enterprise_id)
         return stale
@@ -226,3 +227,90 @@ class FilingApplication(HubApplication):
             except (TransitionError, NotFoundError):
                 continue
         return compiled
+
+    # -- campaigns and 一镇一册 --------------------------------------------------------------------
+    def open_campaign(self, town: str, name: str, deadline: str) -> dict[str, Any]:
+        from services.filing.campaigns import FilingCampaign, campaign_id
+
+        try:
+            date.fromisoformat(deadline)
+        except ValueError:
+            raise ValidationError("deadline", "must be a date, YYYY-MM-DD") from None
+        if not town.strip() or not name.strip():
+            raise ValidationError.many(
+                [(f, "must not be empty") for f, v in (("town", town), ("name", name)) if not v.strip()]
+            )
+        existing = self._get(campaign_id(town, name))
+        if existing is None:
+            self.save(FilingCampaign(town=town, name=name, deadline=deadline))
+        elif existing.deadline != deadline:
+            raise ValidationError("deadline", f"campaign {name} of {town} is due {existing.deadline}")
+        return {"campaign_id": str(campaign_id(town, name)), "town": town, "name": name, "deadline": deadline}
+
+    def campaign_status(self, town: str, name: str, at: str = "") -> dict[str, Any]:
+        """Per enterprise of the town: filed on time, late, missing (or pending before the deadline)."""
+        from services.filing.campaigns import campaign_id, standing
+
+        campaign = self._get(campaign_id(town, name))
+        if campaign is None:
+            raise NotFoundError("name", f"{town} has no campaign {name}")
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        rows = []
+        for enterprise_id in self.town_enterprises(town):
+            view = self._enterprise(enterprise_id)
+            if view.status == "closed":
+                continue
+            index: FilingIndex | None = self._get(filing_index_id(enterprise_id))
+            first = index.first_submitted_at if index else None
+            rows.append(
+                {
+                    "enterprise_id": enterprise_id,
+                    "name": view.profile.get("name", ""),
+                    "uscc": view.profile.get("uscc", ""),
+                    "first_submitted_at": first,
+                    "standing": standing(first, campaign.closes_at, when),
+                }
+            )
+        counts = {k: sum(r["standing"] == k for r in rows) for k in ("on_time", "late", "missing", "pending")}
+        return {
+            "town": town,
+            "name": name,
+            "deadline": campaign.deadline,
+            "counts": counts,
+            "enterprises": rows,
+        }
+
+    def town_book(self, town: str) -> dict[str, Any]:
+        """一镇一册: every level-1/2 risk point of the town's enterprises, with owner departments
+        and open major dangers."""
+        from services.filing.campaigns import book_rows
+
+        rows: list[dict[str, Any]] = []
+        for enterprise_id in self.town_enterprises(town):
+            view = self._enterprise(enterprise_id)
+            rows.extend(
+                book_rows(
+                    view.as_dict(),
+                    self.risk_points_of(enterprise_id),
+                    self.dangers_of(enterprise_id),
+                    self.departments(view.supervisors),
+                )
+            )
+        rows.sort(key=lambda r: (r["level"], r["enterprise"], r["risk_point"]))
+        return {
+            "town": town,
+            "rows": rows,
+            "level_1": sum(r["level"] == 1 for r in rows),
+            "level_2": sum(r["level"] == 2 for r in rows),
+            "enterprises": len({r["enterprise_id"] for r in rows}),
+        }
+
+    def export_town_book(self, town: str, fmt: str) -> bytes:
+        from services.filing import exports
+
+        book = self.town_book(town)
+        if fmt == "csv":
+            return exports.to_csv(book["rows"])
+        if fmt == "xlsx":
+            return exports.to_xlsx(town, book["rows"])
+        raise ValidationError("format", "must be csv or xlsx")

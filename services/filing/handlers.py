@@ -1,10 +1,10 @@
-"""How the filing service's views follow the registry (and later risk points and dangers)."""
+"""How the filing service's views follow the registry, risk points and hidden dangers."""
 
 from __future__ import annotations
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.filing import riskpoint_views
+from services.filing import danger_views, refiling, riskpoint_views
 from services.filing.views import (
     DIRECTORY_ID,
     DepartmentsView,
@@ -16,6 +16,8 @@ from services.filing.views import (
 
 handlers = Handlers("filing")
 riskpoint_views.register(handlers)  # risk points: services/filing/riskpoint_views.py
+danger_views.register(handlers)  # hidden dangers: services/filing/danger_views.py
+refiling.watch(handlers)  # risk factor changes make a filed register out of date
 
 
 def _view(uow: UnitOfWork, envelope: Envelope) -> EnterpriseView:

@@ -64,3 +64,21 @@ class FilingService:
         receipt: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         return self.app.record_delivery(enterprise_id, version, department, outcome, reason, receipt)
+
+    @rpc
+    def open_campaign(self, town: str, name: str, deadline: str) -> dict[str, Any]:
+        return self.app.open_campaign(town, name, deadline)
+
+    @rpc
+    def campaign_status(self, town: str, name: str, at: str = "") -> dict[str, Any]:
+        return self.app.campaign_status(town, name, at)
+
+    @rpc
+    def town_book(self, town: str) -> dict[str, Any]:
+        return self.app.town_book(town)
+
+    @rpc
+    def export_town_book(self, town: str, fmt: str) -> str:
+        import base64
+
+        return base64.b64encode(self.app.export_town_book(town, fmt)).decode("ascii")

@@ -81,9 +81,7 @@ class DepartmentsView(View):
         self.departments = {**self.departments, code: {**self.departments.get(code, {}), **fields}}
 
     def describe(self, codes: list[str]) -> list[dict[str, str]]:
-        return [
-            {"code": c, "name": self.departments.get(c, {}).get("name", c)} for c in sorted(set(codes))
-        ]
+        return [{"code": c, "name": self.departments.get(c, {}).get("name", c)} for c in sorted(set(codes))]
 
 
 def town_index_id(town: str) -> uuid.UUID:
