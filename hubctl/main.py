@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import typer
 
-from hubctl import parked, status
+from hubctl import (
+    audit,
+    deliveries,
+    demo,
+    departments,
+    enterprises,
+    inspectors,
+    parked,
+    platforms,
+    riskpoints,
+    routing,
+    status,
+)
 
 app = typer.Typer(help="Operate the safety-risk filing hub.", no_args_is_help=True)
 app.command("status")(status.status)
+app.command("demo")(demo.demo)
 app.add_typer(parked.app, name="parked")
+app.add_typer(audit.app, name="audit")
+app.add_typer(departments.app, name="departments")
+app.add_typer(routing.app, name="routing")
+app.add_typer(enterprises.app, name="enterprises")
+app.add_typer(riskpoints.app, name="riskpoints")
+app.add_typer(inspectors.app, name="inspectors")
+app.add_typer(platforms.app, name="platform")
+app.add_typer(deliveries.app, name="deliveries")
+app.add_typer(deliveries.subs, name="subscriptions")
 
 
 if __name__ == "__main__":

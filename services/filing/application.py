@@ -141,8 +141,6 @@ class FilingApplication(HubApplication):
         if view.status == "closed":
             raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
         filing = self._filing(enterprise_id, version)
-        if filing.status == "submitted" and filing.signatures == sigs:
-            return filing.summary()  # a retried submission
         data = register.canonical(filing.document)
         violations = []
         for role in ROLES:
@@ -153,6 +151,8 @@ class FilingApplication(HubApplication):
                 violations.append((f"signatures.{role}", "does not verify over the canonical document"))
         if violations:
             raise ValidationError.many(violations)
+        if filing.status == "submitted":
+            return filing.summary()  # a retried submission: valid signatures, already filed
         if not view.supervisors:
             raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
         at = now()
