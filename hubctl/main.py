@@ -11,8 +11,10 @@ from hubctl import (
     departments,
     enterprises,
     inspectors,
+    notifications,
     parked,
     platforms,
+    report,
     riskpoints,
     routing,
     status,
@@ -31,6 +33,8 @@ app.add_typer(inspectors.app, name="inspectors")
 app.add_typer(platforms.app, name="platform")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(deliveries.subs, name="subscriptions")
+app.add_typer(notifications.app, name="notifications")
+app.add_typer(report.app, name="report")
 
 
 if __name__ == "__main__":

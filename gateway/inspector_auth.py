@@ -1,0 +1,42 @@
+"""Who is calling the InspectionService: a supervising department, by its inspectors' token."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+import grpc
+
+from gateway.calls import metadata
+from gateway.rpc import Services
+from services.backbone.errors import PermissionDeniedError
+
+DEPARTMENT_HEADER = "x-hub-department"
+TOKEN_HEADER = "x-hub-department-token"
+
+
+class DepartmentAuthenticator:
+    """Checks a department's inspector token with the dangers service, remembering good ones a minute."""
+
+    def __init__(self, services: Services, ttl: float = 60.0) -> None:
+        self.services, self.ttl = services, ttl
+        self._cache: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def department(self, context: grpc.ServicerContext) -> str:
+        headers = metadata(context)
+        code, token = headers.get(DEPARTMENT_HEADER, ""), headers.get(TOKEN_HEADER, "")
+        if not code or not token:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, f"send {DEPARTMENT_HEADER} and {TOKEN_HEADER}")
+        key, now = (code, hashlib.sha256(token.encode()).hexdigest()), time.monotonic()
+        with self._lock:
+            if self._cache.get(key, 0.0) > now:
+                return code
+        try:
+            code = str(self.services.call("dangers", "authenticate_inspector", code, token))
+        except PermissionDeniedError:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown department or wrong token")
+        with self._lock:
+            self._cache[key] = now + self.ttl
+        return code

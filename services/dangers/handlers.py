@@ -1,0 +1,73 @@
+"""How the dangers service follows the registry: enterprises (status, supervisors) and departments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.backbone.envelope import Envelope
+from services.backbone.handlers import Handlers, UnitOfWork
+from services.dangers.records import (
+    COVERAGE_ID,
+    DEPARTMENTS_ID,
+    CoverageIndex,
+    DepartmentKinds,
+    EnterpriseRecord,
+    record_id,
+)
+
+handlers = Handlers("dangers")
+
+
+def _record(uow: UnitOfWork, envelope: Envelope) -> EnterpriseRecord:
+    """The enterprise's record (a department may have inspected it before its Registered arrived)."""
+    eid = str(envelope.enterprise_id)
+    return uow.get(record_id(eid)) or uow.add(EnterpriseRecord(eid))  # type: ignore[no-any-return]
+
+
+def _follow(uow: UnitOfWork, record: EnterpriseRecord) -> None:
+    coverage = uow.get(COVERAGE_ID) or uow.add(CoverageIndex())
+    coverage.follow(record)
+
+
+@handlers.on("registry", "Enterprise.Registered")
+def registered(uow: UnitOfWork, envelope: Envelope) -> None:
+    record = _record(uow, envelope)
+    record.profile(envelope.payload["name"], envelope.payload["town"])
+    _follow(uow, record)
+
+
+@handlers.on("registry", "Enterprise.ProfileUpdated")
+def profile_updated(uow: UnitOfWork, envelope: Envelope) -> None:
+    changes = envelope.payload["changes"]
+    if "name" in changes or "town" in changes:
+        record = _record(uow, envelope)
+        record.profile(changes.get("name", record.name), changes.get("town", record.town))
+        _follow(uow, record)
+
+
+@handlers.on("registry", "Enterprise.SupervisorsAssigned")
+def supervisors_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
+    record = _record(uow, envelope)
+    record.change_supervisors(list(envelope.payload["departments"]))
+    _follow(uow, record)
+
+
+def _status(status: str) -> Callable[[UnitOfWork, Envelope], None]:
+    def apply(uow: UnitOfWork, envelope: Envelope) -> None:
+        record = _record(uow, envelope)
+        record.change_status(status)
+        _follow(uow, record)
+
+    return apply
+
+
+handlers.on("registry", "Enterprise.ProductionSuspended")(_status("suspended"))
+handlers.on("registry", "Enterprise.ProductionResumed")(_status("operating"))
+handlers.on("registry", "Enterprise.Closed")(_status("closed"))
+
+
+@handlers.on("registry", "Department.Registered")
+def department_registered(uow: UnitOfWork, envelope: Envelope) -> None:
+    kinds = uow.get(DEPARTMENTS_ID) or uow.add(DepartmentKinds())
+    payload = envelope.payload
+    kinds.enter(payload["code"], payload["kind"], payload["town"])
