@@ -1,6 +1,6 @@
 """The ERP gateway: a plain, thread-based gRPC server (no eventlet) in front of the services.
 
-    python -m gateway.server
+python -m gateway.server
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from hub.v1 import (
+    department_pb2,
+    department_pb2_grpc,
     enterprise_pb2,
     enterprise_pb2_grpc,
     filing_pb2,
@@ -31,8 +33,10 @@ from hub.v1 import (
 from gateway import dangers as danger_api
 from gateway.auth import Authenticator, registration_token
 from gateway.enterprise import EnterpriseServicer
+from gateway.feed import FilingFeedServicer
 from gateway.filing import FilingServicer
 from gateway.inspector_auth import DepartmentAuthenticator
+from gateway.malformed import MalformedRequests
 from gateway.riskpoints import RiskPointServicer
 from gateway.rpc import Services
 from gateway.town import TownServicer
@@ -61,6 +65,7 @@ class Gateway:
         self.auth = Authenticator(self.services, registration_token(settings.runtime_dir))
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+            interceptors=[MalformedRequests()],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -75,8 +80,10 @@ class Gateway:
             RiskPointServicer(self.services, self.auth), self.server
         )
         self.danger_services = danger_api.register(self.server, self.services, self.auth)
-        town_pb2_grpc.add_TownServiceServicer_to_server(
-            TownServicer(self.services, DepartmentAuthenticator(self.services)), self.server
+        departments = DepartmentAuthenticator(self.services)
+        town_pb2_grpc.add_TownServiceServicer_to_server(TownServicer(self.services, departments), self.server)
+        department_pb2_grpc.add_FilingFeedServiceServicer_to_server(
+            FilingFeedServicer(self.services, departments), self.server
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -85,6 +92,7 @@ class Gateway:
             filing_pb2.DESCRIPTOR.services_by_name["FilingService"].full_name,
             riskpoint_pb2.DESCRIPTOR.services_by_name["RiskPointService"].full_name,
             town_pb2.DESCRIPTOR.services_by_name["TownService"].full_name,
+            department_pb2.DESCRIPTOR.services_by_name["FilingFeedService"].full_name,
             *self.danger_services,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
@@ -105,6 +113,7 @@ class Gateway:
             "hub.v1.FilingService",
             "hub.v1.RiskPointService",
             "hub.v1.TownService",
+            "hub.v1.FilingFeedService",
             *self.danger_services,
         ):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -105,6 +105,10 @@ class DepartmentPusher:
     def handle(self, message: Any) -> None:
         job = jobs.from_bytes(message.body)
         with correlation.bound(job.get("correlation_id") or None):
+            if self._pull_only():
+                # no platform to push to: the department pulls (FilingFeedService) and answers
+                log.info("delivery_left_for_pull", delivery_id=job["delivery_id"])
+                return
             error = ""
             for attempt in range(1, self.max_attempts + 1):
                 self._sleep(self.breaker.wait_time())
@@ -147,6 +151,13 @@ class DepartmentPusher:
             "signature": r.signature,
             "verified": signatures.verify(r.public_key, signed.encode(), r.signature),
         }
+
+    def _pull_only(self) -> bool:
+        try:
+            record = self.services.call("registry", "get_department", self.department)
+        except DomainError:
+            return False  # unknown department: push, fail, park, visible to the operator
+        return not record.get("endpoint")
 
     def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
         now = time.monotonic()

@@ -314,3 +314,35 @@ class FilingApplication(HubApplication):
         if fmt == "xlsx":
             return exports.to_xlsx(town, book["rows"])
         raise ValidationError("format", "must be csv or xlsx")
+
+    # -- the pull feed for departments --------------------------------------------------------
+    def feed(self, department: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Filings addressed to a department, after a cursor (a notification id), oldest first."""
+        topic = f"{Filing.__module__}:Filing.Submitted"
+        found: list[dict[str, Any]] = []
+        start = after + 1
+        while len(found) < limit:
+            page = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
+            if not page:
+                break
+            for notification in page:
+                submitted = vars(self.mapper.to_domain_event(notification))
+                if department in submitted["departments"]:
+                    found.append(
+                        {
+                            "cursor": notification.id,
+                            "enterprise_id": submitted["enterprise_id"],
+                            "version": submitted["version"],
+                            "canonical": register.canonical(submitted["document"]).decode("utf-8"),
+                            "enterprise": submitted["document"]["enterprise"],
+                            "document_hash": submitted["document_hash"],
+                            "signatures": submitted["signatures"],
+                            "public_keys": submitted["public_keys"],
+                            "submitted_at": submitted["submitted_at"],
+                            "correlation_id": submitted.get("correlation_id", ""),
+                        }
+                    )
+                    if len(found) == limit:
+                        break
+            start = page[-1].id + 1
+        return found

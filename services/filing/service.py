@@ -82,3 +82,7 @@ class FilingService:
         import base64
 
         return base64.b64encode(self.app.export_town_book(town, fmt)).decode("ascii")
+
+    @rpc
+    def feed(self, department: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        return self.app.feed(department, after, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import amqp
+import grpc
 import pytest
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -136,3 +137,46 @@ def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
     finally:
         subscriptions.remove(hub.settings, "AJJ-TEZ")
         subscriptions.remove(hub.settings, "TOWN-ZSZ")
+
+
+def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub) -> None:
+    from hub.v1 import department_pb2 as dpb
+    from hub.v1 import department_pb2_grpc
+
+    from services.filing import signatures
+    from services.filing.canonical import sm3_hex
+
+    setup_departments(hub, {"ZJ-TEZ": ("住建", "")})  # no endpoint: it pulls
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.set_routing_rule("建筑施工", "*", ["ZJ-TEZ"])
+        token = rpc.dangers.issue_inspector_token("ZJ-TEZ")["token"]
+    filer = Filer.register(hub, 51, industry="建筑施工")
+    version = filer.file()
+    credentials = (("x-hub-department", "ZJ-TEZ"), ("x-hub-department-token", token))
+    feed = department_pb2_grpc.FilingFeedServiceStub(grpc.insecure_channel(hub.gateway_address))
+
+    def pulled() -> list:
+        stream = feed.StreamFilings(dpb.StreamFilingsRequest(stop_when_caught_up=True), metadata=credentials)
+        return list(stream)
+
+    [item] = wait_for(pulled, timeout=60, what="the filing in the department's feed")
+    filing = item.filing
+    assert filing.enterprise.enterprise_id == filer.enterprise_id and filing.version == version
+    assert sm3_hex(filing.canonical_document) == filing.document_hash
+    assert all(
+        signatures.verify(s.public_key, filing.canonical_document, s.signature) for s in filing.signatures
+    )
+    assert filer.ledger(version)["ZJ-TEZ"][0] == fpb.DELIVERY_STATE_DELIVERED
+    feed.AcknowledgeFiling(
+        dpb.AcknowledgeFilingRequest(
+            receipt=dpb.Receipt(
+                delivery_id=filing.delivery_id, outcome=dpb.OUTCOME_REJECTED, reason="缺少基坑专项方案"
+            )
+        ),
+        metadata=credentials,
+    )
+    assert filer.ledger(version)["ZJ-TEZ"] == (REJECTED, "缺少基坑专项方案")
+    later = feed.StreamFilings(
+        dpb.StreamFilingsRequest(cursor=item.cursor, stop_when_caught_up=True), metadata=credentials
+    )
+    assert list(later) == []  # the cursor moves on

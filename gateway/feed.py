@@ -1,0 +1,111 @@
+"""FilingFeedService: departments that would rather pull stream their filings and answer them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from hub.v1 import department_pb2 as pb
+from hub.v1 import department_pb2_grpc
+
+from gateway.adapter.jobs import delivery_id
+from gateway.calls import grpc_method
+from gateway.errors import status_code, to_status
+from gateway.inspector_auth import DepartmentAuthenticator
+from gateway.rpc import Services
+from services.backbone import correlation
+from services.backbone.errors import DomainError, PermissionDeniedError, ValidationError
+
+OUTCOMES = {pb.OUTCOME_ACCEPTED: "acknowledged", pb.OUTCOME_REJECTED: "rejected"}
+
+
+def filing_message(department: str, item: dict[str, Any]) -> pb.Filing:
+    enterprise = item["enterprise"]
+    return pb.Filing(
+        delivery_id=delivery_id(item["enterprise_id"], item["version"], department),
+        department_code=department,
+        enterprise=pb.FiledEnterprise(
+            enterprise_id=item["enterprise_id"],
+            unified_social_credit_code=enterprise.get("uscc", ""),
+            name=enterprise.get("name", ""),
+            town=enterprise.get("town", ""),
+        ),
+        version=item["version"],
+        canonical_document=item["canonical"].encode("utf-8"),
+        document_hash=item["document_hash"],
+        signatures=[
+            pb.Signature(role=role, public_key=item["public_keys"][role], signature=sig)
+            for role, sig in sorted(item["signatures"].items())
+        ],
+        submitted_at=item["submitted_at"],
+        correlation_id=item["correlation_id"],
+    )
+
+
+class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
+    def __init__(self, services: Services, departments: DepartmentAuthenticator, poll: float = 1.0) -> None:
+        self.services, self.departments, self.poll = services, departments, poll
+
+    def StreamFilings(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:  # noqa: N802
+        department = self.departments.department(context)
+        try:
+            after = int(request.cursor or 0)
+        except ValueError:
+            context.abort_with_status(to_status(ValidationError("cursor", "must be a cursor this feed gave")))
+        with correlation.bound(None):
+            while context.is_active():
+                try:
+                    items = self.services.call("filing", "feed", department, after, 100)
+                except DomainError as error:
+                    context.abort(status_code(error), str(error))
+                for item in items:
+                    yield pb.StreamFilingsResponse(
+                        filing=filing_message(department, item), cursor=str(item["cursor"])
+                    )
+                    after = item["cursor"]
+                    self.services.call(
+                        "filing",
+                        "record_delivery",
+                        item["enterprise_id"],
+                        item["version"],
+                        department,
+                        "delivered",
+                    )
+                if not items:
+                    if request.stop_when_caught_up:
+                        return
+                    time.sleep(self.poll)
+
+    @grpc_method
+    def AcknowledgeFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        department = self.departments.department(context)
+        receipt = request.receipt
+        enterprise_id, _, rest = receipt.delivery_id.partition("/")
+        version, _, code = rest.partition("/")
+        if code != department:
+            raise PermissionDeniedError("receipt.delivery_id", "a department answers only its own deliveries")
+        if not version.isdigit():
+            raise ValidationError("receipt.delivery_id", "must be <enterprise_id>/<version>/<department>")
+        outcome = OUTCOMES.get(receipt.outcome)
+        if outcome is None:
+            raise ValidationError("receipt.outcome", "must be OUTCOME_ACCEPTED or OUTCOME_REJECTED")
+        if outcome == "rejected" and not receipt.reason.strip():
+            raise ValidationError("receipt.reason", "a rejection must say why")
+        answer = {
+            "received_at": receipt.received_at,
+            "public_key": receipt.public_key,
+            "signature": receipt.signature,
+        }
+        summary = self.services.call(
+            "filing",
+            "record_delivery",
+            enterprise_id,
+            int(version),
+            department,
+            outcome,
+            receipt.reason,
+            answer,
+        )
+        return pb.AcknowledgeFilingResponse(state=summary["ledger"].get(department, ""))
