@@ -51,9 +51,9 @@ class TownServicer(town_pb2_grpc.TownServiceServicer):
         self.services, self.departments = services, departments
 
     def _office_of(self, context: grpc.ServicerContext, town: str) -> None:
+        code = self.departments.department(context)  # who is asking comes first
         if not town.strip():
             raise ValidationError("town", "must not be empty")
-        code = self.departments.department(context)
         record = self.services.call("registry", "get_department", code)
         if record.get("kind") != TOWN_OFFICE or record.get("town") != town:
             raise PermissionDeniedError("town", f"{code} is not the safety office of {town}")
