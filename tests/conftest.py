@@ -39,6 +39,12 @@ def docker_compose_file() -> str:
 
 
 @pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    """From the compose file, only the broker and the database: tests start the hub's processes."""
+    return ["up --wait rabbitmq postgres"]
+
+
+@pytest.fixture(scope="session")
 def infrastructure(request: pytest.FixtureRequest) -> dict[str, str]:
     """RabbitMQ and PostgreSQL: the local servers, or Compose's when HUB_TEST_DOCKER=1."""
     if USE_DOCKER:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 EVENTS_PUBLISHED = Counter("hub_events_published_total", "Events published by the relay", ["service"])
 RELAY_POSITION = Gauge("hub_relay_position", "Last notification id confirmed by the broker", ["service"])
+# Consumer lag needs no gauge of its own: it is the upstream relay's position minus the consumer's,
+#   max by (upstream) (label_replace(hub_relay_position, "upstream", "$1", "service", "(.*)"))
+#     - on (upstream) group_right hub_consumer_position
+RELAY_LAG = Gauge(
+    "hub_relay_lag",
+    "Notifications in the store the relay has not read yet (store head - relay position)",
+    ["service"],
+)
 EVENTS_CONSUMED = Counter(
     "hub_events_consumed_total", "Events applied by a consumer", ["consumer", "upstream"]
 )
@@ -23,8 +34,33 @@ GRPC_LATENCY = Histogram(
 )
 
 
-def serve_from_env(default_port: int | None = None) -> None:
-    """Exposes /metrics when HUB_METRICS_PORT (or a default) is given; 0 turns it off."""
-    port = int(os.environ.get("HUB_METRICS_PORT", default_port or 0))
-    if port:
-        start_http_server(port, addr=os.environ.get("HUB_METRICS_ADDR", "127.0.0.1"))
+_server: Any = None
+_server_lock = threading.Lock()
+
+
+def serve_from_env(default_port: int | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Exposes /metrics on HUB_METRICS_PORT (or a default), once per process; 0 turns it off.
+
+    HUB_METRICS_ADDR is the address to bind (127.0.0.1; 0.0.0.0 in containers). Returns the port
+    served, 0 when off. A second call (two nameko services in one process) reuses the first server.
+    """
+    global _server
+    env = os.environ if environ is None else environ
+    configured = env.get("HUB_METRICS_PORT", "")
+    port = int(configured) if configured.strip() else int(default_port or 0)
+    if not port:
+        return 0
+    with _server_lock:
+        if _server is None:
+            _server, _ = start_http_server(port, addr=env.get("HUB_METRICS_ADDR", "127.0.0.1"))
+        return int(_server.server_port)
+
+
+def stop_serving() -> None:
+    """Stops the /metrics server this process started, if any."""
+    global _server
+    with _server_lock:
+        if _server is not None:
+            _server.shutdown()
+            _server.server_close()
+            _server = None

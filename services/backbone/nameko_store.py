@@ -6,7 +6,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from services.backbone import correlation
+from services.backbone import correlation, metrics
 from services.backbone import logging as hub_logging
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
@@ -26,6 +26,7 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
         # Connections are made here, not at import time.
         settings = Settings.from_env()
         hub_logging.configure(self.container.service_name, settings.log_format)
+        metrics.serve_from_env()  # once per process, however many services it runs
         self.app = open_store(self.app_class, settings)
 
     def stop(self) -> None:

@@ -166,6 +166,7 @@ class Relay:
         )
         self.caught_up = last == self._read_position
         if self.caught_up:
+            metrics.RELAY_LAG.labels(self.service).set(0)
             return 0
         recorder = self.app.process_recorder
         if envelopes:
@@ -177,6 +178,8 @@ class Relay:
             metrics.RELAY_POSITION.labels(self.service).set(published)
         recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
         self._read_position = last
+        head = self.app.recorder.max_notification_id() or last  # one query a page, none when idle
+        metrics.RELAY_LAG.labels(self.service).set(max(head - last, 0))
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
 
