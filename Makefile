@@ -9,9 +9,9 @@ TOOLS_STAMP := tools/node_modules/.installed
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
-.PHONY: setup run test test-unit test-integration lint bench chaos services clean lock
+.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos services clean lock
 
-setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP)
+setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,20 @@ $(GEN_STAMP): $(STAMP) $(shell find protos -name '*.proto')
 $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
+
+# PDF warning cards need a font with Chinese glyphs; Debian's fonts-wqy-microhei when none is there.
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "setup: installing fonts-wqy-microhei (CJK font for PDF warning cards)"; \
+	  apt-get install -y -qq --no-install-recommends fontconfig fonts-wqy-microhei >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends fontconfig fonts-wqy-microhei; }; }
+
+# The monthly report's tests turn PDF pages into images (pdftoppm) and text (pdftotext): poppler-utils.
+pdftools:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  echo "setup: installing poppler-utils (pdftoppm, pdftotext for the report tests)"; \
+	  apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; }
 
 services:
 	scripts/ensure-services.sh --postgres
@@ -53,6 +67,10 @@ lint: setup
 
 bench: setup services
 	$(PY) -m bench.run
+
+# Faults under continuous load (restarts RabbitMQ and PostgreSQL): a report, then exit 1 if anything was lost.
+chaos: setup services
+	$(PY) -m bench.chaos
 
 lock:
 	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
