@@ -1,0 +1,295 @@
+"""Scale: a province-sized data set through the ERP bulk path, and what it costs to hold.
+
+    python -m bench.scale                  # 100,000 enterprises, 2,000,000 risk points, 200,000 dangers
+    python -m bench.scale --fraction 0.01  # the same shape, 1% of it
+
+Reports the load rate at the start and at the end of each phase (the per-event cost must stay
+flat), every hub process's memory (RSS), the time to load a long-lived aggregate (snapshots on),
+and the latency of 一镇一册 and of a filing status query at that size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+from hub.v1 import danger_pb2 as dpb
+from hub.v1 import danger_pb2_grpc, enterprise_pb2_grpc, riskpoint_pb2_grpc
+from hub.v1 import enterprise_pb2 as epb
+from hub.v1 import riskpoint_pb2 as rpb
+from nameko.standalone.rpc import ClusterRpcProxy
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from hubctl import demo_town
+from services.backbone.store import open_store
+from services.filing.application import FilingApplication
+from services.registry.application import RegistryApplication
+from tests.conftest import Hub, isolated_hub_settings
+from tests.e2e.filing_flow import setup_departments
+
+TOWNS = 20  # a province's enterprises spread over towns: 一镇一册 is per town
+
+
+class Phase:
+    """Times items loaded, in tenths, to compare the start with the end."""
+
+    def __init__(self, name: str, total: int) -> None:
+        self.name, self.total = name, total
+        self.stamps: list[float] = [time.perf_counter()]
+        self.done = 0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        while len(self.stamps) <= 10 * self.done // max(self.total, 1) and len(self.stamps) <= 10:
+            self.stamps.append(time.perf_counter())
+
+    def rates(self) -> tuple[float, float]:
+        tenth = self.total / 10
+        spans = [b - a for a, b in zip(self.stamps, self.stamps[1:], strict=False)]
+        if len(spans) < 2:
+            return 0.0, 0.0
+        return tenth / spans[0], tenth / spans[-1]
+
+
+def enterprise_profile(n: int) -> epb.EnterpriseProfile:
+    profile = demo_town.profile(n)
+    profile.town = f"第{n % TOWNS + 1}镇"
+    return profile
+
+
+def register_all(stub: Any, token: tuple, count: int, progress: Progress, phase: Phase) -> list[tuple]:
+    task = progress.add_task("enterprises", total=count)
+
+    def one(n: int) -> tuple:
+        answer = stub.RegisterEnterprise(
+            epb.RegisterEnterpriseRequest(profile=enterprise_profile(n), idempotency_key=f"scale-{n}"),
+            metadata=token,
+        )
+        return answer.enterprise_id, (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
+
+    found = []
+    with ThreadPoolExecutor(8) as pool:
+        for result in pool.map(one, range(count)):
+            found.append(result)
+            progress.advance(task)
+            phase.advance(1)
+    return found
+
+
+def risk_point_items(n: int, per: int) -> Iterator[rpb.RiskPointInput]:
+    base = list(demo_town.risk_points(n))
+    for i in range(per):
+        item = rpb.RiskPointInput()
+        item.CopyFrom(base[i % len(base)])
+        item.external_id = f"SCALE-{n}-{i}"
+        item.name = f"{item.name} {i + 1}"
+        yield item
+
+
+def import_all(
+    stub: Any, enterprises: list[tuple], per: int, progress: Progress, phase: Phase
+) -> list[list[str]]:
+    task = progress.add_task("risk points", total=len(enterprises) * per)
+
+    def one(index: int) -> list[str]:
+        _, metadata = enterprises[index]
+        items = list(risk_point_items(index, per))
+        requests = iter(
+            [rpb.ImportRiskPointsRequest(items=items[i : i + 500]) for i in range(0, len(items), 500)]
+        )
+        ids = []
+        for answer in stub.ImportRiskPoints(requests, metadata=metadata):
+            ids.extend(r.risk_point_id for r in answer.results if r.risk_point_id)
+        return ids
+
+    found = []
+    with ThreadPoolExecutor(4) as pool:
+        for ids in pool.map(one, range(len(enterprises))):
+            found.append(ids)
+            progress.advance(task, len(ids))
+            phase.advance(len(ids))
+    return found
+
+
+def report_all(
+    stub: Any, enterprises: list[tuple], points: list[list[str]], total: int, progress: Progress, phase: Phase
+) -> None:
+    task = progress.add_task("dangers", total=total)
+    evidence = dpb.Evidence(
+        uri="https://erp.example.cn/photo.jpg",
+        hash_algorithm=dpb.HASH_ALGORITHM_SM3,
+        digest=hashlib.new("sm3", b"photo").hexdigest(),
+    )
+
+    def one(k: int) -> None:
+        index = k % len(enterprises)
+        _, metadata = enterprises[index]
+        stub.ReportDanger(
+            dpb.ReportDangerRequest(
+                risk_point_id=points[index][k % len(points[index])],
+                inspection_type=dpb.INSPECTION_TYPE_ROUTINE,
+                description=f"巡检发现隐患 {k}",
+                evidence=[evidence],
+                found_on="2016-09-01",
+                reported_by="巡检员",
+                idempotency_key=f"scale-danger-{k}",
+            ),
+            metadata=metadata,
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        for _ in pool.map(one, range(total)):
+            progress.advance(task)
+            phase.advance(1)
+
+
+def rss_of(hub: Hub) -> dict[str, float]:
+    """MiB resident per hub process (the children the Procfile lines started)."""
+    found = {}
+    for name, proc in hub.procs.items():
+        total = 0
+        for pid in [proc.pid, *_children(proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        found[name] = total / 1024
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return kids + [k for kid in kids for k in _children(kid)]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 5) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def run(fraction: float = 1.0) -> dict[str, Any]:
+    enterprises_n = max(int(100_000 * fraction), TOWNS)
+    per = 20
+    dangers_n = max(int(200_000 * fraction), 10)
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp, isolated_hub_settings(Path(tmp)) as settings:
+        hub = Hub(settings, Path(tmp))
+        hub.start_all()
+        try:
+            setup_departments(hub)
+            channel = grpc.insecure_channel(hub.gateway_address)
+            token = (("x-hub-registration-token", hub.registration_token),)
+            phases = {
+                "enterprises": Phase("enterprises", enterprises_n),
+                "risk points": Phase("risk points", enterprises_n * per),
+                "dangers": Phase("dangers", dangers_n),
+            }
+            with Progress(console=console) as progress:
+                found = register_all(
+                    enterprise_pb2_grpc.EnterpriseServiceStub(channel),
+                    token,
+                    enterprises_n,
+                    progress,
+                    phases["enterprises"],
+                )
+                points = import_all(
+                    riskpoint_pb2_grpc.RiskPointServiceStub(channel),
+                    found,
+                    per,
+                    progress,
+                    phases["risk points"],
+                )
+                report_all(
+                    danger_pb2_grpc.DangerServiceStub(channel),
+                    found,
+                    points,
+                    dangers_n,
+                    progress,
+                    phases["dangers"],
+                )
+            with ClusterRpcProxy(settings.nameko_config, timeout=600) as rpc:
+                book = timed(lambda: rpc.filing.town_book("第1镇"), repeat=3)
+                status = timed(lambda: rpc.registry.get(found[0][0]))
+            registry = open_store(RegistryApplication, settings)
+            filing = open_store(FilingApplication, settings)
+            from services.filing.riskpoint_views import register_id
+
+            load = timed(lambda: filing.repository.get(register_id(found[0][0])))
+            head = registry.recorder.max_notification_id()
+            result = {
+                "size": {
+                    "enterprises": enterprises_n,
+                    "risk_points": enterprises_n * per,
+                    "dangers": dangers_n,
+                },
+                "rates": {
+                    name: dict(zip(("start", "end"), p.rates(), strict=True)) for name, p in phases.items()
+                },
+                "rss_mib": rss_of(hub),
+                "aggregate_load_s": load,
+                "town_book_s": book,
+                "enterprise_get_s": status,
+                "registry_events": head,
+            }
+            registry.close()
+            filing.close()
+        finally:
+            hub.stop()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of the province-sized set")
+    args = parser.parse_args()
+    result = run(args.fraction)
+    console = Console()
+    table = Table(title=f"Scale: {result['size']}")
+    for column in ("phase", "rate at start (/s)", "rate at end (/s)", "end / start"):
+        table.add_column(column)
+    for name, r in result["rates"].items():
+        table.add_row(
+            name,
+            f"{r['start']:,.0f}",
+            f"{r['end']:,.0f}",
+            f"{r['end'] / r['start']:.0%}" if r["start"] else "—",
+        )
+    console.print(table)
+    rss = Table(title="Memory per process (RSS, MiB)")
+    rss.add_column("process")
+    rss.add_column("MiB", justify="right")
+    for name, mib in sorted(result["rss_mib"].items()):
+        rss.add_row(name, f"{mib:,.0f}")
+    console.print(rss)
+    console.print(
+        f"load a long-lived aggregate (a risk point register, snapshots on): {result['aggregate_load_s'] * 1000:.1f} ms"
+    )
+    console.print(f"一镇一册 of one town: {result['town_book_s'] * 1000:.0f} ms")
+    console.print(f"one enterprise's record: {result['enterprise_get_s'] * 1000:.1f} ms")
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "scale-latest.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
