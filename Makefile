@@ -9,7 +9,7 @@ TOOLS_STAMP := tools/node_modules/.installed
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
-.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos services clean lock
+.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos scale services clean lock
 
 setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools
 
@@ -67,6 +67,10 @@ lint: setup
 
 bench: setup services
 	$(PY) -m bench.run
+
+# A province-sized data set (100k enterprises, 2M risk points, 200k dangers); SCALE=0.01 for 1% of it.
+scale: setup services
+	$(PY) -m bench.scale --fraction $(or $(SCALE),1)
 
 # Faults under continuous load (restarts RabbitMQ and PostgreSQL): a report, then exit 1 if anything was lost.
 chaos: setup services

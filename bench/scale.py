@@ -281,9 +281,8 @@ def main() -> None:
     for name, mib in sorted(result["rss_mib"].items()):
         rss.add_row(name, f"{mib:,.0f}")
     console.print(rss)
-    console.print(
-        f"load a long-lived aggregate (a risk point register, snapshots on): {result['aggregate_load_s'] * 1000:.1f} ms"
-    )
+    load_ms = result["aggregate_load_s"] * 1000
+    console.print(f"load a long-lived aggregate (a risk point register, snapshots on): {load_ms:.1f} ms")
     console.print(f"一镇一册 of one town: {result['town_book_s'] * 1000:.0f} ms")
     console.print(f"one enterprise's record: {result['enterprise_get_s'] * 1000:.1f} ms")
     out = Path(__file__).resolve().parent / "results"
