@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 from services.audit.checkpoint import Checkpoint
 from services.audit.domain import SEALED_TOPIC, SIGNED_TOPIC, AuditCheckpoint, ChainSegment
@@ -69,10 +70,10 @@ class AuditApplication(HubApplication):
         """Records a segment and/or a checkpoint in one transaction."""
         self.save(*[a for a in (segment, checkpoint) if a is not None])
 
-    def _events(self, store: str, topic: str) -> list[object]:
+    def _events(self, store: str, topic: str) -> list[Any]:
         # A cheap byte test first: only this store's records are decoded.
         marker = f'"store":"{store}"'.encode()
-        found: list[object] = []
+        found: list[Any] = []
         start = 0
         while page := self.recorder.select_notifications(
             start=start, limit=PAGE, topics=(topic,), inclusive_of_start=False

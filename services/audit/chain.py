@@ -3,8 +3,9 @@
     digest_n = SM3(event bytes of notification n)
     link_n   = SM3(link_{n-1} || u64 notification id || digest_n),   link_0 = SM3(GENESIS || store)
 
-The event bytes are length-prefixed, so no two different events share them:
-u16 len || originator id (text) || u64 originator version || u16 len || topic || u32 len || state.
+Event bytes (big-endian, length-prefixed, so no two different events share them), with
+tail = u64 originator version || u16 len(topic) || u32 len(state) || topic || state:
+  UUID originator: 0x01 || 16-byte UUID || tail;  text originator: 0x02 || u16 len || UTF-8 id || tail
 Chaining the digest rather than the raw event is what lets a partial bundle (one enterprise's events in
 full, everyone else's as digests) be checked against the same signed links. This module is pure: the
 offline bundle verifier uses it without a database or a broker.
@@ -19,29 +20,38 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 CHAIN_FORMAT = "riskhub-audit-chain/v1"
-_EVENT_HEAD = struct.Struct(">H")
-_EVENT_MIDDLE = struct.Struct(">QH")
-_STATE_LEN = struct.Struct(">I")
+_UUID_HEAD = struct.Struct(">B16sQHI")
+_TEXT_HEAD = struct.Struct(">BH")
+_TEXT_REST = struct.Struct(">QHI")
 _U64 = struct.Struct(">Q")
 # A recorded entry: notification id, originator id (UUID bytes), originator version, digest.
 ENTRY = struct.Struct(">Q16sQ32s")
 # A bundle record: notification id, digest, link.
 RECORD = struct.Struct(">Q32s32s")
 
-try:
-    hashlib.new("sm3")
-    _new = hashlib.new
+def _constructor() -> Any:
+    """OpenSSL's SM3 (hashlib.new("sm3"), called without hashlib's extra Python frame: two hashes per
+    event make it count), or gmalglib's on an OpenSSL build without SM3."""
+    new: Any
+    try:
+        from _hashlib import new  # what hashlib.new("sm3", …) calls
+    except ImportError:
+        new = hashlib.new
+    try:
+        new("sm3")
+        return new
+    except ValueError:
+        from gmalglib.sm3 import SM3
 
-    def sm3(data: bytes) -> bytes:
-        """The SM3 digest of data (OpenSSL through hashlib)."""
-        return _new("sm3", data).digest()
+        return lambda _name, data=b"": SM3(data)
 
-except ValueError:  # an OpenSSL build without SM3
-    from gmalglib.sm3 import SM3
 
-    def sm3(data: bytes) -> bytes:
-        """The SM3 digest of data (gmalglib)."""
-        return bytes(SM3(data).digest())
+_new = _constructor()
+
+
+def sm3(data: bytes) -> bytes:
+    """The SM3 digest of data (OpenSSL through hashlib, else gmalglib)."""
+    return bytes(_new("sm3", data).digest())
 
 
 def genesis(store: str) -> bytes:
@@ -49,35 +59,28 @@ def genesis(store: str) -> bytes:
     return sm3(f"{CHAIN_FORMAT}\x00{store}".encode())
 
 
-def event_bytes(originator_id: str, originator_version: int, topic: str, state: bytes) -> bytes:
+def event_bytes(originator_id: uuid.UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
     """The canonical bytes of a stored event (what its digest covers)."""
-    oid, top = originator_id.encode("utf-8"), topic.encode("utf-8")
-    return b"".join(
-        (
-            _EVENT_HEAD.pack(len(oid)),
-            oid,
-            _EVENT_MIDDLE.pack(originator_version, len(top)),
-            top,
-            _STATE_LEN.pack(len(state)),
-            state,
-        )
-    )
+    top = topic.encode("utf-8")
+    if isinstance(originator_id, uuid.UUID):
+        return _UUID_HEAD.pack(1, originator_id.bytes, originator_version, len(top), len(state)) + top + state
+    oid = originator_id.encode("utf-8")
+    rest = _TEXT_REST.pack(originator_version, len(top), len(state))
+    return _TEXT_HEAD.pack(2, len(oid)) + oid + rest + top + state
 
 
-def event_digest(originator_id: str, originator_version: int, topic: str, state: bytes) -> bytes:
+def event_digest(originator_id: uuid.UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
     return sm3(event_bytes(originator_id, originator_version, topic, state))
 
 
-def notification_digest(notification: Any) -> bytes:
+def notification_digest(n: Any) -> bytes:
     """The digest of an eventsourcing Notification (or anything with the same fields)."""
-    return sm3(
-        event_bytes(
-            str(notification.originator_id),
-            notification.originator_version,
-            notification.topic,
-            bytes(notification.state),
-        )
-    )
+    oid, state = n.originator_id, n.state
+    if isinstance(oid, uuid.UUID) and isinstance(state, bytes):  # the hot path, inlined
+        top = n.topic.encode("utf-8")
+        data = _UUID_HEAD.pack(1, oid.bytes, n.originator_version, len(top), len(state)) + top + state
+        return _new("sm3", data).digest()  # type: ignore[no-any-return]
+    return sm3(event_bytes(oid, n.originator_version, n.topic, bytes(state)))
 
 
 def next_link(previous: bytes, notification_id: int, digest: bytes) -> bytes:
@@ -91,6 +94,13 @@ class Entry(NamedTuple):
     originator_id: str
     originator_version: int
     digest: bytes
+
+
+def entry_bytes(notification: Any, digest: bytes) -> bytes:
+    """The recorded entry of a notification (its originator id must be a UUID, as every hub id is)."""
+    oid = notification.originator_id
+    oid = oid if isinstance(oid, uuid.UUID) else uuid.UUID(str(oid))
+    return ENTRY.pack(notification.id, oid.bytes, notification.originator_version, digest)
 
 
 def pack_entries(entries: list[Entry]) -> bytes:
@@ -107,6 +117,7 @@ def unpack_entries(packed: bytes) -> Iterator[Entry]:
 
 def link_through(previous: bytes, packed: bytes) -> bytes:
     """The link after chaining every packed entry onto previous."""
+    new, pack = _new, _U64.pack
     for nid, _oid, _version, digest in ENTRY.iter_unpack(packed):
-        previous = sm3(previous + _U64.pack(nid) + digest)
+        previous = new("sm3", previous + pack(nid) + digest).digest()
     return previous

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from eventsourcing.persistence import Notification, PersistenceError
@@ -14,6 +13,9 @@ from services.backbone.store import HubApplication
 from services.backbone.stream import application_class
 
 AUDIT = "audit"
+# One connection per store, a few more under load: the audit processes read one store at a time.
+SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "4"}
+BEFORE_ALL = -(2**63)  # reads start below any id: an attacker may insert ids under the first (0, negative)
 
 
 def audited_services() -> list[str]:
@@ -35,7 +37,7 @@ def open_readonly(service: str, settings: Settings) -> HubApplication | None:
     env = settings.persistence_env(service)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite" and not Path(env["SQLITE_DBNAME"]).exists():
         return None
-    env.update(CREATE_TABLE="false", HUB_RUNTIME_DIR=str(settings.runtime_dir))
+    env.update(CREATE_TABLE="false", HUB_RUNTIME_DIR=str(settings.runtime_dir), **SMALL_POOL)
     app = application_class(service)(env=env)
     try:
         app.recorder.max_notification_id()
@@ -45,27 +47,14 @@ def open_readonly(service: str, settings: Settings) -> HubApplication | None:
     return app
 
 
-@contextmanager
-def readonly_stores(settings: Settings, only: list[str] | None = None) -> Iterator[dict[str, HubApplication]]:
-    """The audited stores that exist, by service name; closed on exit."""
-    opened: dict[str, HubApplication] = {}
-    try:
-        for service in only or audited_services():
-            app = open_readonly(service, settings)
-            if app is not None:
-                opened[service] = app
-        yield opened
-    finally:
-        for app in opened.values():
-            app.close()
-
-
 def notifications(
-    app: HubApplication, after: int = 0, stop: int | None = None, page: int = 1000
+    app: HubApplication, after: int = BEFORE_ALL, stop: int | None = None, page: int = 1000
 ) -> Iterator[list[Notification]]:
     """The store's notification log in pages, after a position and up to `stop` (inclusive)."""
     while True:
-        batch = app.recorder.select_notifications(start=after, limit=page, stop=stop, inclusive_of_start=False)
+        batch = app.recorder.select_notifications(
+            start=after, limit=page, stop=stop, inclusive_of_start=False
+        )
         if not batch:
             return
         yield list(batch)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import ProcessRecorder
+from eventsourcing.persistence import IntegrityError, ProcessRecorder
 from psycopg import sql
 
 from services.backbone.settings import Settings
@@ -53,9 +53,12 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
             except psycopg.errors.DuplicateDatabase:
                 pass
     with psycopg.connect(dbname=dbname, autocommit=True, **params) as conn:
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
-        )
+        try:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
+            )
+        except psycopg.errors.UniqueViolation:
+            pass  # a sibling process of the same service created it at the same moment
 
 
 def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> TApp:
@@ -65,4 +68,9 @@ def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> T
         ensure_postgres_schema(env)
     env["HUB_RUNTIME_DIR"] = str(settings.runtime_dir)
     env.update(extra_env)
-    return app_class(env=env)
+    try:
+        return app_class(env=env)
+    except IntegrityError:
+        # Two processes of one service created its tables at once (CREATE … IF NOT EXISTS races
+        # in PostgreSQL's catalog): the loser finds them made.
+        return app_class(env=env)

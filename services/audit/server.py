@@ -1,0 +1,104 @@
+"""The audit endpoint: a plain, thread-based gRPC server (no eventlet), separate from the ERP gateway.
+
+    python -m services.audit.server        (HUB_AUDIT_ADDRESS, default 127.0.0.1:50061)
+
+A process of its own, so auditors never share a port, a token or a failure with the ERP traffic, and
+so it can run with read-only database sessions: every connection it opens is read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from concurrent import futures
+from pathlib import Path
+from types import FrameType
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from hub.v1 import audit_pb2, audit_pb2_grpc
+
+from services.audit.auth import AuditorAuth
+from services.audit.keys import auditor_token
+from services.audit.reader import AuditReader
+from services.audit.servicer import AuditServicer
+from services.backbone import logging as hub_logging
+from services.backbone import metrics
+from services.backbone.settings import Settings
+
+log = structlog.get_logger(__name__)
+SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
+READ_ONLY_SESSIONS = "-c default_transaction_read_only=on"
+
+
+def credentials_from_env() -> grpc.ServerCredentials | None:
+    """TLS when HUB_TLS_CERT and HUB_TLS_KEY name PEM files (as the gateway)."""
+    cert, key = os.environ.get("HUB_TLS_CERT"), os.environ.get("HUB_TLS_KEY")
+    if not (cert and key):
+        return None
+    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+
+
+class AuditServer:
+    """AuditService with health checking and reflection, behind the auditor token."""
+
+    def __init__(self, settings: Settings, address: str = "127.0.0.1:50061", workers: int = 8) -> None:
+        self.reader = AuditReader(settings)
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit-grpc"),
+            interceptors=[AuditorAuth(auditor_token(settings.runtime_dir))],
+        )
+        verify_workers = int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "1"))
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(
+            AuditServicer(self.reader, verify_workers), self.server
+        )
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+        reflection.enable_server_reflection([SERVICE_NAME, health_name, reflection.SERVICE_NAME], self.server)
+        creds = credentials_from_env()
+        if creds is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, creds)
+        self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
+
+    def start(self) -> AuditServer:
+        self.server.start()
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("audit_server_listening", address=self.address)
+        return self
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        self.reader.close()
+
+
+def main() -> int:
+    # Set before any connection: libpq applies it to every session this process opens.
+    os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
+    settings = Settings.from_env()
+    hub_logging.configure("audit-server", settings.log_format)
+    metrics.serve_from_env()
+    server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
+    print(f"audit gRPC endpoint listening on {server.address}", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""AuditService: read-only gRPC access to the event history (StreamEvents, GetStateAsOf, Verify)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from hub.v1 import audit_pb2, audit_pb2_grpc
+
+from gateway.calls import grpc_method
+from gateway.errors import to_status
+from services.audit.events import AuditedEvent
+from services.audit.feed import EventFilter, feed, parse_cursor
+from services.audit.reader import AuditReader
+from services.audit.stores import audited_services
+from services.audit.timeline import state_as_of
+from services.audit.verify import StoreReport
+from services.backbone.errors import DomainError, ValidationError
+
+KINDS = {
+    "altered": audit_pb2.FINDING_KIND_ALTERED,
+    "removed": audit_pb2.FINDING_KIND_REMOVED,
+    "inserted": audit_pb2.FINDING_KIND_INSERTED,
+    "records": audit_pb2.FINDING_KIND_RECORDS,
+    "checkpoint": audit_pb2.FINDING_KIND_CHECKPOINT,
+}
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _moment(stamp: Timestamp, present: bool) -> datetime | None:
+    return stamp.ToDatetime(tzinfo=UTC) if present else None
+
+
+def _enterprise(text: str, required: bool) -> UUID | None:
+    if not text and not required:
+        return None
+    try:
+        return UUID(text)
+    except ValueError:
+        raise ValidationError("enterprise_id", "must be a UUID") from None
+
+
+def _services(names: list[str]) -> list[str] | None:
+    unknown = sorted(set(names) - set(audited_services()))
+    if unknown:
+        raise ValidationError("services", f"unknown services {unknown}; known: {audited_services()}")
+    return list(names) or None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def event_message(event: AuditedEvent) -> audit_pb2.AuditedEvent:
+    return audit_pb2.AuditedEvent(
+        service=event.store,
+        notification_id=event.notification_id,
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+        type=event.type,
+        occurred_at=_timestamp(event.occurred_at),
+        correlation_id=event.correlation_id,
+        enterprise_id=event.enterprise_id or "",
+        payload_json=_json(event.payload),
+        digest=event.digest.hex(),
+    )
+
+
+def report_message(report: StoreReport) -> audit_pb2.StoreVerification:
+    return audit_pb2.StoreVerification(
+        service=report.store,
+        chained_events=report.chained,
+        checked_events=report.checked,
+        chain_position=report.position,
+        store_position=report.store_head,
+        checkpoints=report.checkpoints,
+        signed_position=report.signed_position,
+        findings=[
+            audit_pb2.Finding(
+                kind=KINDS.get(f.kind, audit_pb2.FINDING_KIND_UNSPECIFIED),
+                service=f.store,
+                notification_id=f.notification_id,
+                originator_id=f.originator_id,
+                originator_version=f.originator_version,
+                detail=f.detail,
+            )
+            for f in report.findings
+        ],
+    )
+
+
+class AuditServicer(audit_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
+    """Reads only. There is deliberately no method that writes anything."""
+
+    def __init__(self, reader: AuditReader, verify_workers: int = 1) -> None:
+        self.reader, self.verify_workers = reader, verify_workers
+
+    def StreamEvents(  # noqa: N802 - gRPC's name
+        self, request: audit_pb2.StreamEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[audit_pb2.StreamEventsResponse]:
+        try:
+            flt = EventFilter(
+                enterprise=_enterprise(request.enterprise_id, required=False),
+                types=frozenset(request.event_types),
+                since=_moment(request.from_time, request.HasField("from_time")),
+                until=_moment(request.to_time, request.HasField("to_time")),
+            )
+            cursor = parse_cursor(request.cursor)
+            stores = self.reader.sources(_services(list(request.services)))
+        except DomainError as error:
+            context.abort_with_status(to_status(error))
+        for sent, (event, after) in enumerate(feed(stores, flt, cursor), 1):
+            yield audit_pb2.StreamEventsResponse(event=event_message(event), cursor=after)
+            if request.limit and sent >= request.limit:
+                return
+
+    @grpc_method
+    def GetStateAsOf(  # noqa: N802
+        self, request: audit_pb2.GetStateAsOfRequest, context: grpc.ServicerContext
+    ) -> audit_pb2.GetStateAsOfResponse:
+        enterprise = _enterprise(request.enterprise_id, required=True)
+        if not request.HasField("as_of"):
+            raise ValidationError("as_of", "required: the moment to rebuild the state at")
+        as_of = _moment(request.as_of, True)
+        assert enterprise is not None and as_of is not None
+        states = state_as_of(self.reader.sources(), enterprise, as_of)
+        return audit_pb2.GetStateAsOfResponse(
+            aggregates=[
+                audit_pb2.AggregateState(
+                    service=s.store,
+                    aggregate_id=s.aggregate_id,
+                    aggregate_type=s.aggregate_type,
+                    version=s.version,
+                    last_event_at=_timestamp(s.last_event_at),
+                    state_json=_json(s.state),
+                )
+                for s in states
+            ]
+        )
+
+    @grpc_method
+    def Verify(  # noqa: N802
+        self, request: audit_pb2.VerifyRequest, context: grpc.ServicerContext
+    ) -> audit_pb2.VerifyResponse:
+        reports = self.reader.verify(_services(list(request.services)), workers=self.verify_workers)
+        return audit_pb2.VerifyResponse(
+            ok=all(r.ok for r in reports), stores=[report_message(r) for r in reports]
+        )
