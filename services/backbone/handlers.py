@@ -22,18 +22,24 @@ class UnitOfWork:
     def __init__(self, app: HubApplication) -> None:
         self.app = app
         self._aggregates: dict[UUID, Any] = {}
+        # Ids found missing in this page: asked again (e.g. once per message), they cost no query.
+        self._missing: set[UUID] = set()
 
     def get(self, aggregate_id: UUID, default: A | None = None) -> Any:
         """The aggregate as this unit of work has it (loads it the first time), or `default`."""
         if aggregate_id not in self._aggregates:
+            if aggregate_id in self._missing:
+                return default
             try:
                 self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
             except AggregateNotFoundError:
+                self._missing.add(aggregate_id)
                 return default
         return self._aggregates[aggregate_id]
 
     def add(self, aggregate: Any) -> Any:
         self._aggregates[aggregate.id] = aggregate
+        self._missing.discard(aggregate.id)
         return aggregate
 
     def collect(self, processing_event: ProcessingEvent[UUID]) -> None:

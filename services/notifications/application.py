@@ -1,0 +1,143 @@
+"""The notifications service's application: notifications and their send queue, views and ledgers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+
+from services.backbone.conflicts import retried
+from services.backbone.errors import NotFoundError, ValidationError
+from services.backbone.store import HubApplication
+from services.notifications import clock
+from services.notifications.channels import Message
+from services.notifications.config import Retry
+from services.notifications.domain import Notification, State
+from services.notifications.ledgers import Campaigns, DangerLedger, FilingLedger, RiskLedger
+from services.notifications.queues import INTAKE_TRACKING, QUEUE_ID, SendQueue
+from services.notifications.views import Directory, EnterpriseCard, card_id
+
+REQUESTED_TOPIC = f"{Notification.__module__}:Notification.Requested"
+
+
+class NotificationsApplication(HubApplication):
+    service = "notifications"
+    snapshotting_intervals = {
+        SendQueue: 100,
+        Directory: 200,
+        EnterpriseCard: 50,
+        RiskLedger: 100,
+        DangerLedger: 100,
+        FilingLedger: 100,
+        Campaigns: 50,
+    }
+
+    def find(self, aggregate_id: uuid.UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    # -- reading -------------------------------------------------------------------------------
+    def _note(self, notification_id: str) -> Notification:
+        try:
+            found = self.find(uuid.UUID(str(notification_id)))
+        except ValueError:
+            raise ValidationError("notification_id", "must be a UUID") from None
+        if not isinstance(found, Notification):
+            raise NotFoundError("notification_id", f"no notification {notification_id}")
+        return found
+
+    def notification(self, notification_id: str) -> dict[str, Any]:
+        return self._note(notification_id).as_dict()
+
+    def notifications(self, state: str = "", kind: str = "", limit: int = 1000) -> list[dict[str, Any]]:
+        """Notifications in the order they were requested (of a state or kind, when given)."""
+        found: list[dict[str, Any]] = []
+        start = 1
+        while page := self.recorder.select_notifications(start=start, limit=500, topics=[REQUESTED_TOPIC]):
+            for item in page:
+                note = self._note(str(item.originator_id)).as_dict()
+                if (not state or note["state"] == state) and (not kind or note["kind"] == kind):
+                    found.append(note)
+                    if len(found) >= limit:
+                        return found
+            start = page[-1].id + 1
+        return found
+
+    # -- the sender's side (only the sender writes the queue) -----------------------------------
+    def _queue(self) -> SendQueue:
+        return self.find(QUEUE_ID) or SendQueue()
+
+    def intake(self, limit: int = 500) -> int:
+        """Takes the notifications requested since the last intake into the send queue; how many."""
+        position = self.process_recorder.max_tracking_id(INTAKE_TRACKING) or 0
+        page = self.recorder.select_notifications(
+            start=position, limit=limit, topics=[REQUESTED_TOPIC], inclusive_of_start=False
+        )
+        if not page:
+            return 0
+        queue = self._queue()
+        entries: dict[str, str] = {}
+        for item in page:
+            requested: Any = self.mapper.to_domain_event(item)
+            entries[str(item.originator_id)] = requested.requested_at
+        queue.enqueue(entries={k: v for k, v in entries.items() if k not in queue.due})
+        processing: ProcessingEvent[Any] = ProcessingEvent(Tracking(INTAKE_TRACKING, page[-1].id))
+        processing.collect_events(queue)
+        try:
+            self.record(processing)
+        except (IntegrityError, RecordConflictError):
+            return 0  # a standby sender took the same page in: the next pass reads on from there
+        return len(page)
+
+    def due(self, now: str, limit: int) -> list[str]:
+        """The notifications due at `now`, the longest waiting first."""
+        waiting = sorted((at, nid) for nid, at in self._queue().due.items() if at <= now)
+        return [nid for _, nid in waiting[:limit]]
+
+    def message_of(self, notification_id: str) -> Message | None:
+        """What the channel sends, with the recipient's address resolved; None when it is done."""
+        note = self._note(notification_id)
+        if note.state in (State.SENT, State.GIVEN_UP):
+            return None
+        recipient = note.recipient
+        address, name = recipient.get("address", ""), recipient.get("name", "")
+        if not address and recipient.get("kind") == "enterprise":
+            card = self.find(card_id(recipient.get("enterprise_id", "")))
+            if card is not None:
+                address = str(card.profile.get("legal_representative_mobile") or "")
+                name = str(card.profile.get("legal_representative") or name)
+        return Message(str(note.id), note.channel, note.kind, address, name, note.text, note.enterprise_id)
+
+    @retried
+    def record_sent(self, notification_id: str, receipt: str, at: datetime) -> None:
+        note, queue = self._note(notification_id), self._queue()
+        if note.state in (State.REQUESTED, State.FAILED):
+            note.sent(receipt, clock.utc(at))
+        queue.done(notification_id)
+        self.save(note, queue)
+
+    @retried
+    def record_failure(self, notification_id: str, error: str, at: datetime, retry: Retry) -> str:
+        """Records a failed attempt; the notification's state after it (failed, or given_up)."""
+        note, queue = self._note(notification_id), self._queue()
+        if note.state in (State.REQUESTED, State.FAILED):
+            attempt = note.attempts + 1
+            retry_at = clock.utc(at + retry.delay(attempt)) if attempt < retry.max_attempts else None
+            note.failed(error[:500], clock.utc(at), retry_at)
+        if note.state == State.FAILED:
+            queue.reschedule(notification_id, note.retry_at)
+        else:
+            queue.done(notification_id)
+        self.save(note, queue)
+        return str(note.state)
+
+    @retried
+    def dequeue(self, notification_id: str) -> None:
+        queue = self._queue()
+        queue.done(notification_id)
+        self.save(queue)

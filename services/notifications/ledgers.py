@@ -1,0 +1,145 @@
+"""Per-enterprise ledgers of risk points, hidden dangers and filings, with the time of each fact.
+
+The monthly report reads them "as of" a moment (the end of a month), so they keep when things
+happened, not only how they are now. Each is written by one consumer thread only (its upstream's).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import event
+
+from services.notifications.views import VIEWS, View
+
+
+def ledger_id(kind: str, enterprise_id: str) -> uuid.UUID:
+    return uuid.uuid5(VIEWS, f"{kind}/{enterprise_id}")
+
+
+class RiskLedger(View):
+    """Each risk point's level over time: [[at, level], ...]; level 0 once retired."""
+
+    @staticmethod
+    def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
+        return ledger_id("risks", enterprise_id)
+
+    @event("Opened")
+    def __init__(self, enterprise_id: str) -> None:
+        self.enterprise_id = enterprise_id
+        self.levels: dict[str, list[list[Any]]] = {}
+        self.names: dict[str, str] = {}
+
+    def grade(self, risk_point_id: str, level: int, at: str, name: str = "") -> None:
+        history = self.levels.get(risk_point_id)
+        if history is None or history[-1][1] != level or (name and self.names.get(risk_point_id) != name):
+            self._graded(risk_point_id=risk_point_id, level=level, at=at, name=name)
+
+    @event("Graded")
+    def _graded(self, risk_point_id: str, level: int, at: str, name: str) -> None:
+        self.levels.setdefault(risk_point_id, []).append([at, level])
+        if name:
+            self.names[risk_point_id] = name
+
+    def levels_at(self, cutoff: str) -> dict[str, int]:
+        """Each risk point's level in force before `cutoff` (retired and unknown ones left out)."""
+        found = {}
+        for point, history in self.levels.items():
+            current = [level for at, level in history if at < cutoff]
+            if current and current[-1]:
+                found[point] = int(current[-1])
+        return found
+
+
+class DangerLedger(View):
+    """Each hidden danger: what, grade, when reported, found overdue and closed."""
+
+    @staticmethod
+    def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
+        return ledger_id("dangers", enterprise_id)
+
+    @event("Opened")
+    def __init__(self, enterprise_id: str) -> None:
+        self.enterprise_id = enterprise_id
+        self.dangers: dict[str, dict[str, str]] = {}
+
+    @event("Noted")
+    def note(self, danger_id: str, facts: dict[str, str]) -> None:
+        self.dangers.setdefault(danger_id, {}).update(facts)
+
+    def describe(self, danger_id: str) -> str:
+        return self.dangers.get(danger_id, {}).get("description", "")
+
+    def at(self, cutoff: str) -> list[dict[str, Any]]:
+        """The dangers reported before `cutoff` and not closed by then, with `overdue` and `major`."""
+        found = []
+        for danger_id, facts in self.dangers.items():
+            reported = facts.get("reported_at", "")
+            if not reported or reported >= cutoff:
+                continue
+            if facts.get("closed_at") and facts["closed_at"] < cutoff:
+                continue
+            overdue = bool(facts.get("overdue_at")) and facts["overdue_at"] < cutoff
+            found.append({"danger_id": danger_id, "overdue": overdue, "major": facts.get("grade") == "重大"})
+        return found
+
+
+class FilingLedger(View):
+    """Each submitted version (when, to whom) and each department's answers to it."""
+
+    @staticmethod
+    def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
+        return ledger_id("filings", enterprise_id)
+
+    @event("Opened")
+    def __init__(self, enterprise_id: str) -> None:
+        self.enterprise_id = enterprise_id
+        self.submissions: dict[str, dict[str, Any]] = {}  # str(version) → submitted_at, departments
+        self.answers: dict[str, dict[str, list[str]]] = {}  # str(version) → department → [at, outcome]
+
+    @event("Submitted")
+    def submitted(self, version: int, at: str, departments: list[str]) -> None:
+        self.submissions[str(version)] = {"submitted_at": at, "departments": list(departments)}
+
+    @event("Answered")
+    def answered(self, version: int, department: str, outcome: str, at: str) -> None:
+        self.answers.setdefault(str(version), {})[department] = [at, outcome]
+
+    def first_submitted_at(self) -> str:
+        return min((s["submitted_at"] for s in self.submissions.values()), default="")
+
+    def outcomes_at(self, cutoff: str) -> dict[str, str]:
+        """Each department's answer to the latest version submitted before `cutoff` ("pending": none yet)."""
+        versions = [int(v) for v, s in self.submissions.items() if s["submitted_at"] < cutoff]
+        if not versions:
+            return {}
+        latest = str(max(versions))
+        answers = self.answers.get(latest, {})
+        return {
+            d: (answers[d][1] if d in answers and answers[d][0] < cutoff else "pending")
+            for d in self.submissions[latest]["departments"]
+        }
+
+
+CAMPAIGNS_ID = uuid.uuid5(VIEWS, "campaigns")
+
+
+class Campaigns(View):
+    """The filing campaigns the towns opened (filing's FilingCampaign.Opened): town → [[deadline, name]]."""
+
+    @staticmethod
+    def create_id(**_: Any) -> uuid.UUID:
+        return CAMPAIGNS_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.deadlines: dict[str, list[list[str]]] = {}
+
+    @event("CampaignRecorded")
+    def record(self, town: str, name: str, deadline: str) -> None:
+        self.deadlines.setdefault(town, []).append([deadline, name])
+
+    def deadline_in(self, town: str, month: str) -> str:
+        """The latest deadline (YYYY-MM-DD) of the town's campaigns that falls in `month`, or ""."""
+        return max((d for d, _ in self.deadlines.get(town, []) if d.startswith(month + "-")), default="")

@@ -1,0 +1,70 @@
+"""Filings: the filing ledger (for the report), rejections and new register versions to sign.
+
+A department rejects a filing → the enterprise's legal representative and contacts, with the reason.
+A register re-compiled because a risk factor changed (reason "re-file: …") → the enterprise, to sign it.
+"""
+
+from __future__ import annotations
+
+from services.backbone.envelope import Envelope
+from services.backbone.handlers import Handlers, UnitOfWork
+from services.notifications import clock, requests, templates
+from services.notifications.ledgers import CAMPAIGNS_ID, Campaigns, FilingLedger, ledger_id
+
+UPSTREAM = "filing"
+REFILE_PREFIX = "re-file"
+
+
+def _ledger(uow: UnitOfWork, envelope: Envelope) -> FilingLedger:
+    eid = str(envelope.enterprise_id)
+    return uow.get(ledger_id("filings", eid)) or uow.add(FilingLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+
+
+def submitted(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    at = clock.utc(p.get("submitted_at") or envelope.occurred_at)
+    _ledger(uow, envelope).submitted(version=int(p["version"]), at=at, departments=list(p["departments"]))
+
+
+def delivery_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    at = clock.utc(envelope.occurred_at)
+    _ledger(uow, envelope).answered(
+        version=int(p["version"]), department=p["department"], outcome=p["outcome"], at=at
+    )
+    if p["outcome"] != "rejected":
+        return
+    eid = str(envelope.enterprise_id)
+    text = templates.render(
+        "filing_rejected",
+        enterprise=requests.enterprise_name(uow, eid),
+        version=p["version"],
+        department=requests.directory(uow).department_name(p["department"]),
+        reason=p["reason"] or "未说明",
+    )
+    requests.request(uow, envelope, "filing_rejected", requests.people_of(uow, eid), text)
+
+
+def compiled(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    if not str(p["reason"]).startswith(REFILE_PREFIX):
+        return
+    eid = str(envelope.enterprise_id)
+    reason = str(p["reason"])[len(REFILE_PREFIX) :].lstrip(": ").strip() or "风险因素变化"
+    text = templates.render(
+        "register_refile", enterprise=requests.enterprise_name(uow, eid), version=p["version"], reason=reason
+    )
+    requests.request(uow, envelope, "register_refile", requests.people_of(uow, eid), text)
+
+
+def campaign_opened(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    campaigns = uow.get(CAMPAIGNS_ID) or uow.add(Campaigns())
+    campaigns.record(town=p["town"], name=p["name"], deadline=p["deadline"])
+
+
+def register(handlers: Handlers) -> None:
+    handlers.on(UPSTREAM, "FilingCampaign.Opened")(campaign_opened)
+    handlers.on(UPSTREAM, "Filing.Compiled")(compiled)
+    handlers.on(UPSTREAM, "Filing.Submitted")(submitted)
+    handlers.on(UPSTREAM, "Filing.DeliveryRecorded")(delivery_recorded)

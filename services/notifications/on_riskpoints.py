@@ -1,0 +1,72 @@
+"""Risk points: their levels over time (for the report), and the adjacent-unit notices of level 1 and 2.
+
+An adjacent unit is named in free text ("东邻：鲁南化肥厂"). When a registered enterprise's name appears in
+it, that enterprise's legal representative and contacts get an SMS. The units nobody can be found for
+are sent to the town's safety office to pass on, or, while no office is known, back to the enterprise,
+which must inform them itself.
+"""
+
+from __future__ import annotations
+
+from services.backbone.envelope import Envelope
+from services.backbone.handlers import Handlers, UnitOfWork
+from services.notifications import clock, requests, templates
+from services.notifications.ledgers import RiskLedger, ledger_id
+
+UPSTREAM = "riskpoints"
+
+
+def _ledger(uow: UnitOfWork, envelope: Envelope) -> RiskLedger:
+    eid = str(envelope.enterprise_id)
+    return uow.get(ledger_id("risks", eid)) or uow.add(RiskLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+
+
+def graded(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    _ledger(uow, envelope).grade(
+        envelope.originator_id, int(p["level"]), clock.utc(envelope.occurred_at), str(p.get("name") or "")
+    )
+
+
+def retired(uow: UnitOfWork, envelope: Envelope) -> None:
+    _ledger(uow, envelope).grade(envelope.originator_id, 0, clock.utc(envelope.occurred_at))
+
+
+def adjacent(uow: UnitOfWork, envelope: Envelope) -> None:
+    p = envelope.payload
+    eid = str(envelope.enterprise_id)
+    directory = requests.directory(uow)
+    facts = {
+        "enterprise": requests.enterprise_name(uow, eid),
+        "risk_point": p["name"],
+        "location": p["location"],
+        "level": p["level"],
+        "colour": p["colour"],
+        "accidents": "、".join(p["accident_types"]),
+    }
+    unreached = []
+    for unit in p["adjacent_units"]:
+        neighbour = directory.enterprise_named_in(unit, besides=eid)
+        if neighbour is None:
+            unreached.append(unit)
+            continue
+        text = templates.render("adjacent_risk", unit=directory.names[neighbour], **facts)
+        requests.request(uow, envelope, "adjacent_risk", requests.people_of(uow, neighbour), text)
+    if not unreached:
+        return
+    card = requests.card(uow, eid)
+    office = directory.town_office(card.town) if card is not None else ""
+    units = "、".join(unreached)
+    if office:
+        text = templates.render("adjacent_risk_office", units=units, **facts)
+        requests.request(uow, envelope, "adjacent_risk", [requests.department(uow, office)], text)
+    else:
+        text = templates.render("adjacent_risk_self", units=units, **facts)
+        requests.request(uow, envelope, "adjacent_risk", requests.people_of(uow, eid), text)
+
+
+def register(handlers: Handlers) -> None:
+    handlers.on(UPSTREAM, "RiskPoint.Identified")(graded)
+    handlers.on(UPSTREAM, "RiskPoint.Assessed")(graded)
+    handlers.on(UPSTREAM, "RiskPoint.Retired")(retired)
+    handlers.on(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(adjacent)

@@ -1,0 +1,53 @@
+"""The send queue: notifications waiting to be sent, and when each is due. Internal.
+
+Only the sender writes it. It takes in new notifications from this service's own notification log
+(the Requested events after its tracking position, recorded in the same transaction), so the
+consumers that request notifications never write what the sender writes, and never collide with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import event
+
+from services.backbone.aggregate import HubAggregate
+from services.notifications.domain import NOTIFICATIONS
+
+QUEUE_ID = uuid.uuid5(NOTIFICATIONS, "send-queue")
+INTAKE_TRACKING = "__sender__"  # the last notification of the log the queue has taken in
+
+
+class SendQueue(HubAggregate):
+    class Event(HubAggregate.Event):
+        published = False
+
+    @staticmethod
+    def create_id(**_: Any) -> uuid.UUID:
+        return QUEUE_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.due: dict[str, str] = {}
+
+    @event("Enqueued")
+    def enqueue(self, entries: dict[str, str]) -> None:
+        """Notification id → when it is due (stored UTC text)."""
+        self.due.update(entries)
+
+    def reschedule(self, notification_id: str, due_at: str) -> None:
+        if notification_id in self.due:
+            self._rescheduled(notification_id=notification_id, due_at=due_at)
+
+    @event("Rescheduled")
+    def _rescheduled(self, notification_id: str, due_at: str) -> None:
+        self.due[notification_id] = due_at
+
+    def done(self, notification_id: str) -> None:
+        if notification_id in self.due:
+            self._done(notification_id=notification_id)
+
+    @event("Done")
+    def _done(self, notification_id: str) -> None:
+        self.due.pop(notification_id, None)

@@ -1,0 +1,98 @@
+"""What the monthly report of a town is computed from: this service's own views and ledgers (events only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.notifications import clock
+from services.notifications.config import Config
+from services.notifications.ledgers import (
+    CAMPAIGNS_ID,
+    DangerLedger,
+    FilingLedger,
+    RiskLedger,
+    ledger_id,
+)
+from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard, card_id
+
+
+@dataclass
+class EnterpriseFacts:
+    enterprise_id: str
+    name: str
+    registered_at: str
+    closed_at: str
+    supervisors: list[str]
+    risks: RiskLedger
+    dangers: DangerLedger
+    filings: FilingLedger
+
+    def active_at(self, cutoff: str) -> bool:
+        return self.registered_at < cutoff and not (self.closed_at and self.closed_at < cutoff)
+
+
+@dataclass
+class TownFacts:
+    town: str
+    enterprises: list[EnterpriseFacts]
+    departments: dict[str, str]  # code → name
+    town_office: str
+    campaign_deadlines: dict[str, str]  # month → YYYY-MM-DD of a campaign the town opened
+
+
+def gather(app: Any, town: str) -> TownFacts:
+    """The town's enterprises with their ledgers, as this service holds them now."""
+    directory: Directory = app.find(DIRECTORY_ID) or Directory()
+    enterprises = []
+    for eid in directory.towns.get(town, []):
+        card: EnterpriseCard | None = app.find(card_id(eid))
+        if card is None:
+            continue
+        enterprises.append(
+            EnterpriseFacts(
+                enterprise_id=eid,
+                name=card.name,
+                registered_at=card.registered_at,
+                closed_at=card.closed_at,
+                supervisors=list(card.supervisors),
+                risks=app.find(ledger_id("risks", eid)) or RiskLedger(enterprise_id=eid),
+                dangers=app.find(ledger_id("dangers", eid)) or DangerLedger(enterprise_id=eid),
+                filings=app.find(ledger_id("filings", eid)) or FilingLedger(enterprise_id=eid),
+            )
+        )
+    campaigns = app.find(CAMPAIGNS_ID)
+    deadlines: dict[str, str] = {}
+    for deadline, _name in campaigns.deadlines.get(town, []) if campaigns else []:
+        deadlines[deadline[:7]] = max(deadlines.get(deadline[:7], ""), deadline)
+    names = {code: fields.get("name", code) for code, fields in directory.departments.items()}
+    return TownFacts(town, enterprises, names, directory.town_office(town), deadlines)
+
+
+def towns(app: Any) -> list[str]:
+    directory: Directory | None = app.find(DIRECTORY_ID)
+    return sorted(t for t, members in (directory.towns if directory else {}).items() if t and members)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month of a town's filing cycle: its deadline and cutoff as stored instants."""
+
+    month: str
+    deadline_date: str  # YYYY-MM-DD, the last day to file on time
+    deadline: str  # the first instant after that day
+    start: str
+    cutoff: str  # the first instant after the month
+
+
+def period(facts: TownFacts, month: str, config: Config) -> Period:
+    """The month's deadline: a filing campaign's that falls in it, else the town's configured day."""
+    chosen = facts.campaign_deadlines.get(month)
+    day = clock.deadline_day(month, int(chosen[8:10]) if chosen else config.deadline_day(facts.town))
+    return Period(
+        month=month,
+        deadline_date=day.isoformat(),
+        deadline=clock.end_of_day(day, config.zone),
+        start=clock.start_of(month, config.zone),
+        cutoff=clock.end_of(month, config.zone),
+    )

@@ -1,0 +1,99 @@
+"""The sender: takes due notifications from the send queue and sends them, outside any consumer transaction.
+
+Each send is recorded afterwards (Sent, or Failed with the time of the next try, or GaveUp after the
+last attempt). A crash between sending and recording sends again: channels take the notification id
+as the message's client id, so the recipient still gets it once. Each channel has a token bucket.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from services.notifications import clock
+from services.notifications.application import NotificationsApplication
+from services.notifications.channels import Channel, ChannelError
+from services.notifications.config import Config
+from services.notifications.ratelimit import TokenBucket
+
+log = structlog.get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sender:
+    def __init__(
+        self,
+        app: NotificationsApplication,
+        channels: dict[str, Channel],
+        config: Config,
+        now: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        batch: int = 200,
+        idle: float = 0.5,
+    ) -> None:
+        self.app, self.channels, self.config, self.now = app, channels, config, now
+        self.batch, self.idle = batch, idle
+        self.buckets = {
+            name: TokenBucket(config.rate(name).rate, config.rate(name).burst, monotonic) for name in channels
+        }
+
+    def run_once(self) -> Counter[str]:
+        """One pass over what is due now. Counts sent, failed, given_up, throttled."""
+        counts: Counter[str] = Counter()
+        while self.app.intake():
+            pass
+        for notification_id in self.app.due(clock.utc(self.now()), self.batch):
+            message = self.app.message_of(notification_id)
+            if message is None:  # done already (recorded, the queue entry left behind by a crash)
+                self.app.dequeue(notification_id)
+                continue
+            channel = self.channels.get(message.channel)
+            bucket = self.buckets.get(message.channel)
+            if bucket is not None and not bucket.take():
+                counts["throttled"] += 1
+                continue
+            try:
+                if channel is None:
+                    raise ChannelError(f"no channel {message.channel!r} on this hub")
+                receipt = channel.send(message)
+            except ChannelError as error:
+                state = self.app.record_failure(notification_id, str(error), self.now(), self.config.retry)
+                counts[state] += 1
+                log.warning(
+                    "notification_failed",
+                    notification_id=notification_id,
+                    channel=message.channel,
+                    state=state,
+                    error=str(error),
+                )
+                continue
+            self.app.record_sent(notification_id, receipt, self.now())
+            counts["sent"] += 1
+            log.info(
+                "notification_sent",
+                notification_id=notification_id,
+                channel=message.channel,
+                kind=message.kind,
+            )
+        return counts
+
+    def run(self, stop: threading.Event) -> None:
+        """Sends until `stop` is set; never dies of one bad pass."""
+        log.info("sender_started", channels=sorted(self.channels))
+        while not stop.is_set():
+            try:
+                counts = self.run_once()
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("sender_pass_failed")
+                counts = Counter()
+            if not counts["sent"]:
+                stop.wait(self.idle)
+        log.info("sender_stopped")

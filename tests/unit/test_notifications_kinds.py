@@ -1,0 +1,204 @@
+"""Every kind of notification, from its triggering event, as the real upstream services store it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.backbone import contracts
+from services.backbone.relay import envelopes_after
+from services.dangers import clock as dangers_clock
+from services.dangers.application import DangersApplication
+from services.filing.application import FilingApplication
+from services.filing.domain import Filing
+from services.notifications import templates
+from services.notifications.application import NotificationsApplication
+from services.riskpoints.application import RiskPointsApplication
+from tests import dangers_data
+from tests.notifications_data import (
+    AJ,
+    POPO,
+    TOWN_OFFICE,
+    Feed,
+    answer,
+    register,
+    registry_with_departments,
+    submit,
+)
+from tests.riskpoint_factories import item
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+TOP = {
+    "violation": "SAFETY_LAW_102",
+    "amount": 50000,
+    "document_no": "台应急罚〔2026〕12号",
+    "imposed_on": "2026-12-01",
+}
+
+
+@pytest.fixture
+def hub() -> Iterator[dict[str, Any]]:
+    registry = registry_with_departments()
+    apps: dict[str, Any] = {
+        "registry": registry,
+        "riskpoints": RiskPointsApplication(env=POPO),
+        "dangers": DangersApplication(env=POPO),
+        "filing": FilingApplication(env=POPO),
+        "notifications": NotificationsApplication(env=POPO),
+    }
+    apps["ours"] = register(registry, 1)
+    apps["neighbour"] = register(registry, 2, name="鲁南化肥厂")
+    apps["feed"] = Feed(apps["notifications"])
+    apps["feed"].follow(registry)
+    yield apps
+    for key in ("registry", "riskpoints", "dangers", "filing", "notifications"):
+        apps[key].close()
+
+
+def requested(app: NotificationsApplication, kind: str) -> list[dict[str, Any]]:
+    return app.notifications(kind=kind)
+
+
+def test_a_level_1_risk_point_tells_the_named_neighbour_and_the_town_office_the_others(
+    hub: dict[str, Any],
+) -> None:
+    units = ["东邻：鲁南化肥厂", "西邻：王庄村委会"]
+    hub["riskpoints"].create(hub["ours"], item(1, level=1, adjacent_units=units))
+    hub["riskpoints"].create(hub["ours"], item(2, level=3))  # level 3: nobody is told
+    hub["feed"].follow(hub["riskpoints"])
+    notes = requested(hub["notifications"], "adjacent_risk")
+    by_address = {n["recipient"]["address"]: n for n in notes}
+    # the neighbour's legal representative and contact, and the town office for the unregistered unit
+    assert set(by_address) == {"13800000002", "13912345678", TOWN_OFFICE}
+    neighbour = by_address["13800000002"]
+    assert neighbour["channel"] == "sms" and neighbour["state"] == "requested"
+    assert (
+        "鲁南化肥厂" in neighbour["text"]
+        and "1号反应釜" in neighbour["text"]
+        and "1级（红色）" in neighbour["text"]
+    )
+    assert "枣庄市台儿庄区测试企业1有限公司" in neighbour["text"]
+    office = by_address[TOWN_OFFICE]
+    assert (
+        office["channel"] == "department"
+        and "王庄村委会" in office["text"]
+        and "鲁南化肥厂" not in office["text"]
+    )
+    assert all(n["cause"]["type"] == "RiskPoint.AdjacentNotificationRequired" for n in notes)
+
+
+def test_overdue_danger_goes_to_the_responsible_person_then_to_the_office_and_departments(
+    hub: dict[str, Any],
+) -> None:
+    dangers: DangersApplication = hub["dangers"]
+    dangers_data.known_enterprise(dangers, hub["ours"])
+    danger = dangers.report(hub["ours"], dangers_data.report())["danger_id"]
+    dangers.assess(hub["ours"], danger, {"grade": "一般", "assessed_by": "安全科", "removable_now": False})
+    dangers.plan(hub["ours"], danger, dangers_data.plan(responsible_mobile="13700000007"), NOW)
+    dangers.check_deadlines(dangers_clock.instant("2030-01-02T00:00:00+08:00"))
+    hub["feed"].follow(dangers)
+    [responsible] = requested(hub["notifications"], "danger_overdue")
+    assert responsible["recipient"] == {"kind": "person", "name": "孙主任", "address": "13700000007"}
+    assert "配电箱接地线脱落" in responsible["text"] and dangers_data.FAR in responsible["text"]
+    dangers.check_deadlines(dangers_clock.instant("2030-01-05T00:00:00+08:00"))
+    hub["feed"].follow(dangers)
+    notes = requested(hub["notifications"], "danger_overdue")
+    authorities = {n["recipient"]["address"] for n in notes if n["channel"] == "department"}
+    assert authorities == {AJ, TOWN_OFFICE}
+    assert all(n["cause"]["type"] == "HiddenDanger.EscalatedToAuthorities" for n in notes[1:])
+
+
+def test_a_rejected_filing_goes_to_the_legal_representative_and_contacts(hub: dict[str, Any]) -> None:
+    filing: FilingApplication = hub["filing"]
+    record = submit(filing, hub["ours"], 1, [AJ, TOWN_OFFICE], "2026-11-10T02:00:00+00:00")
+    answer(filing, record, TOWN_OFFICE, "acknowledged")
+    answer(filing, record, AJ, "rejected", "缺少二级风险点管控措施")
+    hub["feed"].follow(filing)
+    notes = requested(hub["notifications"], "filing_rejected")
+    assert {n["recipient"]["address"] for n in notes} == {"13800000001", "13912345678"}
+    assert all("缺少二级风险点管控措施" in n["text"] and "安监部门" in n["text"] for n in notes)
+
+
+def test_a_register_recompiled_for_re_filing_asks_the_enterprise_to_sign(hub: dict[str, Any]) -> None:
+    filing: FilingApplication = hub["filing"]
+    doc = {"format": "x", "enterprise": {}, "risk_points": [], "supervising_departments": []}
+    filing.save(
+        Filing(enterprise_id=hub["ours"], version=1, document=doc, document_hash="1" * 64, reason="requested")
+    )
+    filing.save(
+        Filing(
+            enterprise_id=hub["ours"],
+            version=2,
+            document=doc,
+            document_hash="2" * 64,
+            reason="re-file: risk point (re-)graded: 1号反应釜",
+        )
+    )
+    hub["feed"].follow(filing)
+    notes = requested(hub["notifications"], "register_refile")
+    assert {n["recipient"]["address"] for n in notes} == {"13800000001", "13912345678"}
+    assert all("第2版" in n["text"] and "1号反应釜" in n["text"] for n in notes)
+
+
+def test_each_enforcement_step_goes_to_the_enterprise_and_the_department(hub: dict[str, Any]) -> None:
+    dangers: DangersApplication = hub["dangers"]
+    dangers_data.known_enterprise(dangers, hub["ours"])
+    fields = {
+        "enterprise_id": hub["ours"],
+        "document_no": "检〔2026〕1号",
+        "inspector_name": "郑检查",
+        "inspected_on": "2026-11-30",
+        "findings": [dangers_data.finding("重大")],
+    }
+    case = dangers.record_inspection(AJ, fields)["case_ids"][0]
+    dangers.impose_penalty(AJ, case, TOP)
+    hub["feed"].follow(dangers)
+    notes = requested(hub["notifications"], "enforcement")
+    steps = [(n["cause"]["type"], n["channel"], n["recipient"]["address"]) for n in notes]
+    for step in ("EnforcementCase.CaseOpened", "EnforcementCase.PenaltyImposed"):
+        assert (step, "sms", "13800000001") in steps and (step, "department", AJ) in steps
+    penalty = next(
+        n for n in notes if n["cause"]["type"].endswith("PenaltyImposed") and n["channel"] == "sms"
+    )
+    assert (
+        "顶格处罚" in penalty["text"]
+        and "50000元" in penalty["text"]
+        and "台应急罚〔2026〕12号" in penalty["text"]
+    )
+
+
+def test_a_message_for_an_enterprise_the_registry_has_not_told_about_waits_for_its_address(
+    hub: dict[str, Any],
+) -> None:
+    stranger = "0b9d2c4e-1f3a-4b5c-8d7e-6f5a4b3c2d1e"
+    record = submit(hub["filing"], stranger, 1, [AJ], "2026-11-10T02:00:00+00:00")
+    answer(hub["filing"], record, AJ, "rejected", "材料不全")
+    hub["feed"].follow(hub["filing"])
+    [note] = requested(hub["notifications"], "filing_rejected")
+    assert note["recipient"] == {
+        "kind": "enterprise",
+        "name": "法定代表人",
+        "address": "",
+        "enterprise_id": stranger,
+    }
+    message = hub["notifications"].message_of(note["notification_id"])
+    assert message is not None and message.address == ""  # the sender fails it and tries again later
+
+
+def test_every_template_renders_from_the_fields_it_names() -> None:
+    for kind in templates.TEMPLATES:
+        fields = {name: f"<{name}>" for name in templates.fields_of(kind)}
+        text = templates.render(kind, **fields)
+        assert all(f"<{name}>" in text for name in fields) and "{" not in text
+
+
+def test_the_notifications_events_meet_their_contracts(hub: dict[str, Any]) -> None:
+    hub["riskpoints"].create(hub["ours"], item(1, level=2, adjacent_units=["东邻：鲁南化肥厂"]))
+    hub["feed"].follow(hub["riskpoints"])
+    envelopes, _ = envelopes_after(hub["notifications"], 0, 10_000)  # validates each, as the relay does
+    assert {e.type for e in envelopes} == {"Notification.Requested"}
+    for envelope in envelopes:
+        contracts.validate("notifications", envelope.type, 1, envelope.payload)

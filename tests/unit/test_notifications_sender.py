@@ -1,0 +1,168 @@
+"""The sender: channel failure then recovery, backoff and giving up, rate limits, resends after a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.backbone.settings import Settings
+from services.notifications import channels
+from services.notifications.application import NotificationsApplication
+from services.notifications.channels import control
+from services.notifications.channels.outbox import Outbox
+from services.notifications.config import Config, Rate, Retry
+from services.notifications.ratelimit import TokenBucket
+from services.notifications.sender import Sender
+from tests.notifications_data import AJ, POPO, Feed, answer, register, registry_with_departments, submit
+from tests.riskpoint_factories import item
+
+
+@dataclass
+class Clocks:
+    # the notifications are requested at the real time (their causes' times): start a little after it
+    start: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(minutes=1))
+    mono: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.wall = self.start
+
+    def advance(self, seconds: float) -> None:
+        self.wall += timedelta(seconds=seconds)
+        self.mono += seconds
+
+
+@dataclass
+class World:
+    app: NotificationsApplication
+    outbox: Outbox
+    clocks: Clocks
+    feed: Feed
+    upstream: dict[str, Any] = field(default_factory=dict)
+
+    def sender(self, rate: float = 1000, burst: float = 1000, attempts: int = 4) -> Sender:
+        config = Config(
+            rates={"sms": Rate(rate, burst), "department": Rate(rate, burst)},
+            retry=Retry(base_seconds=10, max_seconds=60, max_attempts=attempts),
+        )
+        settings = Settings(runtime_dir=self.outbox.directory.parent)
+        return Sender(
+            self.app, channels.build(settings), config, lambda: self.clocks.wall, lambda: self.clocks.mono
+        )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    app = NotificationsApplication(env=POPO)
+    registry = registry_with_departments()
+    found = World(app, Outbox(tmp_path / "outbox"), Clocks(), Feed(app), {"registry": registry})
+    found.upstream["ours"] = register(registry, 1)
+    found.upstream["neighbour"] = register(registry, 2, name="鲁南化肥厂")
+    found.feed.follow(registry)
+    yield found
+    app.close()
+
+
+def rejected_filing(world: World, enterprise: str) -> None:
+    from services.filing.application import FilingApplication
+
+    filing = world.upstream.setdefault("filing", FilingApplication(env=POPO))
+    record = submit(filing, enterprise, 1, [AJ], "2026-11-10T02:00:00+00:00")
+    answer(filing, record, AJ, "rejected", "材料不全")
+    world.feed.follow(filing)
+
+
+def test_a_channel_that_fails_then_recovers_sends_each_message_once(world: World) -> None:
+    rejected_filing(world, world.upstream["ours"])
+    control.write(world.outbox.directory, "sms", "down", "短信网关超时")
+    sender = world.sender()
+    assert sender.run_once() == {"failed": 2}
+    assert world.outbox.read() == []
+    notes = world.app.notifications()
+    assert {(n["state"], n["attempts"], n["last_error"]) for n in notes} == {("failed", 1, "短信网关超时")}
+    world.clocks.advance(5)  # before the retry is due: nothing is tried
+    assert sender.run_once() == {}
+    control.write(world.outbox.directory, "sms", "up")
+    world.clocks.advance(5)
+    assert sender.run_once() == {"sent": 2}
+    world.clocks.advance(3600)
+    assert sender.run_once() == {}
+    sent = world.outbox.read(channel="sms")
+    assert sorted(m["address"] for m in sent) == ["13800000001", "13912345678"]
+    assert {n["state"] for n in world.app.notifications()} == {"sent"}
+    assert all(n["attempts"] == 2 and n["receipt"].startswith("outbox:") for n in world.app.notifications())
+
+
+def test_backoff_doubles_and_the_last_attempt_gives_up(world: World) -> None:
+    rejected_filing(world, world.upstream["ours"])
+    control.write(world.outbox.directory, "sms", "down")
+    sender = world.sender(attempts=3)
+    retry_ats = []
+    for pause in (0, 10, 20):
+        world.clocks.advance(pause)
+        sender.run_once()
+        retry_ats.append(world.app.notifications()[0]["retry_at"])
+    first, second, _ = (datetime.fromisoformat(r) for r in retry_ats)
+    start = world.clocks.start
+    assert first == start + timedelta(seconds=10) and second == start + timedelta(seconds=10 + 20)
+    assert {n["state"] for n in world.app.notifications()} == {"given_up"}
+    control.write(world.outbox.directory, "sms", "up")
+    world.clocks.advance(3600)
+    assert sender.run_once() == {} and world.outbox.read() == []
+
+
+def test_a_channel_sends_no_faster_than_its_bucket(world: World) -> None:
+    from services.riskpoints.application import RiskPointsApplication
+
+    riskpoints = RiskPointsApplication(env=POPO)
+    for n in range(3):  # three level-1 points next to the neighbour: 2 SMS each
+        riskpoints.create(world.upstream["ours"], item(n, level=1, adjacent_units=["鲁南化肥厂"]))
+    world.feed.follow(riskpoints)
+    sender = world.sender(rate=1, burst=2)
+    assert sender.run_once() == {"sent": 2, "throttled": 4}
+    world.clocks.advance(1)
+    assert sender.run_once()["sent"] == 1
+    world.clocks.advance(10)
+    assert sender.run_once()["sent"] == 2
+    assert len(world.outbox.read()) == 5
+
+
+def test_a_send_repeated_after_a_crash_reaches_the_recipient_once(world: World) -> None:
+    rejected_filing(world, world.upstream["ours"])
+    sender = world.sender()
+    for note in world.app.notifications():  # sent, then the process died before recording it
+        message = world.app.message_of(note["notification_id"])
+        assert message is not None
+        sender.channels["sms"].send(message)
+    assert sender.run_once() == {"sent": 2}
+    assert len(world.outbox.read()) == 2
+
+
+def test_an_enterprise_address_unknown_at_first_is_sent_once_the_registry_tells(world: World) -> None:
+    from tests.factories import enterprise_fields
+
+    registry = world.upstream["registry"]
+    late = str(registry.register(enterprise_fields(9, town="张山子镇"))["enterprise_id"])
+    rejected_filing(world, late)  # the filing's events arrive before the registry's
+    sender = world.sender()
+    assert sender.run_once() == {"failed": 1}
+    world.feed.follow(registry)
+    world.clocks.advance(10)
+    assert sender.run_once() == {"sent": 1}
+    [message] = world.outbox.read()
+    assert message["address"] == "13800000009"
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    assert bucket.wait_time() == pytest.approx(0.5)
+    now[0] = 0.5
+    assert bucket.take() and not bucket.take()
+    now[0] = 100
+    assert sum(bucket.take() for _ in range(10)) == 3
