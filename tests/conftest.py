@@ -239,7 +239,12 @@ class Hub:
         command = procfile()[name]
         log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - kept with the process
         self.procs[name] = subprocess.Popen(
-            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            shell=True,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -303,8 +308,11 @@ class Hub:
         return registration_token(self.settings.runtime_dir)
 
 
-@pytest.fixture
-def hub(infrastructure: dict[str, str], tmp_path: Path) -> Iterator[Hub]:
+@pytest.fixture(scope="module")
+def hub(infrastructure: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """One whole hub per test module (starting one is the slow part of an e2e test): tests in a
+    module use enterprises and department codes of their own, and put back what they change."""
+    tmp_path = tmp_path_factory.mktemp("hub")
     with isolated_hub_settings(tmp_path) as value:
         running = Hub(value, tmp_path)
         try:

@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.filing.view_cache import ViewCache
 from services.filing.views import View
 
 UPSTREAM = "riskpoints"
@@ -84,10 +85,14 @@ class RiskPointRegister(View):
         return [{"id": key, "risk_point_id": key, **row} for key, row in ordered]
 
 
+# A bulk import adds hundreds of rows to a register on every page: keep it between pages.
+_kept = ViewCache(is_clean=lambda register: not register._staged)
+
+
 def _register(uow: UnitOfWork, envelope: Envelope) -> RiskPointRegister:
     enterprise = str(envelope.enterprise_id)
-    found = uow.get(register_id(enterprise))
-    return found if found is not None else uow.add(RiskPointRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
+    found = _kept.get(uow, register_id(enterprise))
+    return found if found is not None else _kept.add(uow, RiskPointRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
 
 
 def identified(uow: UnitOfWork, envelope: Envelope) -> None:

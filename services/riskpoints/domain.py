@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import uuid
@@ -12,7 +13,14 @@ from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
 from services.backbone.errors import TransitionError, ValidationError
-from services.riskpoints.grading import Assessment, ControlTier, Level, default_tier, must_notify_adjacent
+from services.riskpoints.grading import (
+    Assessment,
+    ControlTier,
+    Level,
+    Thresholds,
+    default_tier,
+    must_notify_adjacent,
+)
 from services.riskpoints.validation import DETAIL_FIELDS
 
 KEEP = "keep"  # change(): leave the requested control tier as it is
@@ -23,6 +31,11 @@ def risk_point_id(enterprise_id: str | uuid.UUID, external_id: str) -> uuid.UUID
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), external_id)
 
 
+@functools.lru_cache(maxsize=64)
+def _bands(thresholds: Thresholds) -> dict[str, Any]:
+    return dataclasses.asdict(thresholds)
+
+
 def assessment_record(assessment: Assessment, reason: str = "") -> dict[str, Any]:
     """An assessment as it is stored in events and kept in the history."""
     return {
@@ -31,7 +44,7 @@ def assessment_record(assessment: Assessment, reason: str = "") -> dict[str, Any
         "value": assessment.value,
         "level": int(assessment.level),
         "colour": assessment.level.colour,
-        "thresholds": dataclasses.asdict(assessment.thresholds),
+        "thresholds": dict(_bands(assessment.thresholds)),
         "reason": reason,
     }
 
@@ -40,7 +53,7 @@ def resolve_tier(level: Level, requested: str | None, strict: bool) -> tuple[str
     """(the kept override, the effective tier). An override may raise the tier, never lower it:
     a requested one below the level's default is refused (`strict`) or dropped (after a re-grading)."""
     required = default_tier(level)
-    if requested is None:
+    if requested is None or requested == required:
         return None, required.value
     if ControlTier(requested).is_at_least(required):
         return requested, requested
@@ -121,11 +134,15 @@ class RiskPoint(HubAggregate):
         details: dict[str, Any],
         assessment: Assessment,
         tier: str | None = None,
+        point_id: uuid.UUID | None = None,
     ) -> RiskPoint:
         """A newly identified risk point, graded; level 1 and 2 ones call for notifying neighbours."""
         override, effective = resolve_tier(assessment.level, tier, strict=True)
         require_adjacent_units(assessment.level, details["adjacent_units"])
-        point = cls(
+        # _create with the id: the same as cls(...), without deriving the id a second time.
+        point = cls._create(
+            cls.Identified,  # type: ignore[attr-defined]
+            id=point_id or risk_point_id(enterprise_id, external_id),
             enterprise_id=enterprise_id,
             external_id=external_id,
             **{f: details[f] for f in DETAIL_FIELDS},

@@ -25,7 +25,9 @@ def _thresholds(values: Any, base: Thresholds, where: str) -> Thresholds:
     try:
         return dataclasses.replace(base, **values)
     except ValidationError as error:
-        raise ValidationError.many((f"{where}.{f}", r) for f, r in error.violations) from None
+        raise ValidationError.many(
+            (f"{where}.{f.removeprefix('thresholds.')}", r) for f, r in error.violations
+        ) from None
 
 
 class Localities:

@@ -43,9 +43,9 @@ class Violations:
         self.prefix = prefix
         self.found: list[tuple[str, str]] = []
 
-    def check(self, check: Callable[[], T]) -> T | None:
+    def check(self, check: Callable[..., T], *args: Any) -> T | None:
         try:
-            return check()
+            return check(*args)
         except ValidationError as error:
             self.found.extend((self.prefix + f, r) for f, r in error.violations)
             return None
@@ -78,6 +78,9 @@ def category(value: Any) -> str:
         raise ValidationError("category", f"must be one of {', '.join(Category)}") from None
 
 
+GB6441_ORDER = {t: i for i, t in enumerate(AccidentType)}
+
+
 def accident_types(value: Any) -> list[str]:
     found: set[AccidentType] = set()
     violations: list[tuple[str, str]] = []
@@ -88,7 +91,14 @@ def accident_types(value: Any) -> list[str]:
             violations.append((f"accident_types[{i}]", "must be an accident type of GB 6441-1986"))
     if violations:
         raise ValidationError.many(violations)
-    return [t.value for t in sorted(found, key=lambda t: t.code)]
+    return [t.value for t in sorted(found, key=GB6441_ORDER.__getitem__)]
+
+
+def measure_kind(value: Any, field: str) -> str:
+    try:
+        return ControlMeasureType(value).value
+    except ValueError:
+        raise ValidationError(field, f"must be one of {', '.join(ControlMeasureType)}") from None
 
 
 def control_measures(value: Any) -> list[dict[str, str]]:
@@ -100,18 +110,8 @@ def control_measures(value: Any) -> list[dict[str, str]]:
             checks.found.append((field, "must be an object with type and description"))
             continue
 
-        def kind(raw: Mapping[str, Any] = raw, field: str = field) -> str:
-            try:
-                return ControlMeasureType(raw.get("type")).value
-            except ValueError:
-                raise ValidationError(
-                    f"{field}.type", f"must be one of {', '.join(ControlMeasureType)}"
-                ) from None
-
-        measure_type = checks.check(kind)
-        description = checks.check(
-            lambda raw=raw, field=field: text(raw.get("description"), f"{field}.description", 500)
-        )
+        measure_type = checks.check(measure_kind, raw.get("type"), f"{field}.type")
+        description = checks.check(text, raw.get("description"), f"{field}.description", 500)
         if measure_type and description:
             measures.append({"type": measure_type, "description": description})
     checks.raise_any()
@@ -123,7 +123,7 @@ def texts(value: Any, field: str, required: bool, max_len: int) -> list[str]:
     checks = Violations()
     cleaned: list[str] = []
     for i, raw in enumerate(_list(value, field, required)):
-        item = checks.check(lambda raw=raw, i=i: text(raw, f"{field}[{i}]", max_len))
+        item = checks.check(text, raw, f"{field}[{i}]", max_len)
         if item is not None and item not in cleaned:
             cleaned.append(item)
     checks.raise_any()
@@ -144,7 +144,9 @@ DETAIL_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def clean_details(data: Mapping[str, Any], partial: bool = False, checks: Violations | None = None) -> dict:
+def clean_details(
+    data: Mapping[str, Any], partial: bool = False, checks: Violations | None = None
+) -> dict[str, Any]:
     """The risk point's details as plain values; with `partial`, only the fields given."""
     own = checks is None
     checks = checks or Violations()
@@ -152,7 +154,7 @@ def clean_details(data: Mapping[str, Any], partial: bool = False, checks: Violat
     for field, check in DETAIL_CHECKS.items():
         if partial and field not in data:
             continue
-        value = checks.check(lambda check=check, field=field: check(data.get(field)))
+        value = checks.check(check, data.get(field))
         if value is not None:
             clean[field] = value
     if own:
@@ -200,11 +202,20 @@ def clean_item(data: Any, thresholds: Thresholds) -> ItemInput:
     """Checks one whole risk point; ValidationError names every problem at once."""
     if not isinstance(data, Mapping):
         raise ValidationError("(item)", "must be an object")
+    try:  # valid input, the usual case, in one pass
+        return ItemInput(
+            clean_external_id(data.get("external_id")),
+            {field: check(data.get(field)) for field, check in DETAIL_CHECKS.items()},
+            clean_assessment(data.get("assessment"), thresholds),
+            clean_tier(data.get("control_tier")),
+        )
+    except ValidationError:
+        pass  # again, naming every problem rather than the first
     checks = Violations()
-    external = checks.check(lambda: clean_external_id(data.get("external_id")))
+    external = checks.check(clean_external_id, data.get("external_id"))
     details = clean_details(data, checks=checks)
-    assessment = checks.check(lambda: clean_assessment(data.get("assessment"), thresholds))
-    tier = checks.check(lambda: clean_tier(data.get("control_tier")))
+    assessment = checks.check(clean_assessment, data.get("assessment"), thresholds)
+    tier = checks.check(clean_tier, data.get("control_tier"))
     checks.raise_any()
     assert external is not None and assessment is not None
     return ItemInput(external, details, assessment, tier)

@@ -47,16 +47,22 @@ def test_registrations_are_chained_signed_published_and_verifiable(hub: Hub) -> 
 
     store = wait_for(registry_signed, timeout=90, what="the audit worker to chain and sign the registry")
     assert store.checked_events == store.chained_events >= 1
-    events = list(auditor.StreamEvents(
-        audit_pb2.StreamEventsRequest(enterprise_id=answer.enterprise_id), metadata=metadata
-    ))
+    events = list(
+        auditor.StreamEvents(
+            audit_pb2.StreamEventsRequest(enterprise_id=answer.enterprise_id), metadata=metadata
+        )
+    )
     assert events[0].event.type == "Enterprise.Registered"
     channel.close()
 
     def checkpoint_published() -> bool:
         status = subprocess.run(
             [sys.executable, "-m", "hubctl.main", "status", "--json"],
-            cwd=ROOT, env=hub.env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=hub.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return status.returncode == 0 and json.loads(status.stdout)["audit"]["relay_position"] >= 1
 

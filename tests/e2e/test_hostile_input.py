@@ -177,5 +177,3 @@ def test_nothing_refused_left_a_trace_in_any_store(fuzz_hub: tuple[Hub, Any]) ->
                 assert state.get("correlation_id") not in refused, f"{service} stored {notification.topic}"
             start = page[-1].id + 1
         app.close()
-
-

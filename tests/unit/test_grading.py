@@ -78,8 +78,8 @@ def test_categories() -> None:
 def test_accident_types_in_gb6441_order() -> None:
     expected = [
         "物体打击", "车辆伤害", "机械伤害", "起重伤害", "触电", "淹溺", "灼烫", "火灾", "高处坠落", "坍塌",
-        "冒顶片帮", "透水", "放炮", "火药爆炸", "瓦斯爆炸", "锅炉爆炸", "容器爆炸", "其它爆炸", "中毒和窒息",
-        "其它伤害",
+        "冒顶片帮", "透水", "放炮", "火药爆炸", "瓦斯爆炸", "锅炉爆炸", "容器爆炸", "其他爆炸", "中毒和窒息",
+        "其他伤害",
     ]  # fmt: skip
     assert [t.value for t in AccidentType] == expected
     assert [t.code for t in AccidentType] == list(range(1, 21))
@@ -87,7 +87,9 @@ def test_accident_types_in_gb6441_order() -> None:
 
 def test_accident_type_accepts_both_spellings_of_other() -> None:
     assert AccidentType("其他伤害") is AccidentType.OTHER_INJURY
-    assert AccidentType("其他爆炸") is AccidentType.OTHER_EXPLOSION
+    assert AccidentType("其它伤害") is AccidentType.OTHER_INJURY
+    assert AccidentType("其它爆炸") is AccidentType.OTHER_EXPLOSION
+    assert AccidentType.OTHER_INJURY.value == "其他伤害"
     with pytest.raises(ValueError):
         AccidentType("其他事故")
 

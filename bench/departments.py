@@ -1,0 +1,212 @@
+"""Department exchange: 200 filings × 20 departments, submission → last receipt, beside raw gRPC.
+
+    python -m bench.departments [--filings 200 --departments 20 --rate 20]
+
+Twenty reference platforms listen in this process; routing sends every filing to all of them (and
+the town office). Filings are submitted at a steady rate; the latency of a filing is the time from
+its Submitted event to the last department's acknowledgement, read from the filing store's own
+event timestamps. The raw baseline is the same ReceiveFiling call made directly to one platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+from hub.v1 import department_pb2 as dpb
+from hub.v1 import department_pb2_grpc
+from hub.v1 import filing_pb2 as fpb
+from nameko.standalone.rpc import ClusterRpcProxy
+from rich.console import Console
+from rich.table import Table
+
+from bench.common import Result
+from departments.reference.server import serve
+from services.backbone.store import open_store
+from services.filing.application import FilingApplication
+from tests.conftest import Hub, free_port, isolated_hub_settings
+from tests.e2e.filing_flow import Filer
+
+SUBMITTED = "services.filing.domain:Filing.Submitted"
+RECORDED = "services.filing.domain:Filing.DeliveryRecorded"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else 0.0
+
+
+def raw_calls(address: str, filing: dpb.Filing, count: int) -> tuple[float, list[float]]:
+    stub = department_pb2_grpc.DepartmentPlatformServiceStub(grpc.insecure_channel(address))
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        request = dpb.ReceiveFilingRequest()
+        request.filing.CopyFrom(filing)
+        request.filing.delivery_id = f"raw/{i}/{filing.department_code}"
+        t = time.perf_counter()
+        stub.ReceiveFiling(request, timeout=10)
+        latencies.append(time.perf_counter() - t)
+    return count / (time.perf_counter() - started), latencies
+
+
+def latencies_from_store(filing: FilingApplication) -> tuple[list[float], float, float]:
+    """Per filing: last acknowledgement − submission (s); and the first and last event times."""
+    submitted: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    for topic, target in ((SUBMITTED, submitted), (RECORDED, last)):
+        start = 1
+        while page := filing.recorder.select_notifications(start=start, limit=5000, topics=[topic]):
+            for n in page:
+                event = filing.mapper.to_domain_event(n)
+                key = str(event.originator_id)
+                if topic == RECORDED and vars(event)["outcome"] != "acknowledged":
+                    continue
+                target[key] = max(target.get(key, event.timestamp), event.timestamp)
+            start = page[-1].id + 1
+    spans = [(last[k] - submitted[k]).total_seconds() for k in submitted if k in last]
+    return spans, min(submitted.values()).timestamp(), max(last.values()).timestamp()
+
+
+def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[Result]:
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp, isolated_hub_settings(Path(tmp)) as settings:
+        servers, codes = [], []
+        for i in range(departments):
+            code = f"BENCH-{i:02d}"
+            server, port = serve(code, f"127.0.0.1:{free_port()}", Path(tmp) / "platforms" / code)
+            servers.append((server, port))
+            codes.append(code)
+        hub = Hub(settings, Path(tmp))
+        hub.start_all()
+        try:
+            with ClusterRpcProxy(settings.nameko_config) as rpc:
+                for code, (_, port) in zip(codes, servers, strict=True):
+                    rpc.registry.add_department(
+                        {
+                            "code": code,
+                            "name": code,
+                            "kind": "安监",
+                            "town": "",
+                            "endpoint": f"127.0.0.1:{port}",
+                        }
+                    )
+                rpc.registry.add_department(
+                    {
+                        "code": "TOWN-ZSZ",
+                        "name": "张山子镇安委会办公室",
+                        "kind": "镇安委会办公室",
+                        "town": "张山子镇",
+                        "endpoint": hub.platforms["TOWN-ZSZ"],
+                    }
+                )
+                rpc.registry.set_routing_rule("*", "*", codes)
+            console.print(f"registering and compiling {filings} enterprises …")
+            filers = [Filer.register(hub, 5000 + n) for n in range(filings)]
+            compiled = []
+            for filer in filers:
+                c = filer.filings.CompileRegister(fpb.CompileRegisterRequest(), metadata=filer.metadata)
+                compiled.append(c)
+            console.print(f"submitting at {rate:g}/s …")
+            started = time.perf_counter()
+            for i, (filer, c) in enumerate(zip(filers, compiled, strict=True)):
+                pause = started + i / rate - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                data = c.canonical_document
+                from services.filing import signatures
+
+                filer.filings.SubmitRegister(
+                    fpb.SubmitRegisterRequest(
+                        version=c.version.version,
+                        legal_representative_signature=signatures.sign(
+                            filer.keys["legal_representative"].private_key_hex, data
+                        ),
+                        enterprise_seal_signature=signatures.sign(
+                            filer.keys["enterprise_seal"].private_key_hex, data
+                        ),
+                    ),
+                    metadata=filer.metadata,
+                )
+            for filer, c in zip(filers, compiled, strict=True):
+                filer.wait_answered(int(c.version.version), timeout=600)
+            store = open_store(FilingApplication, settings)
+            spans, first, last = latencies_from_store(store)
+            store.close()
+            raw_rate, raw_latencies = raw_calls(
+                f"127.0.0.1:{servers[0][1]}", _sample_filing(filers[0], compiled[0], codes[0]), 500
+            )
+        finally:
+            hub.stop()
+            for server, _ in servers:
+                server.stop(0)
+    deliveries = filings * (departments + 1)
+    hub_rate = deliveries / (last - first)
+    table = Table(title=f"{filings} filings × {departments + 1} departments at {rate:g} filings/s")
+    for column in ("", "hub (submission → last receipt)", "raw gRPC ReceiveFiling"):
+        table.add_column(column)
+    table.add_row("deliveries/s", f"{hub_rate:,.0f}", f"{raw_rate:,.0f}")
+    table.add_row(
+        "p50", f"{percentile(spans, 0.5) * 1000:,.0f} ms", f"{percentile(raw_latencies, 0.5) * 1000:,.1f} ms"
+    )
+    table.add_row(
+        "p99",
+        f"{percentile(spans, 0.99) * 1000:,.0f} ms",
+        f"{percentile(raw_latencies, 0.99) * 1000:,.1f} ms",
+    )
+    console.print(table)
+    return [
+        Result(
+            "deliveries to department platforms",
+            hub_rate,
+            "raw gRPC ReceiveFiling, sequential",
+            raw_rate,
+            unit="deliveries/s",
+            extra={
+                "p50_ms": percentile(spans, 0.5) * 1000,
+                "p99_ms": percentile(spans, 0.99) * 1000,
+                "raw_p50_ms": percentile(raw_latencies, 0.5) * 1000,
+                "raw_p99_ms": percentile(raw_latencies, 0.99) * 1000,
+                "mean_ms": statistics.fmean(spans) * 1000 if spans else 0.0,
+            },
+        )
+    ]
+
+
+def _sample_filing(filer: Filer, compiled: Any, code: str) -> dpb.Filing:
+    from services.filing import signatures
+
+    data = compiled.canonical_document
+    return dpb.Filing(
+        delivery_id="raw",
+        department_code=code,
+        enterprise=dpb.FiledEnterprise(enterprise_id=filer.enterprise_id),
+        version=compiled.version.version,
+        canonical_document=data,
+        document_hash=compiled.version.document_hash,
+        signatures=[
+            dpb.Signature(
+                role=r, public_key=k.public_key_hex, signature=signatures.sign(k.private_key_hex, data)
+            )
+            for r, k in filer.keys.items()
+        ],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--filings", type=int, default=200)
+    parser.add_argument("--departments", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=20.0)
+    args = parser.parse_args()
+    run(args.filings, args.departments, args.rate)
+
+
+if __name__ == "__main__":
+    main()

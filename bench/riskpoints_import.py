@@ -1,0 +1,247 @@
+"""Bulk risk point import through the gateway's stream, until filing's view has applied every event,
+beside eventsourcing's raw batched save of the same aggregates on PostgreSQL, in the same run.
+
+    python -m bench.riskpoints_import [--points 20000] [--enterprises 10] [--streams 4]
+
+Starts a whole hub as `make run` does (on PostgreSQL, its own namespace), registers the enterprises,
+then times from the first streamed item until the riskpoints relay has published every event and the
+filing consumer has applied every published one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
+from hub.v1 import riskpoint_pb2 as pb
+
+from bench.common import Result, save, show
+from services.backbone.relay import relay_position, relay_read_position
+from services.backbone.settings import Settings
+from services.backbone.store import open_store
+from services.filing.application import FilingApplication
+from services.riskpoints.application import RiskPointsApplication
+from services.riskpoints.domain import RiskPoint
+from services.riskpoints.grading import DEFAULT_THRESHOLDS
+from services.riskpoints.validation import clean_item
+from tests.conftest import Hub, cleanup, isolated_hub_settings, make_settings
+from tests.factories import enterprise_fields
+from tests.riskpoint_factories import item, item_message
+
+PAGE = 500
+CHUNK = 100  # items per stream message
+LEVELS = (1, 2, 2, 3, 3, 3, 4, 4, 4, 4)  # a plausible mix: 1 in 10 major, 2 significant
+
+
+def items_for(enterprise: int, count: int) -> list[dict[str, Any]]:
+    return [item(enterprise * 100_000 + i, level=LEVELS[i % len(LEVELS)]) for i in range(count)]
+
+
+def raw_batched_save(settings: Settings, items: list[dict[str, Any]]) -> tuple[float, int, float]:
+    """eventsourcing on PostgreSQL, save() of PAGE risk points per transaction:
+    (points/s, events, CPU µs of this process per point)."""
+    app = open_store(RiskPointsApplication, settings)
+    enterprise = "00000000-0000-4000-8000-000000000001"
+    points = []
+    for fields in items:
+        checked = clean_item(fields, DEFAULT_THRESHOLDS)
+        points.append(
+            RiskPoint.identify(enterprise, checked.external_id, checked.details, checked.assessment, None)
+        )
+    events = sum(len(p.pending_events) for p in points)
+    started, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, len(points), PAGE):
+        app.save(*points[i : i + PAGE])
+    rate = len(points) / (time.perf_counter() - started)
+    cpu_us = (time.process_time() - cpu) / len(points) * 1e6
+    app.close()
+    return rate, events, cpu_us
+
+
+def register(hub: Hub, count: int) -> list[list[tuple[str, str]]]:
+    channel = grpc.insecure_channel(hub.gateway_address)
+    stub = enterprise_pb2_grpc.EnterpriseServiceStub(channel)
+    credentials = []
+    for n in range(count):
+        fields = enterprise_fields(900 + n)
+        contacts = [enterprise_pb2.Contact(**c) for c in fields.pop("contacts")]
+        answer = stub.RegisterEnterprise(
+            enterprise_pb2.RegisterEnterpriseRequest(
+                profile=enterprise_pb2.EnterpriseProfile(**fields, contacts=contacts)
+            ),
+            metadata=[("x-hub-registration-token", hub.registration_token)],
+            timeout=30,
+        )
+        credentials.append([("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret)])
+    channel.close()
+    return credentials
+
+
+def stream(address: str, metadata: list[tuple[str, str]], messages: list[Any], out: list[Any]) -> None:
+    channel = grpc.insecure_channel(address)
+    stub = riskpoint_pb2_grpc.RiskPointServiceStub(channel)
+
+    def requests() -> Iterator[pb.ImportRiskPointsRequest]:
+        yield from messages
+
+    out.extend(stub.ImportRiskPoints(requests(), metadata=metadata, timeout=600))
+    channel.close()
+
+
+def cpu_seconds(hub: Hub) -> dict[str, float]:
+    """CPU time (user + system) used so far by each process of the hub, by Procfile name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {proc.pid: name for name, proc in hub.procs.items()}
+    used = dict.fromkeys(groups.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = int(fields[2])  # pgrp: each Procfile process runs in a session of its own
+        if group in groups:
+            used[groups[group]] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def settled(riskpoints: RiskPointsApplication, filing: FilingApplication) -> bool:
+    """Every stored event read by the relay, every published one confirmed and applied by filing."""
+    head = riskpoints.recorder.max_notification_id() or 0
+    published = relay_position(riskpoints)
+    applied = filing.process_recorder.max_tracking_id("riskpoints") or 0
+    return relay_read_position(riskpoints) >= head and applied >= published
+
+
+def run(points: int = 20_000, enterprises: int = 10, streams: int = 4) -> list[Result]:
+    per = points // enterprises
+    plan = [items_for(e, per) for e in range(enterprises)]
+    with tempfile.TemporaryDirectory(prefix="bench-riskpoints-") as tmp:
+        baseline_settings = make_settings(Path(tmp) / "raw", "postgres")
+        try:
+            raw_rate, raw_events, raw_cpu = raw_batched_save(baseline_settings, [f for p in plan for f in p])
+        finally:
+            cleanup(baseline_settings)
+        with isolated_hub_settings(Path(tmp) / "hub") as settings:
+            hub = Hub(settings, Path(tmp))
+            try:
+                hub.start_all()
+                measured = _import(hub, plan, streams)
+            finally:
+                hub.stop()
+    return [_result(*measured, raw_rate=raw_rate, raw_events=raw_events, raw_cpu=raw_cpu, streams=streams)]
+
+
+def _import(
+    hub: Hub, plan: list[list[dict[str, Any]]], streams: int
+) -> tuple[int, float, float, int, dict[str, float]]:
+    """Streams every enterprise's items; (created, seconds to settle, seconds to last answer, events)."""
+    credentials = register(hub, len(plan))
+    payloads = [
+        [
+            pb.ImportRiskPointsRequest(
+                import_id=f"bench-{e}", items=[item_message(f) for f in items[i : i + CHUNK]]
+            )
+            for i in range(0, len(items), CHUNK)
+        ]
+        for e, items in enumerate(plan)
+    ]
+    riskpoints = open_store(RiskPointsApplication, hub.settings)
+    filing = open_store(FilingApplication, hub.settings)
+    answers: list[list[Any]] = [[] for _ in plan]
+    cpu_before = cpu_seconds(hub)
+    started = time.perf_counter()
+    pending = list(range(len(plan)))
+    while pending:
+        batch, pending = pending[:streams], pending[streams:]
+        threads = [
+            threading.Thread(
+                target=stream, args=(hub.gateway_address, credentials[e], payloads[e], answers[e])
+            )
+            for e in batch
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    answered = time.perf_counter() - started
+    deadline = time.monotonic() + 600
+    while not settled(riskpoints, filing):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the relay and filing did not catch up within 10 minutes")
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_seconds(hub).items()}
+    print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
+    created = sum(a[-1].progress.created for a in answers if a)
+    events = riskpoints.recorder.max_notification_id() or 0
+    riskpoints.close()
+    filing.close()
+    wanted = sum(len(items) for items in plan)
+    if created != wanted:
+        raise RuntimeError(f"only {created} of {wanted} risk points were created")
+    return created, elapsed, answered, events, cpu
+
+
+PIPELINE = ("gateway", "riskpoints", "riskpoints-stream", "filing-stream")
+
+
+def _result(
+    created: int,
+    elapsed: float,
+    answered: float,
+    events: int,
+    cpu: dict[str, float],
+    raw_rate: float,
+    raw_events: int,
+    raw_cpu: float,
+    streams: int,
+) -> Result:
+    pipeline_cpu = sum(cpu.get(name, 0.0) for name in PIPELINE) / created * 1e6
+    return Result(
+        name=f"risk point import: gRPC stream → store → relay → filing view ({created:,} points)",
+        rate=created / elapsed,
+        baseline_name="eventsourcing save() of 500 RiskPoints per transaction, PostgreSQL",
+        baseline=raw_rate,
+        unit="risk points/s",
+        target=0.40,
+        extra={
+            "seconds_total": round(elapsed, 2),
+            "seconds_until_last_answer": round(answered, 2),
+            "points_per_s_until_last_answer": round(created / answered),
+            "events_in_store": events,
+            "raw_events": raw_events,
+            "parallel_streams": streams,
+            # CPU per risk point, which other load on the machine does not inflate as much as wall time
+            "raw_save_cpu_us_per_point": round(raw_cpu),
+            "pipeline_cpu_us_per_point": round(pipeline_cpu),
+            **{f"cpu_s_{name}": seconds for name, seconds in cpu.items() if seconds >= 0.1},
+            "load_average_1min": round(os.getloadavg()[0], 1),
+        },
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=20_000)
+    parser.add_argument("--enterprises", type=int, default=10)
+    parser.add_argument("--streams", type=int, default=4)
+    args = parser.parse_args()
+    results = run(args.points, args.enterprises, args.streams)
+    show(results, "Risk point bulk import")
+    for r in results:
+        print({k: v for k, v in r.extra.items()})
+    print(f"written: {save(results, 'riskpoints-import')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

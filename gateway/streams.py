@@ -1,0 +1,119 @@
+"""Streaming gateway methods: the correlation id, error mapping and metrics of `grpc_method`, for
+methods that take a stream of requests and yield responses; and the inbox such a method reads."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+
+from gateway.calls import CORRELATION_HEADER, metadata
+from gateway.errors import status_code, to_status
+from services.backbone import correlation, errors, metrics
+
+log = structlog.get_logger(__name__)
+F = TypeVar("F", bound=Callable[..., Iterator[Any]])
+T = TypeVar("T")
+
+
+def grpc_stream(fn: F) -> F:
+    """Wraps `fn(self, request_iterator, context, cid)`, a generator of responses: the caller's
+    correlation id (or a new one) goes back in the initial metadata and is passed to the body,
+    which binds it around its service calls (a generator may run across threads, a context may not)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+        cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
+        started, code = time.perf_counter(), "OK"
+        context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+        try:
+            yield from fn(self, request_iterator, context, cid)
+        except errors.DomainError as error:
+            code = status_code(error).name
+            log.info("request_refused", method=fn.__name__, code=code, error=str(error), correlation_id=cid)
+            context.abort_with_status(to_status(error))
+        except grpc.RpcError:
+            code = "ABORTED_BY_HANDLER"
+            raise
+        except Exception:
+            aborted = context.code()
+            if aborted not in (None, grpc.StatusCode.OK):
+                code = aborted.name  # the body aborted with its own status
+                raise
+            code = "INTERNAL"
+            log.exception("request_failed", method=fn.__name__, correlation_id=cid)
+            context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
+        finally:
+            metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Inbox:
+    """Items of a client stream, read by a thread of their own so that the next page arrives while
+    the current one is being saved. Holds at most about `capacity` items (flow control pushes
+    back on the client beyond that)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: deque[Any] = deque()
+        self._cond = threading.Condition()
+        self._closed = self._abandoned = False
+        self.error: BaseException | None = None
+
+    def feed(self, requests: Iterable[T], items_of: Callable[[T], Iterable[Any]]) -> threading.Thread:
+        def run() -> None:
+            try:
+                for request in requests:
+                    batch = list(items_of(request))
+                    with self._cond:
+                        while len(self._items) >= self.capacity and not self._abandoned:
+                            self._cond.wait()
+                        if self._abandoned:
+                            return
+                        self._items.extend(batch)
+                        self._cond.notify_all()
+            except Exception as error:  # noqa: BLE001 - the client went away; the reader says so
+                self.error = error
+            finally:
+                with self._cond:
+                    self._closed = True
+                    self._cond.notify_all()
+
+        thread = threading.Thread(target=run, name="grpc-inbox", daemon=True)
+        thread.start()
+        return thread
+
+    def take(self, limit: int, linger: float) -> list[Any]:
+        """Up to `limit` items: waits for the first, then at most `linger` seconds for more.
+        An empty list means the stream has ended."""
+        page: list[Any] = []
+        with self._cond:
+            while not self._items and not self._closed:
+                self._cond.wait()
+            deadline: float | None = None
+            while len(page) < limit:
+                if self._items:
+                    take = min(limit - len(page), len(self._items))
+                    page.extend(self._items.popleft() for _ in range(take))
+                    self._cond.notify_all()
+                    continue
+                if self._closed:
+                    break
+                deadline = deadline or time.monotonic() + linger
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        return page
+
+    def abandon(self) -> None:
+        with self._cond:
+            self._abandoned = True
+            self._cond.notify_all()

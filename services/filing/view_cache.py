@@ -1,0 +1,59 @@
+"""Views a tracked consumer saved, kept for its next page so that they need not be replayed.
+
+A view that grows with every page (a register of thousands of risk points) would otherwise be
+rebuilt from all its events once per page. A kept view is used again only if the store still ends
+exactly at its version (one small query) and it holds no unsaved change: a page that failed before
+or during its save leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+from weakref import WeakKeyDictionary
+
+from services.backbone.handlers import UnitOfWork
+
+
+class ViewCache:
+    """Per consumer process: the last saved state of up to `maxsize` views."""
+
+    def __init__(self, is_clean: Callable[[Any], bool], maxsize: int = 256) -> None:
+        self.is_clean, self.maxsize = is_clean, maxsize
+        self._kept: OrderedDict[UUID, tuple[Any, Any]] = OrderedDict()  # id -> (app, view)
+        self._served: WeakKeyDictionary[UnitOfWork, dict[UUID, Any]] = WeakKeyDictionary()
+
+    def get(self, uow: UnitOfWork, view_id: UUID) -> Any | None:
+        """The view as this page has it: kept from the last page, else loaded; None if none exists."""
+        served = self._served.setdefault(uow, {})
+        if view_id in served:
+            return served[view_id]
+        found = self._reuse(uow.app, view_id)
+        if found is None:
+            found = uow.get(view_id)
+        if found is not None:
+            self.add(uow, found)
+        return found
+
+    def add(self, uow: UnitOfWork, view: Any) -> Any:
+        uow.add(view)
+        self._served.setdefault(uow, {})[view.id] = view
+        self._kept[view.id] = (uow.app, view)
+        self._kept.move_to_end(view.id)
+        while len(self._kept) > self.maxsize:
+            self._kept.popitem(last=False)
+        return view
+
+    def _reuse(self, app: Any, view_id: UUID) -> Any | None:
+        kept = self._kept.pop(view_id, None)
+        if kept is None:
+            return None
+        kept_app, view = kept
+        if kept_app is not app or view.pending_events or not self.is_clean(view):
+            return None
+        stored = app.recorder.select_events(view_id, gt=view.version - 1, limit=2)
+        if [s.originator_version for s in stored] != [view.version]:
+            return None  # its last save failed, or the store moved on without it
+        return view

@@ -1,0 +1,135 @@
+"""Risk point use cases: get → call → save, returning primitives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.backbone.conflicts import retried
+from services.backbone.errors import (
+    ConflictError,
+    TransitionError,
+    ValidationError,
+)
+from services.backbone.store import HubApplication
+from services.riskpoints import batch
+from services.riskpoints.bookkeeping import (
+    RETIRED,
+    RiskPointIndex,
+)
+from services.riskpoints.domain import KEEP, RiskPoint, fingerprint, risk_point_id
+from services.riskpoints.localities import Localities
+from services.riskpoints.queries import Reads, as_dict, enterprise_uuid
+from services.riskpoints.validation import (
+    DETAIL_FIELDS,
+    clean_assessment,
+    clean_details,
+    clean_item,
+    clean_tier,
+    texts,
+)
+
+CHANGEABLE = (*DETAIL_FIELDS, "control_tier")
+
+
+class RiskPointsApplication(Reads, HubApplication):
+    """The riskpoints service's application on its own store."""
+
+    service = "riskpoints"
+    snapshotting_intervals = {RiskPointIndex: 20}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.localities = Localities.from_file(self.env.get("HUB_THRESHOLDS_FILE") or None)
+
+    # -- commands --------------------------------------------------------------------------
+    @retried
+    def create(self, enterprise_id: str, fields: dict[str, Any], town: str = "") -> dict[str, Any]:
+        """Identifies and grades a risk point. Sending the same one again answers with it (created False)."""
+        enterprise = enterprise_uuid(enterprise_id)
+        item = clean_item(fields, self.localities.thresholds_for(town))
+        index = self.index(enterprise)
+        if index.entries.get(item.external_id) == RETIRED:
+            raise TransitionError("external_id", "a retired risk point has this id", "retired")
+        if item.external_id in index.entries:
+            existing = self._owned(enterprise, str(risk_point_id(enterprise, item.external_id)))
+            if index.entries[item.external_id] != batch.item_fingerprint(item):
+                raise ConflictError(
+                    "external_id",
+                    f"risk point {item.external_id} exists ({existing.id}): update or re-assess it",
+                )
+            return {**as_dict(existing), "created": False}
+        point = RiskPoint.identify(
+            enterprise, item.external_id, item.details, item.assessment, item.control_tier
+        )
+        self._save(point, index)
+        return {**as_dict(point), "created": True}
+
+    @retried
+    def assess(
+        self,
+        enterprise_id: str,
+        risk_point: str,
+        assessment: dict[str, Any],
+        reason: str = "",
+        town: str = "",
+        adjacent_units: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Re-assesses a risk point: a new event in its history, never an overwrite."""
+        point = self._owned(enterprise_uuid(enterprise_id), risk_point)
+        graded = clean_assessment(assessment, self.localities.thresholds_for(town))
+        details = (
+            {}
+            if adjacent_units is None
+            else {"adjacent_units": texts(adjacent_units, "adjacent_units", False, 100)}
+        )
+        point.change(details, graded, reason=str(reason or "").strip())
+        self._save(point)
+        return as_dict(point)
+
+    @retried
+    def update(self, enterprise_id: str, risk_point: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Changes details and/or the requested control tier (raised only) of a risk point."""
+        unknown = sorted(set(changes) - set(CHANGEABLE))
+        if unknown or not changes:
+            rule = "not a field that can be changed" if unknown else "name at least one field to change"
+            raise ValidationError.many((f, rule) for f in unknown or ["changes"])
+        point = self._owned(enterprise_uuid(enterprise_id), risk_point)
+        details = clean_details(changes, partial=True)
+        tier = clean_tier(changes["control_tier"]) if "control_tier" in changes else KEEP
+        point.change(details, tier=tier)
+        self._save(point)
+        return as_dict(point)
+
+    @retried
+    def retire(self, enterprise_id: str, risk_point: str, reason: str) -> dict[str, Any]:
+        point = self._owned(enterprise_uuid(enterprise_id), risk_point)
+        point.retire(str(reason or "").strip())
+        self._save(point)
+        return as_dict(point)
+
+    @retried
+    def upsert_batch(
+        self, enterprise_id: str, items: list[dict[str, Any]], town: str = "", import_id: str = ""
+    ) -> dict[str, Any]:
+        """One page of a bulk import: an answer per item, every valid item saved in one transaction."""
+        enterprise = enterprise_uuid(enterprise_id)
+        page = batch.Page(self, enterprise, self.localities.thresholds_for(town))
+        page.apply(items)
+        progress = self.import_progress(enterprise, import_id) if import_id else None
+        if progress is not None:
+            progress.page_saved(page.counts)
+        self.save(*page.points, page.index, progress)
+        return {"results": page.results, "counts": page.counts, "progress": progress and progress.as_dict()}
+
+    @retried
+    def finish_import(self, enterprise_id: str, import_id: str) -> dict[str, Any]:
+        progress = self.import_progress(enterprise_uuid(enterprise_id), import_id)
+        progress.finish()
+        self.save(progress)
+        return progress.as_dict()
+
+    def _save(self, point: RiskPoint, index: RiskPointIndex | None = None) -> None:
+        """Saves a risk point with its index entry, in one transaction."""
+        index = index or self.index(point.enterprise_id)
+        index.record({point.external_id: RETIRED if point.retired else fingerprint(point.import_form())})
+        self.save(point, index)

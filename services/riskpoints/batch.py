@@ -1,0 +1,89 @@
+"""One page of a bulk import: each item checked, compared with what is stored, and answered."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from services.backbone.errors import DomainError, TransitionError, ValidationError
+from services.riskpoints.bookkeeping import COUNTS, RETIRED
+from services.riskpoints.domain import RiskPoint, fingerprint, import_form
+from services.riskpoints.grading import Thresholds
+from services.riskpoints.validation import ItemInput, clean_item
+
+if TYPE_CHECKING:
+    from services.riskpoints.application import RiskPointsApplication
+
+
+def item_fingerprint(item: ItemInput) -> str:
+    a = item.assessment
+    form = import_form(item.details, str(a.method), dict(a.scores), int(a.level), item.control_tier)
+    return fingerprint(form)
+
+
+def violations_of(error: DomainError) -> list[list[str]]:
+    pairs = error.violations if isinstance(error, ValidationError) else [(error.field, error.rule)]
+    return [[field, rule] for field, rule in pairs]
+
+
+class Page:
+    """Applies a page of items to an enterprise's risk points; the caller saves `points` and `index`
+    together. An item is either wholly applied or rejected with its fields and rules."""
+
+    def __init__(self, app: RiskPointsApplication, enterprise: str, thresholds: Thresholds) -> None:
+        self.app, self.enterprise, self.thresholds = app, enterprise, thresholds
+        self._namespace = uuid.UUID(enterprise)
+        self.index = app.index(enterprise)
+        self.points: list[RiskPoint] = []
+        self.results: list[dict[str, Any]] = []
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self._fingerprints: dict[str, str] = {}
+        self._seen: dict[str, int] = {}
+
+    def apply(self, items: list[dict[str, Any]]) -> None:
+        for position, raw in enumerate(items):
+            self.counts["received"] += 1
+            try:
+                status, point_id = self._apply_one(position, raw)
+            except DomainError as error:
+                self.counts["rejected"] += 1
+                self.results.append(
+                    {"index": position, "status": "rejected", "violations": violations_of(error)}
+                )
+                continue
+            self.counts["accepted"] += 1
+            self.counts[status] += 1
+            self.results.append({"index": position, "status": status, "risk_point_id": point_id})
+        self.index.record(self._fingerprints)
+
+    def _apply_one(self, position: int, raw: Any) -> tuple[str, str]:
+        item = clean_item(raw, self.thresholds)
+        if item.external_id in self._seen:
+            raise ValidationError("external_id", f"repeats item {self._seen[item.external_id]} of this page")
+        self._seen[item.external_id] = position
+        point_uuid = uuid.uuid5(self._namespace, item.external_id)  # = risk_point_id(enterprise, ...)
+        point_id = str(point_uuid)
+        known = self.index.entries.get(item.external_id)
+        if known == RETIRED:
+            raise TransitionError("external_id", "this risk point was retired; it is not changed", "retired")
+        new = item_fingerprint(item)
+        if known == new:
+            return "unchanged", point_id
+        point: RiskPoint
+        if known is None:
+            point = RiskPoint.identify(
+                self.enterprise,
+                item.external_id,
+                item.details,
+                item.assessment,
+                item.control_tier,
+                point_uuid,
+            )
+            status = "created"
+        else:
+            point = self.app.repository.get(point_uuid)
+            changed: bool = point.change(item.details, item.assessment, item.control_tier, reason="import")
+            status = "changed" if changed else "unchanged"
+        self.points.append(point)
+        self._fingerprints[item.external_id] = new
+        return status, point_id

@@ -1,0 +1,116 @@
+"""What the riskpoints application answers without changing anything, and how it finds aggregates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.backbone.errors import NotFoundError, PermissionDeniedError, ValidationError
+from services.riskpoints.bookkeeping import STARTED_TOPIC, Import, RiskPointIndex, import_id_of, index_id
+from services.riskpoints.domain import RiskPoint, risk_point_id
+
+if TYPE_CHECKING:
+    from services.riskpoints.localities import Localities
+
+
+def enterprise_uuid(enterprise_id: str) -> str:
+    try:
+        return str(UUID(str(enterprise_id)))
+    except ValueError:
+        raise ValidationError("enterprise_id", "must be a UUID") from None
+
+
+def as_dict(point: RiskPoint) -> dict[str, Any]:
+    return {
+        "risk_point_id": str(point.id),
+        "enterprise_id": point.enterprise_id,
+        "external_id": point.external_id,
+        **point.details(),
+        "level": int(point.level),
+        "colour": point.level.colour,
+        "level_label": point.level.label,
+        "control_tier": point.control_tier,
+        "control_tier_overridden": point.control_tier_override is not None,
+        "assessment": point.assessment,
+        "assessments": list(point.assessments),
+        "retired": point.retired,
+        "retired_reason": point.retired_reason,
+        "version": point.version,
+        "identified_at": point.created_on.isoformat(),
+        "modified_at": point.modified_on.isoformat(),
+    }
+
+
+class Reads:
+    """Mixed into RiskPointsApplication (an eventsourcing application with `localities`)."""
+
+    repository: Any
+    recorder: Any
+    localities: Localities
+
+    def get(self, enterprise_id: str, risk_point: str) -> dict[str, Any]:
+        return as_dict(self._owned(enterprise_uuid(enterprise_id), risk_point))
+
+    def read(self, risk_point: str) -> dict[str, Any]:
+        """Any enterprise's risk point (operators, the warning card on the command line)."""
+        return as_dict(self._point(risk_point))
+
+    def list_points(
+        self, enterprise_id: str, offset: int = 0, limit: int = 100, include_retired: bool = False
+    ) -> dict[str, Any]:
+        index = self.index(enterprise_uuid(enterprise_id))
+        keys = sorted(index.entries) if include_retired else index.active()
+        offset, limit = max(int(offset), 0), min(max(int(limit), 1), 500)
+        chosen = keys[offset : offset + limit]
+        points: list[RiskPoint] = [self.repository.get(risk_point_id(index.enterprise_id, k)) for k in chosen]
+        following = offset + len(chosen)
+        return {
+            "risk_points": [as_dict(p) for p in points],
+            "total": len(keys),
+            "next_offset": following if following < len(keys) else 0,
+        }
+
+    def imports(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest bulk imports with their counts, newest first."""
+        ids: list[UUID] = []
+        start = 1
+        while page := self.recorder.select_notifications(start=start, limit=1000, topics=[STARTED_TOPIC]):
+            ids.extend(n.originator_id for n in page)  # type: ignore[misc]
+            start = page[-1].id + 1
+        return [self.repository.get(i).as_dict() for i in reversed(ids[-limit:])]
+
+    def thresholds(self) -> dict[str, Any]:
+        return self.localities.as_dict()
+
+    def index(self, enterprise: str) -> RiskPointIndex:
+        try:
+            found: RiskPointIndex = self.repository.get(index_id(enterprise))
+        except AggregateNotFoundError:
+            return RiskPointIndex(enterprise_id=enterprise)
+        return found
+
+    def import_progress(self, enterprise: str, import_id: str) -> Import:
+        try:
+            found: Import = self.repository.get(import_id_of(enterprise, import_id))
+        except AggregateNotFoundError:
+            return Import(enterprise_id=enterprise, import_id=import_id)
+        return found
+
+    def _point(self, risk_point: str) -> RiskPoint:
+        try:
+            found: object = self.repository.get(UUID(str(risk_point)))
+        except ValueError:
+            raise ValidationError("risk_point_id", "must be a UUID") from None
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, RiskPoint):
+            raise NotFoundError("risk_point_id", f"no risk point {risk_point}")
+        return found
+
+    def _owned(self, enterprise: str, risk_point: str) -> RiskPoint:
+        point = self._point(risk_point)
+        if point.enterprise_id != enterprise:
+            raise PermissionDeniedError("risk_point_id", "the risk point belongs to another enterprise")
+        return point

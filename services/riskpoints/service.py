@@ -1,0 +1,91 @@
+"""The riskpoints nameko service: parse, call the application, return primitives."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from typing import Any
+
+import structlog
+from nameko.rpc import RpcProxy, rpc
+
+from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
+from services.backbone.nameko_store import EventStore
+from services.riskpoints.application import RiskPointsApplication
+
+log = structlog.get_logger(__name__)
+TOWN_TTL = 60.0
+_towns: dict[str, tuple[str, float]] = {}
+
+
+class RiskPointsService:
+    name = "riskpoints"
+
+    app: RiskPointsApplication = EventStore(RiskPointsApplication)
+    registry = RpcProxy("registry")
+
+    def _town(self, enterprise_id: str) -> str:
+        """The enterprise's town, whose thresholds grade its risk points (asked of the registry,
+        which also refuses an enterprise it does not know)."""
+        hit = _towns.get(enterprise_id)
+        if hit and hit[1] > time.monotonic():
+            return hit[0]
+        town = str(self.registry.get(enterprise_id).get("town", ""))
+        _towns[enterprise_id] = (town, time.monotonic() + TOWN_TTL)
+        return town
+
+    @rpc
+    def create(self, enterprise_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        answer = self.app.create(enterprise_id, fields, self._town(enterprise_id))
+        log.info("risk_point_identified", risk_point_id=answer["risk_point_id"], level=answer["level"])
+        return answer
+
+    @rpc
+    def assess(
+        self,
+        enterprise_id: str,
+        risk_point_id: str,
+        assessment: dict[str, Any],
+        reason: str = "",
+        adjacent_units: builtins.list[str] | None = None,
+    ) -> dict[str, Any]:
+        town = self._town(enterprise_id)
+        return self.app.assess(enterprise_id, risk_point_id, assessment, reason, town, adjacent_units)
+
+    @rpc
+    def update(self, enterprise_id: str, risk_point_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self.app.update(enterprise_id, risk_point_id, changes)
+
+    @rpc
+    def retire(self, enterprise_id: str, risk_point_id: str, reason: str = "") -> dict[str, Any]:
+        return self.app.retire(enterprise_id, risk_point_id, reason)
+
+    @rpc
+    def get(self, enterprise_id: str, risk_point_id: str) -> dict[str, Any]:
+        return self.app.get(enterprise_id, risk_point_id)
+
+    @rpc
+    def list(
+        self, enterprise_id: str, offset: int = 0, limit: int = 100, include_retired: bool = False
+    ) -> dict[str, Any]:
+        return self.app.list_points(enterprise_id, offset, limit, include_retired)
+
+    @rpc
+    def upsert_batch(
+        self, enterprise_id: str, items: builtins.list[dict[str, Any]], import_id: str = ""
+    ) -> dict[str, Any]:
+        answer = self.app.upsert_batch(enterprise_id, items, self._town(enterprise_id), import_id)
+        log.info("risk_points_upserted", import_id=import_id, **answer["counts"])
+        return answer
+
+    @rpc
+    def finish_import(self, enterprise_id: str, import_id: str) -> dict[str, Any]:
+        return self.app.finish_import(enterprise_id, import_id)
+
+    @rpc
+    def imports(self, limit: int = 20) -> builtins.list[dict[str, Any]]:
+        return self.app.imports(limit)
+
+    @rpc
+    def thresholds(self) -> dict[str, Any]:
+        return self.app.thresholds()
