@@ -223,7 +223,9 @@ class TrackedConsumer:
         for delivery in page:
             with correlation.bound(delivery.envelope.correlation_id):
                 self.handlers.apply(uow, delivery.envelope)
-        processing = ProcessingEvent(Tracking(self.upstream, page[-1].envelope.notification_id))
+        processing: ProcessingEvent[Any] = ProcessingEvent(
+            Tracking(self.upstream, page[-1].envelope.notification_id)
+        )
         uow.collect(processing)
         self.app.record(processing)
 
@@ -260,7 +262,7 @@ class TrackedConsumer:
             error=f"{type(error).__name__}: {error}",
             attempts=self.max_attempts,
         )
-        processing = ProcessingEvent(Tracking(self.upstream, envelope.notification_id))
+        processing: ProcessingEvent[Any] = ProcessingEvent(Tracking(self.upstream, envelope.notification_id))
         processing.collect_events(parked)
         try:
             self.app.record(processing)

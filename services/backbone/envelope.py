@@ -109,9 +109,7 @@ def from_domain_event(
     aggregate, name = split_topic(notification.topic)
     payload = {k: jsonable(v) for k, v in state.items() if k not in _META}
     originator_id = str(domain_event.originator_id)
-    enterprise = payload.get("enterprise_id") or (
-        originator_id if aggregate == "Enterprise" else None
-    )
+    enterprise = payload.get("enterprise_id") or (originator_id if aggregate == "Enterprise" else None)
     return Envelope(
         event_id=event_id(upstream, originator_id, domain_event.originator_version),
         type=f"{aggregate}.{name}",

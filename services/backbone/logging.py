@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -14,7 +15,9 @@ from services.backbone.masking import mask_event_dict
 _configured = False
 
 
-def _add_correlation(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_correlation(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     cid = correlation._current.get()
     if cid and "correlation_id" not in event_dict:
         event_dict["correlation_id"] = cid

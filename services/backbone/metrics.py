@@ -29,9 +29,7 @@ PARKED = Counter("hub_parked_total", "Messages parked after bounded retries", ["
 CONSUMER_POSITION = Gauge(
     "hub_consumer_position", "Last upstream notification applied", ["consumer", "upstream"]
 )
-GRPC_LATENCY = Histogram(
-    "hub_grpc_seconds", "gRPC call latency at the gateway", ["method", "code"]
-)
+GRPC_LATENCY = Histogram("hub_grpc_seconds", "gRPC call latency at the gateway", ["method", "code"])
 
 
 _server: Any = None

@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import amqp
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.utils import resolve_topic
 
 from services.backbone import contracts, metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
@@ -35,6 +37,16 @@ RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or i
 
 class PublishError(RuntimeError):
     """The broker did not take a page (nack, unroutable, or no confirm in time)."""
+
+
+# After these the relay reconnects and resumes from the position recorded in its store.
+RETRYABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, PublishError, IntegrityError)
+
+
+@cache
+def is_published(topic: str) -> bool:
+    """Whether events of this topic leave the service (an aggregate's Event may say published=False)."""
+    return bool(getattr(resolve_topic(topic), "published", True))
 
 
 def relay_position(app: HubApplication) -> int:
@@ -57,9 +69,9 @@ def envelopes_after(
     envelopes: list[Envelope] = []
     previous = position if previous is None else previous
     for notification in notifications:
+        if not is_published(notification.topic):
+            continue  # internal (views, parked messages): stays in the store, never decoded here
         event = app.mapper.to_domain_event(notification)
-        if not getattr(event, "published", True):
-            continue  # internal (views, parked messages): stays in the store
         envelope = from_domain_event(app.service, notification, event, previous)
         contracts.validate(app.service, envelope.type, envelope.schema_version, envelope.payload)
         envelopes.append(envelope)
@@ -116,9 +128,7 @@ class Relay:
     ) -> None:
         self.app, self.settings = app, settings
         self.service = app.service
-        self.subscribers = (
-            topology.consumers_of(self.service) if subscribers is None else subscribers
-        )
+        self.subscribers = topology.consumers_of(self.service) if subscribers is None else subscribers
         self.page_size = page_size or settings.relay_page_size
         self.confirm_timeout, self.idle_wait = confirm_timeout, idle_wait
         self._conn: Any = None
@@ -161,9 +171,7 @@ class Relay:
         """Publishes the next page and records the position. Returns how many were published."""
         if self._channel is None:
             self._open()
-        envelopes, last = envelopes_after(
-            self.app, self._read_position, self.page_size, self._last_published
-        )
+        envelopes, last = envelopes_after(self.app, self._read_position, self.page_size, self._last_published)
         self.caught_up = last == self._read_position
         if self.caught_up:
             metrics.RELAY_LAG.labels(self.service).set(0)
@@ -221,7 +229,7 @@ class Relay:
                 # Never skip: a stream with a hole is worse than a stopped one.
                 log.error("relay_blocked_by_contract", service=self.service, error=str(error))
                 stop.wait(5.0)
-            except (*CONNECTION_ERRORS, PublishError, IntegrityError) as error:
+            except RETRYABLE as error:
                 log.warning("relay_reconnecting", service=self.service, error=repr(error))
                 self.close()
                 self._restart_from_store()

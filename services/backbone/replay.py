@@ -23,7 +23,7 @@ def parked_messages(app: HubApplication, include_replayed: bool = False) -> list
         if not page:
             break
         for notification in page:
-            parked = app.repository.get(UUID(str(notification.originator_id)))
+            parked: ParkedMessage = app.repository.get(UUID(str(notification.originator_id)))
             if include_replayed or parked.status == "parked":
                 found.append(parked)
         start = page[-1].id + 1

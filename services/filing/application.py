@@ -12,7 +12,9 @@ from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication
 from services.filing import register, signatures
+from services.filing.danger_views import DangerRegister
 from services.filing.domain import Delivery, Filing, FilingIndex, filing_id, filing_index_id
+from services.filing.riskpoint_views import RiskPointRegister
 from services.filing.views import (
     DIRECTORY_ID,
     DepartmentsView,
@@ -33,7 +35,14 @@ class FilingApplication(HubApplication):
     """The filing service's application."""
 
     service = "filing"
-    snapshotting_intervals = {EnterpriseView: 100, FilingIndex: 50, TownIndex: 200, DepartmentsView: 100}
+    snapshotting_intervals = {
+        EnterpriseView: 100,
+        FilingIndex: 50,
+        TownIndex: 200,
+        DepartmentsView: 100,
+        RiskPointRegister: 50,
+        DangerRegister: 50,
+    }
 
     # -- views --------------------------------------------------------------------------------
     def _get(self, aggregate_id: Any) -> Any:
