@@ -6,12 +6,9 @@ python -m gateway.server
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 from concurrent import futures
 from pathlib import Path
-from types import FrameType
 
 import grpc
 import structlog
@@ -42,6 +39,7 @@ from gateway.rpc import Services
 from gateway.town import TownServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.process import wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -133,14 +131,7 @@ def main() -> int:
     address = os.environ.get("HUB_GATEWAY_ADDRESS", "127.0.0.1:50051")
     gateway = Gateway(settings, address).start()
     print(f"gRPC gateway listening on {gateway.address}", flush=True)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    stop.wait()
+    wait_for_signal()
     gateway.stop()
     return 0
 

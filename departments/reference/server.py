@@ -10,13 +10,10 @@ SM3 hash and both SM2 signatures over the canonical document, and sign the recei
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import grpc
@@ -26,6 +23,7 @@ from hub.v1 import department_pb2_grpc
 
 from departments.reference import control
 from departments.reference.store import Inbox
+from services.backbone.process import wait_for_signal
 from services.filing import signatures
 from services.filing.canonical import sm3_hex
 
@@ -139,14 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server, port = serve(args.code, args.address, args.data_dir)
     print(f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port}", flush=True)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    stop.wait()
+    wait_for_signal()
     server.stop(3).wait()
     return 0
 

@@ -8,10 +8,8 @@ Plain threads (no eventlet): one fan-out consumer, one pusher per department.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
-from types import FrameType
 
 import structlog
 
@@ -20,6 +18,7 @@ from gateway.adapter.pusher import DepartmentPusher
 from gateway.rpc import Services
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.process import wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -70,14 +69,7 @@ def main() -> int:
         max_attempts=int(os.environ.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
         deadline=float(os.environ.get("HUB_ADAPTER_DEADLINE", "5")),
     ).start()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    stop.wait()
+    wait_for_signal()
     adapter.close()
     return 0
 

@@ -29,6 +29,7 @@ ENTRY = struct.Struct(">Q16sQ32s")
 # A bundle record: notification id, digest, link.
 RECORD = struct.Struct(">Q32s32s")
 
+
 def _constructor() -> Any:
     """OpenSSL's SM3 (hashlib.new("sm3"), called without hashlib's extra Python frame: two hashes per
     event make it count), or gmalglib's on an OpenSSL build without SM3."""

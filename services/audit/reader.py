@@ -69,8 +69,13 @@ class AuditReader:
                 continue
             reports.append(
                 verify_store(
-                    audit, source, store, self.public_key,
-                    settings=self.settings, workers=workers, progress=progress,
+                    audit,
+                    source,
+                    store,
+                    self.public_key,
+                    settings=self.settings,
+                    workers=workers,
+                    progress=progress,
                 )
             )
         return reports

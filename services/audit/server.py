@@ -9,12 +9,9 @@ so it can run with read-only database sessions: every connection it opens is rea
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 from concurrent import futures
 from pathlib import Path
-from types import FrameType
 
 import grpc
 import structlog
@@ -28,6 +25,7 @@ from services.audit.reader import AuditReader
 from services.audit.servicer import AuditServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.process import wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -88,14 +86,7 @@ def main() -> int:
     metrics.serve_from_env()
     server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
     print(f"audit gRPC endpoint listening on {server.address}", flush=True)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    stop.wait()
+    wait_for_signal()
     server.stop()
     return 0
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 import threading
-from types import FrameType
 
 import structlog
 
@@ -21,6 +19,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics, topology
 from services.backbone.consumer import TrackedConsumer
 from services.backbone.handlers import Handlers
+from services.backbone.process import stop_on_signals
 from services.backbone.relay import Relay
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
@@ -73,14 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     hub_logging.configure(f"{args.service}-stream", settings.log_format)
     metrics.serve_from_env()
     app, workers = build(args.service, settings)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     threads = [
         threading.Thread(target=w.run, args=(stop,), name=type(w).__name__, daemon=True)  # type: ignore[attr-defined]
         for w in workers

@@ -74,9 +74,7 @@ class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
         if eid in self.repository:
             # A retry of the same request (same idempotency key) gets the same answer, secret
             # included (derived again, never stored); anything else is a second registration.
-            previous = (
-                self._previous_answer("register", idempotency_key, fields) if idempotency_key else None
-            )
+            previous = self._previous_answer("register", idempotency_key, fields) if idempotency_key else None
             if previous is None:
                 raise ConflictError(
                     "unified_social_credit_code", f"an enterprise with code {uscc} is already registered"
