@@ -38,7 +38,7 @@ class FilingApplication(HubApplication):
     snapshotting_intervals = {
         EnterpriseView: 100,
         FilingIndex: 50,
-        TownIndex: 200,
+        TownIndex: 1000,
         DepartmentsView: 100,
         RiskPointRegister: 50,
         DangerRegister: 50,
@@ -112,7 +112,7 @@ class FilingApplication(HubApplication):
         document = self.document_of(enterprise_id)
         digest = register.document_hash(document)
         index = self._index(enterprise_id)
-        if index.latest and index.hashes[index.latest] == digest:
+        if index.latest and index.hashes[str(index.latest)] == digest:
             latest: Filing = self.repository.get(filing_id(enterprise_id, index.latest))
             if index.stale_since is not None:
                 index.refresh()  # the change was undone: nothing new to file

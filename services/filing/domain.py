@@ -170,7 +170,7 @@ class FilingIndex(HubAggregate):
     def __init__(self, enterprise_id: str) -> None:
         self.enterprise_id = enterprise_id
         self.versions: list[int] = []
-        self.hashes: dict[int, str] = {}
+        self.hashes: dict[str, str] = {}  # by str(version): snapshots store JSON, whose keys are strings
         self.first_submitted_at: str | None = None
         self.stale_since: str | None = None
         self.stale_reason = ""
@@ -178,7 +178,7 @@ class FilingIndex(HubAggregate):
     @event("VersionAdded")
     def add_version(self, version: int, document_hash: str) -> None:
         self.versions = [*self.versions, version]
-        self.hashes = {**self.hashes, version: document_hash}
+        self.hashes = {**self.hashes, str(version): document_hash}
         self.stale_since, self.stale_reason = None, ""
 
     @event("Submitted")

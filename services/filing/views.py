@@ -98,20 +98,25 @@ class TownIndex(View):
     @event("Opened")
     def __init__(self, town: str) -> None:
         self.town = town
-        self.enterprises: list[str] = []
+        # a dict, not a list: membership and insertion are O(1) when a town has thousands
+        self.members: dict[str, bool] = {}
+
+    @property
+    def enterprises(self) -> list[str]:
+        return list(self.members)
 
     def add(self, enterprise_id: str) -> None:
-        if enterprise_id not in self.enterprises:
+        if enterprise_id not in self.members:
             self._added(enterprise_id=enterprise_id)
 
     @event("EnterpriseAdded")
     def _added(self, enterprise_id: str) -> None:
-        self.enterprises = [*self.enterprises, enterprise_id]
+        self.members[enterprise_id] = True
 
     def remove(self, enterprise_id: str) -> None:
-        if enterprise_id in self.enterprises:
+        if enterprise_id in self.members:
             self._removed(enterprise_id=enterprise_id)
 
     @event("EnterpriseRemoved")
     def _removed(self, enterprise_id: str) -> None:
-        self.enterprises = [e for e in self.enterprises if e != enterprise_id]
+        self.members.pop(enterprise_id, None)
