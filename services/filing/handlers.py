@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.filing import danger_views, refiling, riskpoint_views
+from services.filing.view_cache import ViewCache
 from services.filing.views import (
     DIRECTORY_ID,
     DepartmentsView,
@@ -28,8 +29,13 @@ def _view(uow: UnitOfWork, envelope: Envelope) -> EnterpriseView:
     return view  # type: ignore[no-any-return]
 
 
+# A town index grows with its town: kept between pages rather than replayed for each one.
+TOWNS = ViewCache(is_clean=lambda _index: True, maxsize=64)
+
+
 def _town(uow: UnitOfWork, town: str) -> TownIndex:
-    return uow.get(town_index_id(town)) or uow.add(TownIndex(town=town))  # type: ignore[no-any-return]
+    found = TOWNS.get(uow, town_index_id(town))
+    return found if found is not None else TOWNS.add(uow, TownIndex(town=town))  # type: ignore[no-any-return]
 
 
 @handlers.on("registry", "Enterprise.Registered")
