@@ -127,7 +127,7 @@ class DepartmentPusher:
                     self._sleep(backoff(attempt))
                     continue
                 self.breaker.success()
-                self._record(job, "delivered")
+                # A push is answered in the same call: delivered and answered are one ledger move.
                 outcome = "acknowledged" if receipt["outcome"] == "OUTCOME_ACCEPTED" else "rejected"
                 self._record(job, outcome, receipt["reason"], receipt)
                 log.info("filing_delivered", delivery_id=job["delivery_id"], outcome=outcome)
