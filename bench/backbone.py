@@ -1,6 +1,6 @@
 """Backbone throughput: the relay's publish rate and store-to-consumer rate, beside raw baselines.
 
-    python -m bench.backbone [--events 50000]
+python -m bench.backbone [--events 50000]
 """
 
 from __future__ import annotations
@@ -90,7 +90,10 @@ def store_to_consumer_rate(settings: Settings, count: int, logs: Path) -> float:
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "services.backbone.stream", service],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             )
     try:

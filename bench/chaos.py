@@ -83,7 +83,7 @@ def counts(hub: Hub) -> dict[str, int]:
 
 
 VIEW_RECORDED = f"{EnterpriseView.__module__}:EnterpriseView.Recorded"
-DELIVERY_RECORDED = "services.filing.domain:Filing.DeliveryRecorded"
+DELIVERY_RECORDED = "services.filing.domain:FilingDelivery.Recorded"
 
 
 def _topic(event: str) -> str:

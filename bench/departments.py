@@ -34,7 +34,7 @@ from tests.conftest import Hub, free_port, isolated_hub_settings
 from tests.e2e.filing_flow import Filer
 
 SUBMITTED = "services.filing.domain:Filing.Submitted"
-RECORDED = "services.filing.domain:Filing.DeliveryRecorded"
+RECORDED = "services.filing.domain:FilingDelivery.Recorded"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,7 +65,7 @@ def latencies_from_store(filing: FilingApplication) -> tuple[list[float], float,
         while page := filing.recorder.select_notifications(start=start, limit=5000, topics=[topic]):
             for n in page:
                 event = filing.mapper.to_domain_event(n)
-                key = str(event.originator_id)
+                key = f"{vars(event)['enterprise_id']}/{vars(event)['version']}"
                 if topic == RECORDED and vars(event)["outcome"] != "acknowledged":
                     continue
                 target[key] = max(target.get(key, event.timestamp), event.timestamp)

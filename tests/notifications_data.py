@@ -14,7 +14,7 @@ from services.backbone.handlers import UnitOfWork
 from services.backbone.relay import envelopes_after
 from services.backbone.store import HubApplication
 from services.filing.application import FilingApplication
-from services.filing.domain import Delivery, Filing
+from services.filing.domain import Filing
 from services.notifications.application import NotificationsApplication
 from services.notifications.handlers import handlers
 from services.registry.application import RegistryApplication
@@ -102,8 +102,7 @@ def submit(
 def answer(
     filing: FilingApplication, record: Filing, department: str, outcome: str, reason: str = ""
 ) -> None:
-    record.record(department, Delivery(outcome), reason)
-    filing.save(record)
+    filing.record_delivery(record.enterprise_id, record.register_version, department, outcome, reason)
 
 
 def uid() -> str:

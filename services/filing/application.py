@@ -13,7 +13,15 @@ from services.backbone.errors import NotFoundError, TransitionError, ValidationE
 from services.backbone.store import HubApplication
 from services.filing import register, signatures
 from services.filing.danger_views import DangerRegister
-from services.filing.domain import Delivery, Filing, FilingIndex, filing_id, filing_index_id
+from services.filing.domain import (
+    Delivery,
+    Filing,
+    FilingDelivery,
+    FilingIndex,
+    delivery_entry_id,
+    filing_id,
+    filing_index_id,
+)
 from services.filing.riskpoint_views import RiskPointRegister
 from services.filing.views import (
     DIRECTORY_ID,
@@ -137,7 +145,7 @@ class FilingApplication(HubApplication):
 
     def _compiled(self, filing: Filing, created: bool) -> dict[str, Any]:
         return {
-            **filing.summary(),
+            **self._summary(filing),
             "canonical": register.canonical(filing.document).decode("utf-8"),
             "created": created,
         }
@@ -161,7 +169,7 @@ class FilingApplication(HubApplication):
         if violations:
             raise ValidationError.many(violations)
         if filing.status == "submitted":
-            return filing.summary()  # a retried submission: valid signatures, already filed
+            return self._summary(filing)  # a retried submission: valid signatures, already filed
         if not view.supervisors:
             raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
         at = now()
@@ -169,7 +177,7 @@ class FilingApplication(HubApplication):
         index = self._index(enterprise_id)
         index.submitted(version, at)
         self.save(filing, index)
-        return filing.summary()
+        return self._summary(filing)
 
     def _filing(self, enterprise_id: str, version: int) -> Filing:
         found: Filing | None = self._get(filing_id(enterprise_id, int(version)))
@@ -188,18 +196,35 @@ class FilingApplication(HubApplication):
         reason: str = "",
         receipt: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Moves one department's ledger entry of one filing version."""
         filing = self._filing(enterprise_id, version)
-        if filing.record(department, Delivery(outcome), reason, receipt):
-            self.save(filing)
-        return filing.summary()
+        if department not in filing.departments:
+            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
+        entry: FilingDelivery | None = self._get(delivery_entry_id(enterprise_id, version, department))
+        entry = entry or FilingDelivery(
+            enterprise_id=enterprise_id, version=int(version), department=department
+        )
+        entry.record(Delivery(outcome), reason, receipt)
+        self.save(entry)  # nothing to save when it was a redelivery
+        return {"department": department, "ledger": {department: str(entry.state)}, "reason": entry.reason}
+
+    def _summary(self, filing: Filing) -> dict[str, Any]:
+        """A version with its whole ledger (pending for a department that has no entry yet)."""
+        ledger, reasons = {}, {}
+        for department in sorted(filing.departments):
+            entry = self._get(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
+            ledger[department] = str(entry.state) if entry else "pending"
+            if entry and entry.reason:
+                reasons[department] = entry.reason
+        return {**filing.summary(), "ledger": ledger, "reasons": reasons}
 
     def status(self, enterprise_id: str, version: int = 0) -> dict[str, Any]:
         version = version or self._index(enterprise_id).latest
-        return self._filing(enterprise_id, version).summary()
+        return self._summary(self._filing(enterprise_id, version))
 
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
         index = self._index(enterprise_id)
-        return [self._filing(enterprise_id, v).summary() for v in index.versions]
+        return [self._summary(self._filing(enterprise_id, v)) for v in index.versions]
 
     def get_version(self, enterprise_id: str, version: int) -> dict[str, Any]:
         filing = self._filing(enterprise_id, version)

@@ -59,8 +59,7 @@ class Filing(HubAggregate):
         self.status = FilingStatus.COMPILED
         self.signatures: dict[str, str] = {}
         self.public_keys: dict[str, str] = {}
-        self.ledger: dict[str, Delivery] = {}
-        self.reasons: dict[str, str] = {}
+        self.departments: list[str] = []
         self.submitted_at: str | None = None
 
     def submit(
@@ -95,7 +94,7 @@ class Filing(HubAggregate):
     ) -> None:
         self.status = FilingStatus.SUBMITTED
         self.signatures, self.public_keys = signatures, public_keys
-        self.ledger = {d: Delivery.PENDING for d in departments}
+        self.departments = departments
         self.submitted_at = submitted_at
 
     def supersede(self, by_version: int) -> None:
@@ -106,42 +105,6 @@ class Filing(HubAggregate):
     def _superseded(self, enterprise_id: str, by_version: int) -> None:
         self.status = FilingStatus.SUPERSEDED
 
-    def record(
-        self, department: str, outcome: Delivery, reason: str = "", receipt: dict[str, Any] | None = None
-    ) -> bool:
-        """Moves one department's ledger entry; False when it is already there (a redelivery)."""
-        if department not in self.ledger:
-            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
-        current = self.ledger[department]
-        if current == outcome and outcome != Delivery.PARKED:
-            return False
-        if outcome not in _MOVES[current]:
-            if current in (Delivery.ACKNOWLEDGED, Delivery.REJECTED):
-                return False  # the department has answered; later noise changes nothing
-            raise TransitionError("outcome", f"cannot go from {current} to {outcome}", str(current))
-        self._recorded(
-            enterprise_id=self.enterprise_id,
-            version=self.register_version,
-            department=department,
-            outcome=outcome.value,
-            reason=reason,
-            receipt=receipt or {},
-        )
-        return True
-
-    @event("DeliveryRecorded")
-    def _recorded(
-        self,
-        enterprise_id: str,
-        version: int,
-        department: str,
-        outcome: str,
-        reason: str,
-        receipt: dict[str, Any],
-    ) -> None:
-        self.ledger = {**self.ledger, department: Delivery(outcome)}
-        self.reasons = {**self.reasons, department: reason}  # the latest entry's reason only
-
     def summary(self) -> dict[str, Any]:
         return {
             "filing_id": str(self.id),
@@ -151,9 +114,61 @@ class Filing(HubAggregate):
             "document_hash": self.document_hash,
             "reason": self.reason,
             "submitted_at": self.submitted_at,
-            "ledger": {d: str(s) for d, s in sorted(self.ledger.items())},
-            "reasons": {d: r for d, r in self.reasons.items() if r},
         }
+
+
+def delivery_entry_id(enterprise_id: str, version: int, department: str) -> uuid.UUID:
+    return uuid.uuid5(FILINGS, f"{enterprise_id}/{int(version)}/{department}")
+
+
+class FilingDelivery(HubAggregate):
+    """One department's entry in a filing's ledger. Its own aggregate: the answers of twenty
+    departments to one filing never contend for one version number."""
+
+    class Opened(HubAggregate.Created):
+        published = False  # implied by Filing.Submitted; only the moves are news
+        enterprise_id: str
+        version: int
+        department: str
+
+    @staticmethod
+    def create_id(enterprise_id: str, version: int, department: str, **_: Any) -> uuid.UUID:
+        return delivery_entry_id(enterprise_id, version, department)
+
+    @event(Opened)
+    def __init__(self, enterprise_id: str, version: int, department: str) -> None:
+        self.enterprise_id, self.register_version, self.department = enterprise_id, version, department
+        self.state, self.reason = Delivery.PENDING, ""
+
+    def record(self, outcome: Delivery, reason: str = "", receipt: dict[str, Any] | None = None) -> bool:
+        """Moves the entry; False when it is already there (a redelivery) or already answered."""
+        if self.state == outcome and outcome != Delivery.PARKED:
+            return False
+        if outcome not in _MOVES[self.state]:
+            if self.state in (Delivery.ACKNOWLEDGED, Delivery.REJECTED):
+                return False  # the department has answered; later noise changes nothing
+            raise TransitionError("outcome", f"cannot go from {self.state} to {outcome}", str(self.state))
+        self._recorded(
+            enterprise_id=self.enterprise_id,
+            version=self.register_version,
+            department=self.department,
+            outcome=outcome.value,
+            reason=reason,
+            receipt=receipt or {},
+        )
+        return True
+
+    @event("Recorded")
+    def _recorded(
+        self,
+        enterprise_id: str,
+        version: int,
+        department: str,
+        outcome: str,
+        reason: str,
+        receipt: dict[str, Any],
+    ) -> None:
+        self.state, self.reason = Delivery(outcome), reason
 
 
 class FilingIndex(HubAggregate):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import structlog
@@ -14,19 +12,6 @@ from services.backbone.nameko_store import EventStore
 from services.filing.application import FilingApplication
 
 log = structlog.get_logger(__name__)
-_LOCKS: OrderedDict[tuple[str, int], threading.Lock] = OrderedDict()
-_GUARD = threading.Lock()
-
-
-def filing_lock(enterprise_id: str, version: int) -> threading.Lock:
-    """One lock per filing version (green under nameko's eventlet), the last 10,000 kept."""
-    key = (enterprise_id, int(version))
-    with _GUARD:
-        lock = _LOCKS.pop(key, None) or threading.Lock()
-        _LOCKS[key] = lock
-        while len(_LOCKS) > 10_000:
-            _LOCKS.popitem(last=False)
-        return lock
 
 
 class FilingService:
@@ -78,10 +63,7 @@ class FilingService:
         reason: str = "",
         receipt: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        # Every department's answer to one filing lands on the same aggregate: take turns here
-        # instead of colliding and backing off (the retry stays for other processes).
-        with filing_lock(enterprise_id, version):
-            return self.app.record_delivery(enterprise_id, version, department, outcome, reason, receipt)
+        return self.app.record_delivery(enterprise_id, version, department, outcome, reason, receipt)
 
     @rpc
     def open_campaign(self, town: str, name: str, deadline: str) -> dict[str, Any]:

@@ -67,4 +67,4 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "FilingCampaign.Opened")(campaign_opened)
     handlers.on(UPSTREAM, "Filing.Compiled")(compiled)
     handlers.on(UPSTREAM, "Filing.Submitted")(submitted)
-    handlers.on(UPSTREAM, "Filing.DeliveryRecorded")(delivery_recorded)
+    handlers.on(UPSTREAM, "FilingDelivery.Recorded")(delivery_recorded)
