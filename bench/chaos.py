@@ -151,7 +151,7 @@ def run(outage: float = 20.0) -> list[dict[str, Any]]:
                         "fault": fault,
                         "lost": max(after["registered"] - after["views"], 0)
                         + max(len(load.filed) - after["delivered"], 0),
-                        "twice": after["views_twice"] + after["delivered_twice"],
+                        "twice": after["views_twice"] + after["acknowledged_twice"],
                         "recovery_s": round(recovered, 1),
                         "load_during": after["registered"] - before["registered"],
                     }
