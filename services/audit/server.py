@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 import structlog
@@ -19,6 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from hub.v1 import audit_pb2, audit_pb2_grpc
 
+from gateway.server import credentials_from_env  # the same TLS settings as the gateway
 from services.audit.auth import AuditorAuth
 from services.audit.keys import auditor_token
 from services.audit.reader import AuditReader
@@ -31,14 +31,6 @@ from services.backbone.settings import Settings
 log = structlog.get_logger(__name__)
 SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
 READ_ONLY_SESSIONS = "-c default_transaction_read_only=on"
-
-
-def credentials_from_env() -> grpc.ServerCredentials | None:
-    """TLS when HUB_TLS_CERT and HUB_TLS_KEY name PEM files (as the gateway)."""
-    cert, key = os.environ.get("HUB_TLS_CERT"), os.environ.get("HUB_TLS_KEY")
-    if not (cert and key):
-        return None
-    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
 
 
 class AuditServer:
