@@ -91,4 +91,3 @@ def known_enterprise(
     kinds.enter(TOWN, "镇安委会办公室", "张山子镇")
     kinds.enter(AJ, "安监", "")
     app.save(record, coverage, kinds)
-

@@ -90,13 +90,21 @@ def test_verify_names_each_altered_removed_and_inserted_event(pg_settings: Setti
     gap = next(n for n in range(numbers[0], numbers[-1]) if n not in numbers)
     altered = next(r[0] for r in rows if str(r[1]) == ids[2])  # enterprise 3's registration
     removed = numbers[-3]
-    sql(pg_settings, f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-        "'工业园3号', '工业园8号'), 'UTF8') WHERE notification_id = %s", (altered,))
+    sql(
+        pg_settings,
+        f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'工业园3号', '工业园8号'), 'UTF8') WHERE notification_id = %s",
+        (altered,),
+    )
     sql(pg_settings, f"DELETE FROM {table} WHERE notification_id = %s", (removed,))
     forged = uuid.uuid4()
     columns = "originator_id, originator_version, topic, state, notification_id"
-    sql(pg_settings, f"INSERT INTO {table} ({columns}) SELECT %s, 1, topic, state, %s FROM {table} "
-        "WHERE notification_id = %s", (forged, gap, altered))
+    sql(
+        pg_settings,
+        f"INSERT INTO {table} ({columns}) SELECT %s, 1, topic, state, %s FROM {table} "
+        "WHERE notification_id = %s",
+        (forged, gap, altered),
+    )
 
     report = next(r for r in reader.verify(["registry"]) if r.store == "registry")
     named = {(f.kind, f.notification_id, f.originator_id) for f in report.findings}
@@ -111,8 +119,14 @@ def test_verify_names_each_altered_removed_and_inserted_event(pg_settings: Setti
     source = open_readonly("registry", pg_settings)
     assert source is not None and reader.audit is not None
     in_parallel = verify_store(
-        reader.audit, source, "registry", audit_public_key(pg_settings.runtime_dir),
-        settings=pg_settings, workers=2, chunk_events=5, parallel_from=0,
+        reader.audit,
+        source,
+        "registry",
+        audit_public_key(pg_settings.runtime_dir),
+        settings=pg_settings,
+        workers=2,
+        chunk_events=5,
+        parallel_from=0,
     )
     assert {(f.kind, f.notification_id) for f in in_parallel.findings} == {(k, n) for k, n, _ in named}
     source.close()
@@ -129,8 +143,12 @@ def test_rewritten_audit_records_break_the_signed_checkpoint(pg_settings: Settin
         registry.register(enterprise_fields(n))
     chain_all(pg_settings)
     schema = pg_settings.schema_for("audit")
-    audit_table = sql(pg_settings, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                      "AND table_name LIKE '%%_events'", (schema,))[0][0]
+    audit_table = sql(
+        pg_settings,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "AND table_name LIKE '%%_events'",
+        (schema,),
+    )[0][0]
     # An insider deletes a chained segment from the audit store to hide a deletion.
     table = f'"{schema}"."{audit_table}"'
     first_segment = f"SELECT min(notification_id) FROM {table} WHERE topic LIKE '%%ChainSegment.Sealed'"

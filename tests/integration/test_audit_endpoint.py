@@ -37,7 +37,11 @@ def offline_check(bundle: Path, key: str) -> subprocess.CompletedProcess[str]:
     """verify-bundle in a process that can reach neither a database nor a broker."""
     return subprocess.run(
         [sys.executable, "-m", "services.audit.offline", str(bundle), "--public-key", key],
-        cwd=ROOT, env=OFFLINE_ENV, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=OFFLINE_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -132,13 +136,17 @@ def test_auditors_read_through_grpc_and_nothing_can_write(
     assert {r.event.service for r in everything} == {"registry"}
     limited = audit_pb2.StreamEventsRequest(enterprise_id=eid, limit=2)
     first_two = list(stub.StreamEvents(limited, metadata=auditor))
-    rest = list(stub.StreamEvents(
-        audit_pb2.StreamEventsRequest(enterprise_id=eid, cursor=first_two[-1].cursor), metadata=auditor
-    ))
+    rest = list(
+        stub.StreamEvents(
+            audit_pb2.StreamEventsRequest(enterprise_id=eid, cursor=first_two[-1].cursor), metadata=auditor
+        )
+    )
     assert [r.event.digest for r in first_two + rest] == [r.event.digest for r in everything]
-    updates = list(stub.StreamEvents(
-        audit_pb2.StreamEventsRequest(event_types=["Enterprise.ProfileUpdated"]), metadata=auditor
-    ))
+    updates = list(
+        stub.StreamEvents(
+            audit_pb2.StreamEventsRequest(event_types=["Enterprise.ProfileUpdated"]), metadata=auditor
+        )
+    )
     assert [r.event.enterprise_id for r in updates] == [eid]
 
     as_of = audit_pb2.GetStateAsOfRequest(enterprise_id=eid)

@@ -20,7 +20,10 @@ def committed_versions(path: Path) -> list[tuple[str, dict]]:
     rel = path.relative_to(ROOT)
     log = subprocess.run(
         ["git", "log", "--format=%H", "--follow", "--", str(rel)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     found = []
     for commit in log.stdout.split():
