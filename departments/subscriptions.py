@@ -22,6 +22,13 @@ class Subscription:
     amqp_uri: str
 
 
+def new_password() -> str:
+    """144 random bits as URL-safe text, never starting with "-": rabbitmqctl would read such a
+    password as an option and refuse the command."""
+    password = secrets.token_urlsafe(18)
+    return "p" + password[1:] if password.startswith("-") else password
+
+
 def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60, check=False
@@ -44,7 +51,7 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
         channel.queue_bind(queue, exchange, department)
     finally:
         conn.release()
-    user, password = user_of(settings, department), secrets.token_urlsafe(18)
+    user, password = user_of(settings, department), new_password()
     added = _rabbitmqctl("add_user", user, password)
     if added.returncode != 0:
         if (
