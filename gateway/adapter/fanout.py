@@ -63,6 +63,10 @@ class Fanout:
                 log.warning("fanout_reconnecting", error=repr(error))
                 self._inbox.clear()
                 self.stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - logged; the event comes back after the restart
+                log.exception("fanout_failed")
+                self._inbox.clear()
+                self.stop.wait(1.0)
             finally:
                 if conn is not None:
                     try:

@@ -14,6 +14,7 @@ import threading
 import structlog
 
 from gateway.adapter.fanout import Fanout
+from gateway.adapter.ledger import LedgerWriter
 from gateway.adapter.pusher import DepartmentPusher
 from gateway.rpc import Services
 from services.backbone import logging as hub_logging
@@ -29,6 +30,7 @@ class Adapter:
         self.settings, self.max_attempts, self.deadline = settings, max_attempts, deadline
         self.stop = threading.Event()
         self.services = Services(settings)
+        self.ledger = LedgerWriter(self.services, self.stop)
         self.pushers: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
@@ -37,13 +39,20 @@ class Adapter:
             if department in self.pushers:
                 return
             pusher = DepartmentPusher(
-                self.settings, department, self.services, self.stop, self.max_attempts, self.deadline
+                self.settings,
+                department,
+                self.services,
+                self.stop,
+                self.ledger,
+                self.max_attempts,
+                self.deadline,
             )
             thread = threading.Thread(target=pusher.run, name=f"push-{department}", daemon=True)
             self.pushers[department] = thread
             thread.start()
 
     def start(self) -> Adapter:
+        self.ledger.start()
         try:
             for department in self.services.call("registry", "list_departments"):
                 self.ensure_pusher(department["code"])

@@ -11,10 +11,10 @@ import grpc
 import structlog
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
-from nameko.exceptions import RemoteError
 
 from gateway.adapter import jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
+from gateway.adapter.ledger import LedgerWriter, Stopping
 from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
@@ -33,10 +33,6 @@ TRANSIENT = {
 }
 
 
-class Stopping(Exception):
-    """The adapter is shutting down: leave the job unacknowledged for the next run."""
-
-
 class DepartmentPusher:
     """One worker per department (prefetch 1 keeps the department's order)."""
 
@@ -46,43 +42,54 @@ class DepartmentPusher:
         department: str,
         services: Services,
         stop: threading.Event,
+        ledger: LedgerWriter,
         max_attempts: int = 8,
         deadline: float = 5.0,
     ) -> None:
         self.settings, self.department, self.services, self.stop = settings, department, services, stop
+        self.ledger = ledger
+        self._record_cache: tuple[float, dict[str, Any] | None] | None = None
         self.max_attempts, self.deadline = max_attempts, deadline
         self.breaker = CircuitBreaker()
         self.queue = jobs.delivery_queue(settings, department)
-        self._endpoint: tuple[str, float, Any] | None = None
+        self._endpoint: tuple[str, grpc.Channel, Any] | None = None
         self._conn: Any = None
         self._pending: list[Any] = []
 
     # -- the queue ----------------------------------------------------------------------------
     def run(self) -> None:
+        """Consumes the department's queue until the adapter stops; a lost broker connection or an
+        unexpected failure closes the connection (the job in hand stays unacknowledged and comes
+        back) and starts again a second later. The thread itself never dies."""
         while not self.stop.is_set():
             try:
-                self._conn = connect(self.settings.amqp_uri)
-                channel = raw_channel(self._conn)
-                channel.queue_declare(self.queue, durable=True, auto_delete=False)
-                channel.basic_qos(0, 1, False)
-                channel.basic_consume(self.queue, callback=self._pending.append)
-                while not self.stop.is_set():
-                    try:
-                        self._conn.drain_events(timeout=0.5)
-                    except TimeoutError:
-                        self._conn.heartbeat_check()
-                    while self._pending:
-                        message = self._pending.pop(0)
-                        self.handle(message)
-                        channel.basic_ack(message.delivery_info["delivery_tag"])
+                self._consume()
             except Stopping:
-                pass
+                return
             except CONNECTION_ERRORS as error:
                 log.warning("pusher_reconnecting", department=self.department, error=repr(error))
-                self._pending.clear()
-                self._sleep(1.0)
+            except Exception:  # noqa: BLE001 - logged; the job is pushed again after the restart
+                log.exception("pusher_failed", department=self.department)
             finally:
+                self._pending.clear()
                 self._close()
+            self.stop.wait(1.0)
+
+    def _consume(self) -> None:
+        self._conn = connect(self.settings.amqp_uri)
+        channel = raw_channel(self._conn)
+        channel.queue_declare(self.queue, durable=True, auto_delete=False)
+        channel.basic_qos(0, 1, False)
+        channel.basic_consume(self.queue, callback=self._pending.append)
+        while not self.stop.is_set():
+            try:
+                self._conn.drain_events(timeout=0.5)
+            except TimeoutError:
+                self._conn.heartbeat_check()
+            while self._pending:
+                message = self._pending.pop(0)
+                self.handle(message)
+                channel.basic_ack(message.delivery_info["delivery_tag"])
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -120,7 +127,7 @@ class DepartmentPusher:
                     if code not in TRANSIENT:
                         break
                     self.breaker.failure()
-                    self._endpoint = None  # look the platform up again: it may have moved
+                    self._forget_endpoint()  # look the platform up again: it may have moved
                     log.warning(
                         "delivery_retry", delivery_id=job["delivery_id"], attempt=attempt, error=error
                     )
@@ -153,51 +160,57 @@ class DepartmentPusher:
         }
 
     def _pull_only(self) -> bool:
-        try:
-            record = self.services.call("registry", "get_department", self.department)
-        except DomainError:
-            return False  # unknown department: push, fail, park, visible to the operator
-        return not record.get("endpoint")
+        record = self._department()
+        return record is not None and not record.get("endpoint")
 
-    def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
+    def _department(self) -> dict[str, Any] | None:
+        """The registry's record of the department, looked up again every 30 s or after a failure
+        (the platform may have moved); None for a department the registry does not know."""
         now = time.monotonic()
-        if self._endpoint is None or self._endpoint[1] < now:
+        if self._record_cache is None or self._record_cache[0] < now:
             try:
                 record = self.services.call("registry", "get_department", self.department)
             except DomainError:
-                raise _no_endpoint(self.department) from None
-            address = record.get("endpoint") or ""
+                record = None  # unknown department: push, fail, park, visible to the operator
+            self._record_cache = (now + 30.0, record)
+            self._endpoint = None
+        return self._record_cache[1]
+
+    def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
+        record = self._department()
+        if self._endpoint is None:
+            address = (record or {}).get("endpoint") or ""
             if not address:
                 raise _no_endpoint(self.department)
-            ca = record.get("tls_ca") or ""
+            ca = (record or {}).get("tls_ca") or ""
             # the registry keeps the platform's CA certificate as PEM text
             channel = (
                 grpc.secure_channel(address, grpc.ssl_channel_credentials(ca.encode("utf-8")))
                 if ca
                 else grpc.insecure_channel(address)
             )
-            stub = department_pb2_grpc.DepartmentPlatformServiceStub(channel)
-            self._endpoint = (address, now + 30.0, stub)
+            self._endpoint = (address, channel, department_pb2_grpc.DepartmentPlatformServiceStub(channel))
         return self._endpoint[2]
 
+    def _forget_endpoint(self) -> None:
+        if self._endpoint is not None:
+            self._endpoint[1].close()
+        self._endpoint, self._record_cache = None, None
+
     def _record(self, job: dict[str, Any], outcome: str, reason: str = "", receipt: Any = None) -> None:
-        for attempt in range(1, 100):
-            try:
-                self.services.call(
-                    "filing",
-                    "record_delivery",
-                    job["enterprise_id"],
-                    job["version"],
-                    job["department"],
-                    outcome,
-                    reason,
-                    receipt,
-                )
-                return
-            except (*CONNECTION_ERRORS, TimeoutError, RemoteError) as error:
-                # the filing service restarting, or a transient failure there: try again
-                log.warning("ledger_retry", delivery_id=job["delivery_id"], error=repr(error))
-                self._sleep(backoff(attempt, cap=5.0))
+        answer = self.ledger.record(
+            {
+                "enterprise_id": job["enterprise_id"],
+                "version": job["version"],
+                "department": job["department"],
+                "outcome": outcome,
+                "reason": reason,
+                "receipt": receipt,
+                "correlation_id": correlation.current(),
+            }
+        )
+        if "error" in answer:
+            log.error("ledger_refused", delivery_id=job["delivery_id"], outcome=outcome, **answer["error"])
 
     def _park(self, job: dict[str, Any], error: str) -> None:
         conn = connect(self.settings.amqp_uri)

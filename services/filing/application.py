@@ -8,8 +8,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.backbone import correlation
 from services.backbone.conflicts import retried
-from services.backbone.errors import NotFoundError, TransitionError, ValidationError
+from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication
 from services.filing import register, signatures
 from services.filing.danger_views import DangerRegister
@@ -51,6 +52,10 @@ class FilingApplication(HubApplication):
         RiskPointRegister: 50,
         DangerRegister: 50,
     }
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._recipients_cache: dict[tuple[str, int], frozenset[str]] = {}
 
     # -- views --------------------------------------------------------------------------------
     def _get(self, aggregate_id: Any) -> Any:
@@ -197,16 +202,77 @@ class FilingApplication(HubApplication):
         receipt: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Moves one department's ledger entry of one filing version."""
-        filing = self._filing(enterprise_id, version)
-        if department not in filing.departments:
+        entry = self._move(enterprise_id, version, department, outcome, reason, receipt, {})
+        self.save(entry)  # nothing to save when it was a redelivery
+        return {"department": department, "ledger": {department: str(entry.state)}, "reason": entry.reason}
+
+    @retried
+    def record_deliveries(self, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Moves many ledger entries in one transaction (the department adapter's answers, batched).
+
+        An answer per move, in order: the entry's new state, or the error that refused it (the
+        other moves are saved all the same)."""
+        entries: dict[UUID, FilingDelivery] = {}
+        answers: list[dict[str, Any]] = []
+        for move in moves:
+            department = str(move.get("department", ""))
+            try:
+                with correlation.bound(move.get("correlation_id") or None):  # each move's own cause
+                    entry = self._move(
+                        str(move.get("enterprise_id", "")),
+                        int(move.get("version", 0)),
+                        department,
+                        str(move.get("outcome", "")),
+                        str(move.get("reason") or ""),
+                        move.get("receipt"),
+                        entries,
+                    )
+            except DomainError as error:
+                answers.append(
+                    {"department": department, "error": {"field": error.field, "rule": error.rule}}
+                )
+                continue
+            entries[entry.id] = entry
+            answers.append({"department": department, "ledger": {department: str(entry.state)}})
+        self.save(*entries.values())
+        return answers
+
+    def _move(
+        self,
+        enterprise_id: str,
+        version: int,
+        department: str,
+        outcome: str,
+        reason: str,
+        receipt: dict[str, Any] | None,
+        loaded: dict[UUID, FilingDelivery],
+    ) -> FilingDelivery:
+        if department not in self._recipients(enterprise_id, int(version)):
             raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
-        entry: FilingDelivery | None = self._get(delivery_entry_id(enterprise_id, version, department))
+        key = delivery_entry_id(enterprise_id, version, department)
+        entry: FilingDelivery | None = loaded.get(key) or self._get(key)
         entry = entry or FilingDelivery(
             enterprise_id=enterprise_id, version=int(version), department=department
         )
-        entry.record(Delivery(outcome), reason, receipt)
-        self.save(entry)  # nothing to save when it was a redelivery
-        return {"department": department, "ledger": {department: str(entry.state)}, "reason": entry.reason}
+        try:
+            move = Delivery(outcome)
+        except ValueError:
+            raise ValidationError("outcome", f"one of {', '.join(d.value for d in Delivery)}") from None
+        entry.record(move, reason, receipt)
+        return entry
+
+    def _recipients(self, enterprise_id: str, version: int) -> frozenset[str]:
+        """The departments a submitted version went to: fixed at submission, so kept once read
+        (a filing's whole document is loaded otherwise, once per department's answer)."""
+        key = (enterprise_id, version)
+        found = self._recipients_cache.get(key)
+        if found is None:
+            found = frozenset(self._filing(enterprise_id, version).departments)
+            if found:  # not submitted yet: ask again next time
+                if len(self._recipients_cache) >= 10_000:
+                    self._recipients_cache.clear()
+                self._recipients_cache[key] = found
+        return found
 
     def _summary(self, filing: Filing) -> dict[str, Any]:
         """A version with its whole ledger (pending for a department that has no entry yet)."""

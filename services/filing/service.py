@@ -66,6 +66,10 @@ class FilingService:
         return self.app.record_delivery(enterprise_id, version, department, outcome, reason, receipt)
 
     @rpc
+    def record_deliveries(self, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.app.record_deliveries(moves)
+
+    @rpc
     def open_campaign(self, town: str, name: str, deadline: str) -> dict[str, Any]:
         return self.app.open_campaign(town, name, deadline)
 
