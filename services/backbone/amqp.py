@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import amqp
@@ -20,6 +22,30 @@ def connect(uri: str, heartbeat: int = 20) -> Connection:
     conn = Connection(uri, heartbeat=heartbeat, connect_timeout=5)
     conn.connect()
     return conn
+
+
+@contextmanager
+def corked(conn: Connection) -> Iterator[None]:
+    """Frames written inside go to the socket in one write at the end, not one per message.
+
+    py-amqp sends every published message with its own sendall(); a relay page of 500 messages paid
+    500 system calls. Its TCP transport writes through `_write` (the socket's sendall, or a method
+    for TLS); the frames are collected instead and written once. Pinned with py-amqp in the lock
+    file, and a test publishes a corked page through a real broker.
+    """
+    transport = conn.connection.transport
+    original = transport.__dict__.get("_write")
+    if original is None:  # TLS transports write through a method: leave them as they are
+        yield
+        return
+    pending = bytearray()
+    transport._write = pending.extend  # frames arrive as memoryviews of a reused buffer: copy
+    try:
+        yield
+    finally:
+        transport._write = original
+    if pending:
+        transport.write(bytes(pending))
 
 
 def raw_channel(conn: Connection) -> Any:

@@ -26,7 +26,7 @@ from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.parking import ParkedMessage
 from services.backbone.settings import Settings
-from services.backbone.store import HubApplication
+from services.backbone.store import HubApplication, Processing
 
 log = structlog.get_logger(__name__)
 
@@ -102,8 +102,13 @@ class TrackedConsumer:
                 backoff = 0.5
                 while not stop.is_set():
                     self.poll()
-            except CONNECTION_ERRORS as error:
-                log.warning("consumer_reconnecting", queue=self.queue, error=repr(error))
+            except Exception as error:  # noqa: BLE001 - the broker or the database went away
+                # Unacknowledged messages return to the queue; the position is read again from
+                # the store on reopening, so nothing is lost and nothing applied twice.
+                if isinstance(error, CONNECTION_ERRORS):
+                    log.warning("consumer_reconnecting", queue=self.queue, error=repr(error))
+                else:  # a database restart, say: the consumer must outlive it, not die with it
+                    log.exception("consumer_failed", queue=self.queue)
                 self.close()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -223,7 +228,7 @@ class TrackedConsumer:
         for delivery in page:
             with correlation.bound(delivery.envelope.correlation_id):
                 self.handlers.apply(uow, delivery.envelope)
-        processing: ProcessingEvent[Any] = ProcessingEvent(
+        processing: ProcessingEvent[Any] = Processing(
             Tracking(self.upstream, page[-1].envelope.notification_id)
         )
         uow.collect(processing)
@@ -262,7 +267,7 @@ class TrackedConsumer:
             error=f"{type(error).__name__}: {error}",
             attempts=self.max_attempts,
         )
-        processing: ProcessingEvent[Any] = ProcessingEvent(Tracking(self.upstream, envelope.notification_id))
+        processing: ProcessingEvent[Any] = Processing(Tracking(self.upstream, envelope.notification_id))
         processing.collect_events(parked)
         try:
             self.app.record(processing)

@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import resolve_topic
 
 from services.backbone import contracts, metrics, topology
-from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
+from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
 from services.backbone.envelope import Envelope, from_domain_event
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
@@ -138,6 +138,7 @@ class Relay:
         self._last_published = relay_position(app)
         self._read_position = relay_read_position(app)
         self.caught_up = False
+        self._last_keep_alive = 0.0
 
     # -- connection -------------------------------------------------------------------------
     def _open(self) -> None:
@@ -154,7 +155,6 @@ class Relay:
         self._channel, self._published_tags = channel, 0
 
     def _restart_from_store(self) -> None:
-        # Whatever was not confirmed is published again, chained as before.
         self._last_published = relay_position(self.app)
         self._read_position = relay_read_position(self.app)
 
@@ -175,6 +175,7 @@ class Relay:
         self.caught_up = last == self._read_position
         if self.caught_up:
             metrics.RELAY_LAG.labels(self.service).set(0)
+            self._keep_alive()
             return 0
         recorder = self.app.process_recorder
         if envelopes:
@@ -191,16 +192,30 @@ class Relay:
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
 
+    def _keep_alive(self) -> None:
+        """An idle relay neither sends nor reads: once a second it reads the broker's heartbeats and
+        sends its own, or either side would drop the connection as dead within a minute."""
+        now = time.monotonic()
+        if now - self._last_keep_alive < 1.0:
+            return
+        self._last_keep_alive = now
+        try:
+            self._conn.drain_events(timeout=0)
+        except TimeoutError:
+            pass
+        self._conn.heartbeat_check()
+
     def _publish(self, envelopes: list[Envelope]) -> None:
         confirms, channel = self._confirms, self._channel
         confirms.failures.clear()
-        for envelope in envelopes:
-            channel.basic_publish(
-                to_message(envelope),
-                exchange=self.exchange,
-                routing_key=envelope.routing_key,
-                mandatory=True,
-            )
+        with corked(self._conn):
+            for envelope in envelopes:
+                channel.basic_publish(
+                    to_message(envelope),
+                    exchange=self.exchange,
+                    routing_key=envelope.routing_key,
+                    mandatory=True,
+                )
         self._published_tags += len(envelopes)
         deadline = time.monotonic() + self.confirm_timeout
         while confirms.acked < self._published_tags and not confirms.failures:
@@ -219,8 +234,12 @@ class Relay:
         """Relays until `stop` is set; reconnects and resumes after broker failures."""
         backoff = 0.5
         log.info("relay_started", service=self.service, position=self._last_published)
+        resume = False
         while not stop.is_set():
             try:
+                if resume:  # whatever was not confirmed is published again, chained as before
+                    self._restart_from_store()
+                    resume = False
                 self.relay_page()
                 if self.caught_up:
                     stop.wait(self.idle_wait)
@@ -229,10 +248,13 @@ class Relay:
                 # Never skip: a stream with a hole is worse than a stopped one.
                 log.error("relay_blocked_by_contract", service=self.service, error=str(error))
                 stop.wait(5.0)
-            except RETRYABLE as error:
-                log.warning("relay_reconnecting", service=self.service, error=repr(error))
+            except Exception as error:  # noqa: BLE001 - the broker or the database went away
+                if isinstance(error, RETRYABLE):
+                    log.warning("relay_reconnecting", service=self.service, error=repr(error))
+                else:  # a database restart, say: the relay must outlive it, not die with it
+                    log.exception("relay_failed", service=self.service)
                 self.close()
-                self._restart_from_store()
+                resume = True
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.close()

@@ -11,7 +11,7 @@ from services.backbone import correlation
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.parking import PARKED_TOPICS, ParkedMessage
-from services.backbone.store import HubApplication
+from services.backbone.store import HubApplication, Processing
 
 
 def parked_messages(app: HubApplication, include_replayed: bool = False) -> list[ParkedMessage]:
@@ -47,7 +47,7 @@ def replay(app: HubApplication, handlers: Handlers, parked_id: UUID) -> dict[str
         app.save(parked)
         return {"id": str(parked_id), "result": f"failed again: {error}"}
     parked.replayed()
-    processing: ProcessingEvent[UUID] = ProcessingEvent()
+    processing: ProcessingEvent[UUID] = Processing()
     uow.collect(processing)
     processing.collect_events(parked)
     app.record(processing)

@@ -7,7 +7,8 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, ProcessRecorder
+from eventsourcing.domain import BaseAggregate, DomainEvent
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording
 from psycopg import sql
 
 from services.backbone.settings import Settings
@@ -15,10 +16,36 @@ from services.backbone.settings import Settings
 TApp = TypeVar("TApp", bound="HubApplication")
 
 
+class Processing(ProcessingEvent[Any]):
+    """eventsourcing's ProcessingEvent, collecting from the hub's own aggregates without its
+    isinstance() checks against runtime Protocols (~15 µs each, twice per aggregate saved)."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if obj is None:
+                continue
+            if isinstance(obj, BaseAggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif isinstance(obj, DomainEvent):
+                self.events.append(obj)
+            else:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
 class HubApplication(Application):
     """A service's application. Its recorder also records tracking positions (relay, consumers)."""
 
     service = ""
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
+        processing = Processing()
+        processing.collect_events(*objs, **kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

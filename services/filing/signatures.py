@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from gmalglib.sm2 import SM2, SM2_DEFAULT_UID, SM2_PCMODE_RAW
 
@@ -99,11 +100,24 @@ def public_key_of(private_key_hex: str) -> str:
     return SM2.get_pk(_private_key(private_key_hex), SM2_PCMODE_RAW).hex()
 
 
+# Building a signer derives the public key from the private one (~260 µs, more than signing a page):
+# platforms and the hub sign with few keys, many times. gmalglib holds the GIL while it computes, so
+# one object may serve every thread.
+@lru_cache(maxsize=256)
+def _signer(private_key_hex: str, uid: bytes) -> SM2:
+    return SM2(sk=_private_key(private_key_hex), uid=uid)
+
+
+@lru_cache(maxsize=4096)
+def _verifier(public_key_hex: str, uid: bytes) -> SM2:
+    return SM2(pk=bytes.fromhex(validate_public_key(public_key_hex)), uid=uid)
+
+
 def sign(private_key_hex: str, data: bytes | bytearray | memoryview, *, uid: bytes = DEFAULT_USER_ID) -> str:
     """The raw r||s SM2 signature of data as 128 hex characters (ValueError for a malformed key)."""
     if not isinstance(data, _BYTES):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    return SM2(sk=_private_key(private_key_hex), uid=uid).sign(bytes(data)).hex()
+    return _signer(private_key_hex, bytes(uid)).sign(bytes(data)).hex()
 
 
 def verify(
@@ -113,10 +127,11 @@ def verify(
     if not isinstance(data, _BYTES):
         return False
     try:
-        public_key = bytes.fromhex(validate_public_key(public_key_hex))
         if not isinstance(signature, str) or len(signature) != _SIGNATURE_HEX_LENGTH:
             return False
+        if not isinstance(public_key_hex, str):
+            return False
         raw_signature = _hex_bytes(signature, "signature")
-        return bool(SM2(pk=public_key, uid=uid).verify(bytes(data), raw_signature))
+        return bool(_verifier(public_key_hex, bytes(uid)).verify(bytes(data), raw_signature))
     except (ValueError, TypeError, OverflowError):
         return False

@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, ValidationError
-from services.backbone.store import HubApplication
+from services.backbone.store import HubApplication, Processing
 from services.notifications import clock
 from services.notifications.channels import Message
 from services.notifications.config import Retry
@@ -86,7 +86,7 @@ class NotificationsApplication(HubApplication):
             requested: Any = self.mapper.to_domain_event(item)
             entries[str(item.originator_id)] = requested.requested_at
         queue.enqueue(entries={k: v for k, v in entries.items() if k not in queue.due})
-        processing: ProcessingEvent[Any] = ProcessingEvent(Tracking(INTAKE_TRACKING, page[-1].id))
+        processing: ProcessingEvent[Any] = Processing(Tracking(INTAKE_TRACKING, page[-1].id))
         processing.collect_events(queue)
         try:
             self.record(processing)

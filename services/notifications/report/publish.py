@@ -14,6 +14,7 @@ from services.backbone.conflicts import retried
 from services.backbone.envelope import event_id
 from services.backbone.handlers import UnitOfWork
 from services.backbone.settings import Settings
+from services.backbone.store import Processing
 from services.notifications import clock, requests, templates
 from services.notifications.config import Config
 from services.notifications.report import as_html, as_pdf
@@ -105,7 +106,7 @@ def _record(
         )
         recipients = [requests.department(uow, code) for code in codes]
         requests.request(uow, cause, "report_published", recipients, text)
-        processing: ProcessingEvent[Any] = ProcessingEvent()
+        processing: ProcessingEvent[Any] = Processing()
         uow.collect(processing)
         app.record(processing)
     return {**found.summary(), "published": changed}
