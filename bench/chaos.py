@@ -13,6 +13,7 @@ effects applied twice (a view recorded twice, a delivery stored twice), and the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.common import RESULTS
 from departments.reference import control
 from departments.reference.store import read_inbox
 from services.backbone.store import open_store
@@ -56,7 +58,7 @@ class Load:
                 time.sleep(0.5)
 
 
-def counts(hub: Hub) -> dict[str, int]:
+def counts(hub: Hub) -> dict[str, Any]:
     """What the run compares: registrations and their filing views, filings and their deliveries."""
     registry = open_store(RegistryApplication, hub.settings)
     filing = open_store(FilingApplication, hub.settings)
@@ -74,8 +76,8 @@ def counts(hub: Hub) -> dict[str, int]:
         filing.close()
     inbox = read_inbox(hub.settings.runtime_dir / "platforms" / "AJJ-TEZ" / "inbox.sqlite")
     return {
-        "registered": len(registered),
-        "views": len(set(views)),
+        "registered": {str(n.originator_id) for n in registered},
+        "views": set(views),
         "views_twice": len(views) - len(set(views)),
         "delivered": len({r["delivery_id"] for r in inbox}),
         "acknowledged_twice": len(answers) - len(set(answers)),
@@ -90,15 +92,15 @@ def _topic(event: str) -> str:
     return f"services.registry.domain:Enterprise.{event}"
 
 
-def settle(hub: Hub, load: Load, timeout: float = 300) -> float:
-    """Seconds until every registration has its view and every filing reached 安监."""
+def settle(hub: Hub, registered: set[str], filed: int, timeout: float = 300) -> float:
+    """Seconds until every registration made so far has its view and every filing made so far reached
+    安监 (the load goes on meanwhile: what it adds later is the next fault's business)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         c = counts(hub)
-        filed = len(load.filed)
-        if c["views"] >= c["registered"] and c["delivered"] >= filed:
+        if registered <= c["views"] and c["delivered"] >= filed:
             return time.monotonic() - started
-        time.sleep(1)
+        time.sleep(0.5)
     return float("inf")
 
 
@@ -117,65 +119,131 @@ FAULTS: dict[str, Callable[[Hub, float], None]] = {
         ["pg_ctlcluster", "--skip-systemctl-redirect", os.listdir("/etc/postgresql")[0], "main", "restart"],
         check=True,
     ),
-    "department platform down": lambda hub, outage: (
-        control.write(hub.settings.runtime_dir / "platforms" / "AJJ-TEZ", control.Behaviour("down")),
-        time.sleep(outage * 3),
-        control.write(hub.settings.runtime_dir / "platforms" / "AJJ-TEZ", control.Behaviour("accept")),
-    ),
 }
 
 
-def run(outage: float = 20.0) -> list[dict[str, Any]]:
-    report = []
+def run(
+    outage: float = 20.0,
+    platform_outage: float = 60.0,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every fault in turn; `on_row` sees each fault's row as soon as the hub has recovered from it."""
+    report: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, isolated_hub_settings(Path(tmp)) as settings:
         hub = Hub(settings, Path(tmp))
         hub.env["HUB_ADAPTER_MAX_ATTEMPTS"] = "40"  # the platform's outage must not park deliveries
-        hub.start_all()
+        load = Load(hub)
         try:
+            hub.start_all()
             setup_departments(hub)
-            load = Load(hub)
             threading.Thread(target=load.run, daemon=True).start()
             time.sleep(10)
-            kinds = {name: name for name in procfile() if not name.startswith("platform")}
             faults = dict(FAULTS)
-            for name in kinds:
-                faults[f"{name} killed (SIGKILL)"] = lambda hub, outage, n=name: restart_process(hub, n)
+            faults["department platform down"] = lambda hub, _: platform_down(hub, platform_outage)
+            for name in procfile():
+                if not name.startswith("platform"):
+                    faults[f"{name} killed (SIGKILL)"] = lambda hub, _, n=name: restart_process(hub, n)
             for fault, act in faults.items():
                 before = counts(hub)
                 act(hub, outage)
                 time.sleep(5)  # load goes on meanwhile
-                recovered = settle(hub, load)
-                after = counts(hub)
-                report.append(
-                    {
-                        "fault": fault,
-                        "lost": max(after["registered"] - after["views"], 0)
-                        + max(len(load.filed) - after["delivered"], 0),
-                        "twice": after["views_twice"] + after["acknowledged_twice"],
-                        "recovery_s": round(recovered, 1),
-                        "load_during": after["registered"] - before["registered"],
-                    }
-                )
+                target, filed = counts(hub)["registered"], len(load.filed)
+                recovered = settle(hub, target, filed)
+                report.append(_row(fault, before, counts(hub), target, filed, recovered, load.errors))
+                if on_row:
+                    on_row(report[-1])
+            # The whole run: the load stops, everything it did must have arrived exactly once.
             load.stop.set()
+            time.sleep(3)
+            target, filed = counts(hub)["registered"], len(load.filed)
+            recovered = settle(hub, target, filed)
+            start = {"registered": set(), "views": set()}
+            report.append(_row("whole run", start, counts(hub), target, filed, recovered, load.errors))
+            if on_row:
+                on_row(report[-1])
         finally:
+            load.stop.set()
             hub.stop()
     return report
 
 
+def _row(
+    fault: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    target: set[str],
+    filed: int,
+    recovered: float,
+    erp_errors: int,
+) -> dict[str, Any]:
+    return {
+        "fault": fault,
+        "lost": len(target - after["views"]) + max(filed - after["delivered"], 0),
+        "twice": after["views_twice"] + after["acknowledged_twice"],
+        "recovery_s": round(recovered, 1),
+        "load_during": len(after["registered"]) - len(before["registered"]),
+        "erp_errors": erp_errors,
+    }
+
+
+def platform_down(hub: Hub, seconds: float) -> None:
+    platform = hub.settings.runtime_dir / "platforms" / "AJJ-TEZ"
+    control.write(platform, control.Behaviour("down"))
+    try:
+        time.sleep(seconds)
+    finally:
+        control.write(platform, control.Behaviour("accept"))
+
+
+COLUMNS = ("fault", "events lost", "applied twice", "recovery (s)", "registrations meanwhile")
+
+
+def _cells(row: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        row["fault"],
+        str(row["lost"]),
+        str(row["twice"]),
+        str(row["recovery_s"]),
+        str(row["load_during"]),
+    )
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the hub's processes are stopped too."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--outage", type=float, default=20.0, help="seconds a broker/platform stays down")
+    parser.add_argument("--outage", type=float, default=20.0, help="seconds RabbitMQ stays down")
+    parser.add_argument("--platform-outage", type=float, default=60.0, help="seconds a platform stays down")
     args = parser.parse_args()
-    report = run(args.outage)
+    _stop_on_signals()
+    console = Console()
+    console.print("fault-by-fault (each row once the hub has caught up):")
+
+    def show_row(row: dict[str, Any]) -> None:
+        console.print("  " + " | ".join(f"{c}: {v}" for c, v in zip(COLUMNS, _cells(row), strict=True)))
+
+    report = run(args.outage, args.platform_outage, on_row=show_row)
     table = Table(title="Faults under continuous load")
-    for column in ("fault", "events lost", "applied twice", "recovery (s)", "registrations meanwhile"):
+    for column in COLUMNS:
         table.add_column(column)
     for row in report:
-        table.add_row(
-            row["fault"], str(row["lost"]), str(row["twice"]), str(row["recovery_s"]), str(row["load_during"])
-        )
-    Console().print(table)
-    bad = [r for r in report if r["lost"] or r["twice"]]
+        table.add_row(*_cells(row))
+    console.print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "chaos-latest.json"
+    path.write_text(
+        json.dumps({"when": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), "faults": report}, indent=2)
+    )
+    console.print(f"written: {path}")
+    bad = [r for r in report if r["lost"] or r["twice"] or r["recovery_s"] == float("inf")]
     raise SystemExit(1 if bad else 0)
 
 

@@ -215,6 +215,21 @@ def isolated_hub_settings(tmp_path: Path) -> Iterator[Settings]:
         _rabbitmqctl("delete_vhost", vhost)
 
 
+def _signal_group(group: int, sig: int) -> None:
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Hub:
     """The whole hub as `make run` starts it, on the test's own namespace and ports."""
 
@@ -287,14 +302,22 @@ class Hub:
     def stop(self) -> None:
         import signal
 
+        # Each Procfile line runs in a session of its own: signal the whole group, since the shell
+        # may exit before the process it started (nameko finishing its workers, say).
+        groups = [proc.pid for proc in self.procs.values()]
+        for group in groups:
+            _signal_group(group, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for proc in self.procs.values():
+                proc.poll()  # reaps the shells, whose zombies would keep their groups alive
+            if not any(_group_alive(g) for g in groups):
+                break
+            time.sleep(0.2)
+        for group in groups:
+            _signal_group(group, signal.SIGKILL)
         for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
     def logs(self) -> str:
         return "\n".join(
