@@ -39,6 +39,7 @@ class Fanout:
     ) -> None:
         self.settings, self.stop, self.on_department = settings, stop, on_department
         self._inbox: list[Any] = []
+        self._declared: set[tuple[ConfirmedChannel, str]] = set()
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -50,6 +51,7 @@ class Fanout:
                 channel.basic_qos(0, 50, False)
                 channel.basic_consume(queue, callback=self._inbox.append)
                 out = ConfirmedChannel(conn)
+                self._declared.clear()
                 while not self.stop.is_set():
                     try:
                         conn.drain_events(timeout=0.5)
@@ -80,7 +82,9 @@ class Fanout:
             department = job["department"]
             self.on_department(department)
             queue = jobs.delivery_queue(self.settings, department)
-            out.channel.queue_declare(queue, durable=True, auto_delete=False)
+            if (out, queue) not in self._declared:  # once per connection, not once per filing
+                out.channel.queue_declare(queue, durable=True, auto_delete=False)
+                self._declared.add((out, queue))
             message = amqp.Message(
                 jobs.to_bytes(job), delivery_mode=2, correlation_id=envelope.correlation_id
             )

@@ -1,0 +1,76 @@
+"""The adapter's ledger writer: answers from many pushers go to the filing service in batches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from gateway.adapter.ledger import LedgerWriter, Stopping
+
+
+class FilingService:
+    """Stands in for the filing service's record_deliveries RPC; slow, and down at first if told."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.calls: list[list[dict[str, Any]]] = []
+        self.failures = failures
+
+    def call(self, service: str, method: str, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert (service, method) == ("filing", "record_deliveries")
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError(104, "Connection reset by peer")
+        time.sleep(0.05)
+        self.calls.append(moves)
+        return [
+            {"error": {"field": "department", "rule": "not a recipient"}}
+            if m["department"] == "GHOST"
+            else {"department": m["department"], "ledger": {m["department"]: m["outcome"]}}
+            for m in moves
+        ]
+
+
+def record_from_threads(writer: LedgerWriter, departments: list[str]) -> dict[str, dict[str, Any]]:
+    answers: dict[str, dict[str, Any]] = {}
+
+    def push(department: str) -> None:
+        answers[department] = writer.record({"department": department, "outcome": "acknowledged"})
+
+    threads = [threading.Thread(target=push, args=(d,)) for d in departments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return answers
+
+
+def test_twenty_pushers_answers_take_few_calls_and_each_gets_its_own_answer() -> None:
+    stop, service = threading.Event(), FilingService()
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    departments = [f"D{i:02d}" for i in range(20)] + ["GHOST"]
+    answers = record_from_threads(writer, departments)
+    stop.set()
+    assert sum(len(c) for c in service.calls) == 21
+    assert len(service.calls) < 21 / 2  # batched while the first call was on its way
+    assert answers["D07"] == {"department": "D07", "ledger": {"D07": "acknowledged"}}
+    assert answers["GHOST"]["error"]["rule"] == "not a recipient"
+
+
+def test_a_filing_service_that_is_away_gets_the_same_batch_again() -> None:
+    stop, service = threading.Event(), FilingService(failures=2)
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    answers = record_from_threads(writer, ["A", "B"])
+    stop.set()
+    assert set(answers) == {"A", "B"} and all("ledger" in a for a in answers.values())
+    assert sorted(m["department"] for c in service.calls for m in c) == ["A", "B"]  # stored once
+
+
+def test_stopping_leaves_an_unwritten_answer_unacknowledged() -> None:
+    stop, service = threading.Event(), FilingService(failures=10**6)
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    threading.Timer(0.3, stop.set).start()
+    with pytest.raises(Stopping):
+        writer.record({"department": "A", "outcome": "acknowledged"})
