@@ -32,7 +32,7 @@ from departments.reference import control
 from departments.reference.store import read_inbox
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
-from services.filing.views import EnterpriseView
+from services.filing.views import EnterpriseView, enterprise_view_id
 from services.registry.application import RegistryApplication
 from tests.conftest import Hub, isolated_hub_settings, procfile
 from tests.e2e.filing_flow import Filer, setup_departments
@@ -76,7 +76,8 @@ def counts(hub: Hub) -> dict[str, Any]:
         filing.close()
     inbox = read_inbox(hub.settings.runtime_dir / "platforms" / "AJJ-TEZ" / "inbox.sqlite")
     return {
-        "registered": {str(n.originator_id) for n in registered},
+        # as the ids of the filing views they must lead to
+        "registered": {str(enterprise_view_id(n.originator_id)) for n in registered},
         "views": set(views),
         "views_twice": len(views) - len(set(views)),
         "delivered": len({r["delivery_id"] for r in inbox}),

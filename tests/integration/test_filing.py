@@ -90,6 +90,59 @@ def test_compile_sign_submit_and_the_ledger(pipeline: Pipeline) -> None:
     assert status["reasons"] == {"XF-TEZ": "缺少消防设施风险点"}
 
 
+def test_answers_recorded_in_one_batch_each_keep_their_cause_and_bad_ones_are_named(
+    pipeline: Pipeline,
+) -> None:
+    enterprise, keys = enterprise_with_keys(pipeline, 2)
+    eid = str(enterprise.id)
+    compiled = pipeline.filing.compile(eid)
+    pipeline.filing.submit(eid, 1, sign_all(compiled["canonical"], keys))
+    head = pipeline.filing.recorder.max_notification_id() or 0
+
+    answers = pipeline.filing.record_deliveries(
+        [
+            {
+                "enterprise_id": eid,
+                "version": 1,
+                "department": "AJJ-ZSZ",
+                "outcome": "acknowledged",
+                "correlation_id": "c-ajj",
+            },
+            {"enterprise_id": eid, "version": 1, "department": "GHOST", "outcome": "acknowledged"},
+            {
+                "enterprise_id": eid,
+                "version": 1,
+                "department": "XF-TEZ",
+                "outcome": "rejected",
+                "reason": "缺少消防设施风险点",
+                "correlation_id": "c-xf",
+            },
+            {"enterprise_id": eid, "version": 1, "department": "TOWN-ZSZ", "outcome": "lost"},
+        ]
+    )
+
+    assert answers[0] == {"department": "AJJ-ZSZ", "ledger": {"AJJ-ZSZ": "acknowledged"}}
+    assert answers[1]["error"]["field"] == "department" and "not a recipient" in answers[1]["error"]["rule"]
+    assert answers[2] == {"department": "XF-TEZ", "ledger": {"XF-TEZ": "rejected"}}
+    assert answers[3]["error"]["field"] == "outcome"
+    status = pipeline.filing.status(eid)
+    assert status["ledger"] == {"AJJ-ZSZ": "acknowledged", "TOWN-ZSZ": "pending", "XF-TEZ": "rejected"}
+    recorded = [
+        vars(pipeline.filing.mapper.to_domain_event(n))
+        for n in pipeline.filing.recorder.select_notifications(head + 1, 100)
+        if n.topic.endswith("FilingDelivery.Recorded")
+    ]
+    assert {(r["department"], r["correlation_id"]) for r in recorded} == {
+        ("AJJ-ZSZ", "c-ajj"),
+        ("XF-TEZ", "c-xf"),
+    }
+    # the same batch again (the adapter retrying after a lost reply) changes nothing
+    pipeline.filing.record_deliveries(
+        [{"enterprise_id": eid, "version": 1, "department": "AJJ-ZSZ", "outcome": "acknowledged"}]
+    )
+    assert (pipeline.filing.recorder.max_notification_id() or 0) == head + len(recorded) * 2
+
+
 def test_a_changed_byte_or_a_foreign_key_fails_verification(pipeline: Pipeline) -> None:
     enterprise, keys = enterprise_with_keys(pipeline, 2)
     eid = str(enterprise.id)
