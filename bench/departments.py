@@ -13,6 +13,7 @@ event timestamps. The raw baseline is the same ReceiveFiling call made directly 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import Result
+from bench.riskpoints_import import cpu_seconds
 from services.backbone.store import open_store
 from services.filing import signatures
 from services.filing.application import FilingApplication
@@ -156,9 +158,14 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
                     )
                 )
             console.print(f"submitting at {rate:g}/s …")
+            cpu_before = {**cpu_seconds(hub), "platforms": platforms_cpu(platforms)}
             offered = submit_on_schedule(requests, rate)
             for filer, c, _ in requests:
                 filer.wait_answered(int(c.version.version), timeout=600)
+            cpu_after = {**cpu_seconds(hub), "platforms": platforms_cpu(platforms)}
+            cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_after.items()}
+            console.print("CPU seconds per process from the first submission to the last receipt:")
+            console.print({k: v for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.1})
             store = open_store(FilingApplication, settings)
             spans, first, last = latencies_from_store(store)
             store.close()
@@ -201,10 +208,20 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
                 "raw_p99_ms": percentile(raw_latencies, 0.99) * 1000,
                 "mean_ms": statistics.fmean(spans) * 1000 if spans else 0.0,
                 "filings_submitted_per_s": round(offered, 2),
+                **{f"cpu_s_{name}": seconds for name, seconds in cpu.items() if seconds >= 0.1},
                 "p99_target_ms": 300,
             },
         )
     ]
+
+
+def platforms_cpu(procs: list[subprocess.Popen[bytes]]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in procs:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def submit_on_schedule(requests: list[tuple[Filer, Any, Any]], rate: float) -> float:

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
 
 from services.backbone import correlation
 from services.backbone.conflicts import retried
@@ -56,6 +57,7 @@ class FilingApplication(HubApplication):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._recipients_cache: dict[tuple[str, int], frozenset[str]] = {}
+        self._entries_seen: set[UUID] = set()  # ledger entries known to exist
 
     # -- views --------------------------------------------------------------------------------
     def _get(self, aggregate_id: Any) -> Any:
@@ -182,7 +184,10 @@ class FilingApplication(HubApplication):
         index = self._index(enterprise_id)
         index.submitted(version, at)
         self.save(filing, index)
-        return self._summary(filing)
+        self._recipients_cache[(enterprise_id, int(version))] = frozenset(filing.departments)
+        # Nobody can have answered a version filed this instant: its ledger is all pending (the
+        # twenty entries need not be looked up).
+        return self._summary(filing, answered=False)
 
     def _filing(self, enterprise_id: str, version: int) -> Filing:
         found: Filing | None = self._get(filing_id(enterprise_id, int(version)))
@@ -204,6 +209,7 @@ class FilingApplication(HubApplication):
         """Moves one department's ledger entry of one filing version."""
         entry = self._move(enterprise_id, version, department, outcome, reason, receipt, {})
         self.save(entry)  # nothing to save when it was a redelivery
+        self._remember({entry.id: entry})
         return {"department": department, "ledger": {department: str(entry.state)}, "reason": entry.reason}
 
     @retried
@@ -211,7 +217,17 @@ class FilingApplication(HubApplication):
         """Moves many ledger entries in one transaction (the department adapter's answers, batched).
 
         An answer per move, in order: the entry's new state, or the error that refused it (the
-        other moves are saved all the same)."""
+        other moves are saved all the same).
+
+        A department's first answer meets no entry yet. This process remembers the entries it has
+        seen, and makes the others without looking them up; if another process made one meanwhile,
+        the save conflicts and the batch runs again, looking every entry up."""
+        try:
+            return self._record_deliveries(moves, remembered=True)
+        except RecordConflictError:
+            return self._record_deliveries(moves, remembered=False)
+
+    def _record_deliveries(self, moves: list[dict[str, Any]], remembered: bool) -> list[dict[str, Any]]:
         entries: dict[UUID, FilingDelivery] = {}
         answers: list[dict[str, Any]] = []
         for move in moves:
@@ -226,6 +242,7 @@ class FilingApplication(HubApplication):
                         str(move.get("reason") or ""),
                         move.get("receipt"),
                         entries,
+                        remembered,
                     )
             except DomainError as error:
                 answers.append(
@@ -235,7 +252,13 @@ class FilingApplication(HubApplication):
             entries[entry.id] = entry
             answers.append({"department": department, "ledger": {department: str(entry.state)}})
         self.save(*entries.values())
+        self._remember(entries)
         return answers
+
+    def _remember(self, entries: dict[UUID, FilingDelivery]) -> None:
+        if len(self._entries_seen) + len(entries) > 200_000:
+            self._entries_seen.clear()  # forgetting is safe: it only costs look-ups
+        self._entries_seen.update(entries)
 
     def _move(
         self,
@@ -246,11 +269,14 @@ class FilingApplication(HubApplication):
         reason: str,
         receipt: dict[str, Any] | None,
         loaded: dict[UUID, FilingDelivery],
+        remembered: bool = False,
     ) -> FilingDelivery:
         if department not in self._recipients(enterprise_id, int(version)):
             raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
         key = delivery_entry_id(enterprise_id, version, department)
-        entry: FilingDelivery | None = loaded.get(key) or self._get(key)
+        entry: FilingDelivery | None = loaded.get(key)
+        if entry is None and not (remembered and key not in self._entries_seen):
+            entry = self._get(key)
         entry = entry or FilingDelivery(
             enterprise_id=enterprise_id, version=int(version), department=department
         )
@@ -274,11 +300,15 @@ class FilingApplication(HubApplication):
                 self._recipients_cache[key] = found
         return found
 
-    def _summary(self, filing: Filing) -> dict[str, Any]:
+    def _summary(self, filing: Filing, answered: bool = True) -> dict[str, Any]:
         """A version with its whole ledger (pending for a department that has no entry yet)."""
         ledger, reasons = {}, {}
         for department in sorted(filing.departments):
-            entry = self._get(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
+            entry = (
+                self._get(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
+                if answered
+                else None
+            )
             ledger[department] = str(entry.state) if entry else "pending"
             if entry and entry.reason:
                 reasons[department] = entry.reason

@@ -143,6 +143,41 @@ def test_answers_recorded_in_one_batch_each_keep_their_cause_and_bad_ones_are_na
     assert (pipeline.filing.recorder.max_notification_id() or 0) == head + len(recorded) * 2
 
 
+def test_an_entry_made_by_another_filing_process_is_found_not_overwritten(
+    pipeline: Pipeline, settings: Settings
+) -> None:
+    enterprise, keys = enterprise_with_keys(pipeline, 3)
+    eid = str(enterprise.id)
+    compiled = pipeline.filing.compile(eid)
+    pipeline.filing.submit(eid, 1, sign_all(compiled["canonical"], keys))
+    other = open_store(FilingApplication, settings)  # a second replica of the filing service
+    try:
+        other.record_deliveries(
+            [{"enterprise_id": eid, "version": 1, "department": "XF-TEZ", "outcome": "delivered"}]
+        )
+        # this process has not seen XF-TEZ's entry: it assumes none, the save conflicts, it looks
+        answers = pipeline.filing.record_deliveries(
+            [
+                {
+                    "enterprise_id": eid,
+                    "version": 1,
+                    "department": "XF-TEZ",
+                    "outcome": "rejected",
+                    "reason": "缺少消防设施风险点",
+                },
+                {"enterprise_id": eid, "version": 1, "department": "AJJ-ZSZ", "outcome": "acknowledged"},
+            ]
+        )
+    finally:
+        other.close()
+    assert [a["ledger"] for a in answers] == [{"XF-TEZ": "rejected"}, {"AJJ-ZSZ": "acknowledged"}]
+    assert pipeline.filing.status(eid)["ledger"] == {
+        "AJJ-ZSZ": "acknowledged",
+        "TOWN-ZSZ": "pending",
+        "XF-TEZ": "rejected",
+    }
+
+
 def test_a_changed_byte_or_a_foreign_key_fails_verification(pipeline: Pipeline) -> None:
     enterprise, keys = enterprise_with_keys(pipeline, 2)
     eid = str(enterprise.id)
