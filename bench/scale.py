@@ -229,6 +229,9 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 )
             with ClusterRpcProxy(settings.nameko_config, timeout=600) as rpc:
                 book = timed(lambda: rpc.filing.town_book("第1镇"), repeat=3)
+                month = time.strftime("%Y-%m", time.gmtime())
+                figures = timed(lambda: rpc.notifications.monthly_figures("第1镇", month), repeat=3)
+                report = timed(lambda: rpc.notifications.publish_monthly_report("第1镇", month), repeat=1)
                 status = timed(lambda: rpc.registry.get(found[0][0]))
             registry = open_store(RegistryApplication, settings)
             filing = open_store(FilingApplication, settings)
@@ -248,6 +251,8 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "rss_mib": rss_of(hub),
                 "aggregate_load_s": load,
                 "town_book_s": book,
+                "monthly_figures_s": figures,
+                "monthly_report_s": report,
                 "enterprise_get_s": status,
                 "registry_events": head,
             }
@@ -284,6 +289,9 @@ def main() -> None:
     load_ms = result["aggregate_load_s"] * 1000
     console.print(f"load a long-lived aggregate (a risk point register, snapshots on): {load_ms:.1f} ms")
     console.print(f"一镇一册 of one town: {result['town_book_s'] * 1000:.0f} ms")
+    console.print(f"monthly report figures of one town: {result['monthly_figures_s'] * 1000:.0f} ms")
+    made = result["monthly_report_s"] * 1000
+    console.print(f"monthly report of one town, HTML and PDF made and published: {made:.0f} ms")
     console.print(f"one enterprise's record: {result['enterprise_get_s'] * 1000:.1f} ms")
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
