@@ -105,13 +105,15 @@ class CoverageIndex(Internal):
         elif eid in self.uninspected:
             self._dropped(enterprise_id=eid)
 
+    # In place: copying the whole index on each event made a page of registrations cost
+    # (page × enterprises), and a load replay (snapshot interval × enterprises).
     @event("Listed")
     def _listed(self, enterprise_id: str, entry: dict[str, Any]) -> None:
-        self.uninspected = {**self.uninspected, enterprise_id: entry}
+        self.uninspected[enterprise_id] = dict(entry)
 
     @event("Dropped")
     def _dropped(self, enterprise_id: str) -> None:
-        self.uninspected = {k: v for k, v in self.uninspected.items() if k != enterprise_id}
+        self.uninspected.pop(enterprise_id, None)
 
 
 class DepartmentKinds(Internal):

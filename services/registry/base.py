@@ -67,7 +67,7 @@ class RegistryBase(HubApplication):
 
     def _members(self, kind: str, value: str) -> list[str]:
         index = self._find(index_id(kind, value))
-        return list(index.members) if index is not None else []
+        return index.sorted_members() if index is not None else []
 
     def _all_enterprise_ids(self) -> Iterator[str]:
         """Every registered enterprise, from the notification log (rare: '*' rules, full listings)."""

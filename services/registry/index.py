@@ -48,17 +48,32 @@ class EnterpriseIndex(HubAggregate):
     @event("Opened")
     def __init__(self, kind: str, value: str) -> None:
         self.kind, self.value = kind, value
-        self.members: list[str] = []
+        # An ordered set (a dict: it survives snapshots as JSON). Each change costs what it adds or
+        # removes; a sorted list re-sorted the whole index on every event, and a province-sized
+        # index replays up to a snapshot interval of them on every load.
+        self.members: dict[str, None] = {}
+
+    def _set(self) -> dict[str, None]:
+        if isinstance(self.members, list):  # a snapshot taken before the members became a dict
+            self.members = dict.fromkeys(self.members)
+        return self.members
 
     def change(self, added: set[str], removed: set[str]) -> None:
-        current = set(self.members)
-        added, removed = added - current, removed & current
+        members = self._set()
+        added = {a for a in added if a not in members}
+        removed = {r for r in removed if r in members}
         if added or removed:
             self._changed(added=sorted(added), removed=sorted(removed))
 
     @event("Changed")
     def _changed(self, added: list[str], removed: list[str]) -> None:
-        self.members = sorted((set(self.members) | set(added)) - set(removed))
+        members = self._set()
+        for gone in removed:
+            members.pop(gone, None)
+        members.update(dict.fromkeys(added))
+
+    def sorted_members(self) -> list[str]:
+        return sorted(self._set())
 
 
 class Reindexer:
