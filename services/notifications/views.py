@@ -6,6 +6,7 @@ Only the registry consumer writes these (one thread), so they never collide with
 from __future__ import annotations
 
 import uuid
+import weakref
 from typing import Any
 
 from eventsourcing.domain import event
@@ -91,7 +92,7 @@ class Directory(View):
     def __init__(self) -> None:
         self.departments: dict[str, dict[str, str]] = {}
         self.names: dict[str, str] = {}  # enterprise id → name
-        self.towns: dict[str, list[str]] = {}  # town → enterprise ids
+        self.towns: dict[str, dict[str, None]] = {}  # town → enterprise ids (an ordered set)
 
     @event("DepartmentRecorded")
     def record_department(self, code: str, fields: dict[str, str]) -> None:
@@ -100,11 +101,16 @@ class Directory(View):
     @event("EnterpriseRecorded")
     def record_enterprise(self, enterprise_id: str, name: str, town: str, old_town: str) -> None:
         self.names[enterprise_id] = name
-        if old_town and enterprise_id in self.towns.get(old_town, []):
-            self.towns[old_town].remove(enterprise_id)
-        members = self.towns.setdefault(town, [])
-        if enterprise_id not in members:
-            members.append(enterprise_id)
+        if old_town and old_town != town:
+            self._town(old_town).pop(enterprise_id, None)
+        self._town(town)[enterprise_id] = None
+
+    def _town(self, town: str) -> dict[str, None]:
+        """A town's enterprises as an ordered set (a list, in snapshots of an earlier version)."""
+        members = self.towns.setdefault(town, {})
+        if isinstance(members, list):
+            members = self.towns[town] = dict.fromkeys(members)
+        return members
 
     def department_name(self, code: str) -> str:
         return self.departments.get(code, {}).get("name", code)
@@ -117,6 +123,34 @@ class Directory(View):
         return ""
 
     def enterprise_named_in(self, text: str, besides: str = "") -> str | None:
-        """The registered enterprise whose name appears in `text` (the longest such name), if any."""
-        found = [(len(n), eid) for eid, n in self.names.items() if n and n in text and eid != besides]
+        """The registered enterprise whose name appears in `text` (the longest such name), if any.
+
+        Looked up by the names' first two characters at each position of the (short) text, not by
+        trying every registered name: a province has a hundred thousand of them."""
+        by_prefix = _names_by_prefix(self)
+        found = [
+            (len(name), eid)
+            for i in range(len(text) - 1)
+            for name, eid in by_prefix.get(text[i : i + 2], ())
+            if eid != besides and text.startswith(name, i)
+        ]
+        found += [(1, eid) for name, eid in by_prefix.get("", ()) if eid != besides and name in text]
         return max(found)[1] if found else None
+
+
+# Kept beside the aggregate, not in it (it would go into snapshots); aggregates are not hashable, so
+# the cache holds the last directory seen (one per process) and is rebuilt when it changed.
+_PREFIXES: list[tuple[weakref.ref[Directory], int, dict[str, list[tuple[str, str]]]]] = []
+
+
+def _names_by_prefix(directory: Directory) -> dict[str, list[tuple[str, str]]]:
+    if _PREFIXES:
+        ref, version, index = _PREFIXES[0]
+        if ref() is directory and version == directory.version:
+            return index
+    index = {}
+    for eid, name in directory.names.items():
+        if name:
+            index.setdefault(name[:2] if len(name) >= 2 else "", []).append((name, eid))
+    _PREFIXES[:] = [(weakref.ref(directory), directory.version, index)]
+    return index
