@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,11 @@ class Phase:
         self.stamps: list[float] = [time.perf_counter()]
         self.done = 0
 
+    def start(self) -> Phase:
+        """The clock starts when the phase's first item is sent, not when the run was planned."""
+        self.stamps = [time.perf_counter()]
+        return self
+
     def advance(self, n: int) -> None:
         self.done += n
         while len(self.stamps) <= 10 * self.done // max(self.total, 1) and len(self.stamps) <= 10:
@@ -78,13 +83,14 @@ def register_all(stub: Any, token: tuple, count: int, progress: Progress, phase:
         )
         return answer.enterprise_id, (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
 
-    found = []
+    found: dict[int, tuple] = {}
     with ThreadPoolExecutor(8) as pool:
-        for result in pool.map(one, range(count)):
-            found.append(result)
+        futures = {pool.submit(one, n): n for n in range(count)}
+        for future in as_completed(futures):  # counted as they finish, not in submission order
+            found[futures[future]] = future.result()
             progress.advance(task)
             phase.advance(1)
-    return found
+    return [found[n] for n in range(count)]
 
 
 def risk_point_items(n: int, per: int) -> Iterator[rpb.RiskPointInput]:
@@ -154,6 +160,22 @@ def report_all(
             phase.advance(1)
 
 
+def drain(settings: Any, timeout: float = 1800) -> float:
+    """Seconds until every relay has published its store and every consumer applied it."""
+    from hubctl.status import collect
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        services = collect(settings)
+        behind = sum(s["relay_lag"] for s in services.values()) + sum(
+            c["lag"] for s in services.values() for c in s["consumers"].values()
+        )
+        if behind == 0:
+            return round(time.monotonic() - started, 1)
+        time.sleep(1)
+    return float("inf")
+
+
 def rss_of(hub: Hub) -> dict[str, float]:
     """MiB resident per hub process (the children the Procfile lines started)."""
     found = {}
@@ -204,29 +226,34 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "risk points": Phase("risk points", enterprises_n * per),
                 "dangers": Phase("dangers", dangers_n),
             }
+            caught_up: dict[str, float] = {}
             with Progress(console=console) as progress:
                 found = register_all(
                     enterprise_pb2_grpc.EnterpriseServiceStub(channel),
                     token,
                     enterprises_n,
                     progress,
-                    phases["enterprises"],
+                    phases["enterprises"].start(),
                 )
+                # each phase starts on a hub that has caught up with the one before
+                caught_up["enterprises"] = drain(settings)
                 points = import_all(
                     riskpoint_pb2_grpc.RiskPointServiceStub(channel),
                     found,
                     per,
                     progress,
-                    phases["risk points"],
+                    phases["risk points"].start(),
                 )
+                caught_up["risk points"] = drain(settings)
                 report_all(
                     danger_pb2_grpc.DangerServiceStub(channel),
                     found,
                     points,
                     dangers_n,
                     progress,
-                    phases["dangers"],
+                    phases["dangers"].start(),
                 )
+                caught_up["dangers"] = drain(settings)
             with ClusterRpcProxy(settings.nameko_config, timeout=600) as rpc:
                 book = timed(lambda: rpc.filing.town_book("第1镇"), repeat=3)
                 month = time.strftime("%Y-%m", time.gmtime())
@@ -248,6 +275,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "rates": {
                     name: dict(zip(("start", "end"), p.rates(), strict=True)) for name, p in phases.items()
                 },
+                "caught_up_after_s": caught_up,
                 "rss_mib": rss_of(hub),
                 "aggregate_load_s": load,
                 "town_book_s": book,
@@ -270,7 +298,13 @@ def main() -> None:
     result = run(args.fraction)
     console = Console()
     table = Table(title=f"Scale: {result['size']}")
-    for column in ("phase", "rate at start (/s)", "rate at end (/s)", "end / start"):
+    for column in (
+        "phase",
+        "rate at start (/s)",
+        "rate at end (/s)",
+        "end / start",
+        "hub caught up after (s)",
+    ):
         table.add_column(column)
     for name, r in result["rates"].items():
         table.add_row(
@@ -278,6 +312,7 @@ def main() -> None:
             f"{r['start']:,.0f}",
             f"{r['end']:,.0f}",
             f"{r['end'] / r['start']:.0%}" if r["start"] else "—",
+            str(result["caught_up_after_s"].get(name, "—")),
         )
     console.print(table)
     rss = Table(title="Memory per process (RSS, MiB)")
