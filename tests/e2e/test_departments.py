@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import amqp
@@ -193,3 +194,33 @@ def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub)
         dpb.StreamFilingsRequest(cursor=item.cursor, stop_when_caught_up=True), metadata=credentials
     )
     assert list(later) == []  # the cursor moves on
+
+
+def _registered_and_filed(hub: Hub, n: int) -> tuple[Filer, int] | None:
+    try:
+        filer = Filer.register(hub, n)
+        return filer, filer.file()
+    except Exception:  # noqa: BLE001 - the hub is still reconnecting to the broker
+        return None
+
+
+def test_deliveries_go_on_after_the_broker_restarts(hub: Hub) -> None:
+    """Kept last in the module: it restarts RabbitMQ under the module's hub."""
+    import subprocess
+
+    setup_departments(hub)
+    before = Filer.register(hub, 61)
+    assert set(before.wait_answered(before.file()).values()) == {(ACK, "")}
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
+    try:
+        time.sleep(3)  # the hub's connections break; its processes retry meanwhile
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
+        subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, timeout=120)
+    filer, version = wait_for(
+        lambda: _registered_and_filed(hub, 62), timeout=120, interval=2, what="the hub to take a filing again"
+    )
+    # the adapter's pushers came back to their queues: both departments answer
+    assert filer.wait_answered(version, timeout=120) == {"AJJ-TEZ": (ACK, ""), "TOWN-ZSZ": (ACK, "")}
+    for code in ("AJJ-TEZ", "TOWN-ZSZ"):
+        assert len(inbox(hub, code, filer)) == 1
