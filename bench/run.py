@@ -10,6 +10,7 @@ import sys
 import traceback
 
 from bench.common import Result, save, show
+from services.backbone import logging as hub_logging
 
 # (module, keyword arguments of its run()); each module's run() returns a list of Results.
 BENCHMARKS: list[tuple[str, dict[str, object]]] = [
@@ -24,6 +25,7 @@ BENCHMARKS: list[tuple[str, dict[str, object]]] = [
 
 
 def main() -> int:
+    hub_logging.configure("bench")  # INFO and up: the relays' per-page debug lines would bury the table
     results: list[Result] = []
     failed = []
     for module_name, kwargs in BENCHMARKS:
