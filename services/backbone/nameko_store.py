@@ -6,7 +6,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from services.backbone import correlation, metrics
+from services.backbone import correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
 from services.backbone import logging as hub_logging
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
