@@ -15,6 +15,7 @@ STATUS_OF: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.TransitionError: grpc.StatusCode.FAILED_PRECONDITION,
     errors.PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
     errors.ConflictError: grpc.StatusCode.ALREADY_EXISTS,
+    errors.UnavailableError: grpc.StatusCode.UNAVAILABLE,
 }
 
 

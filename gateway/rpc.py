@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone import correlation
 from services.backbone import rpc as _domain_errors  # noqa: F401 - domain errors cross intact
+from services.backbone.amqp import CONNECTION_ERRORS
+from services.backbone.errors import UnavailableError
 from services.backbone.nameko_store import CORRELATION_KEY
 from services.backbone.settings import Settings
 
@@ -35,9 +38,32 @@ class Services:
         return proxy
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Calls a service; UnavailableError when it cannot be reached now. A proxy whose broker
+        connection broke (RabbitMQ restarted) is dropped: the thread's next call makes a new one."""
         proxy = self._proxy()
         self._local.standalone._worker_ctx.data[CORRELATION_KEY] = correlation.current()
-        return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        try:
+            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        except (*CONNECTION_ERRORS, RpcTimeout, RuntimeError) as error:
+            if isinstance(error, RuntimeError) and "disconnected" not in str(error):
+                raise
+            self._drop()
+            raise UnavailableError(
+                "(service)", f"the {service} service cannot be reached now: {error}"
+            ) from error
+
+    def _drop(self) -> None:
+        standalone = getattr(self._local, "standalone", None)
+        self._local.proxy = self._local.standalone = None
+        if standalone is None:
+            return
+        with self._lock:
+            if standalone in self._all:
+                self._all.remove(standalone)
+        try:
+            standalone.stop()
+        except Exception:  # noqa: BLE001 - its connection is broken already
+            pass
 
     def close(self) -> None:
         with self._lock:

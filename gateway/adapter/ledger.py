@@ -18,6 +18,7 @@ from nameko.exceptions import RemoteError
 from gateway.adapter.breaker import backoff
 from gateway.rpc import Services
 from services.backbone.amqp import CONNECTION_ERRORS
+from services.backbone.errors import UnavailableError
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +74,7 @@ class LedgerWriter:
             attempt += 1
             try:
                 answers = self.services.call("filing", "record_deliveries", [p.move for p in batch])
-            except (*CONNECTION_ERRORS, TimeoutError, RemoteError) as error:
+            except (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError) as error:
                 # the filing service restarting, or a transient failure there: the same batch again
                 log.warning("ledger_retry", moves=len(batch), attempt=attempt, error=repr(error))
                 self.stop.wait(backoff(attempt, cap=5.0))

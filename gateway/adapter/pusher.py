@@ -18,7 +18,7 @@ from gateway.adapter.ledger import LedgerWriter, Stopping
 from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
-from services.backbone.errors import DomainError
+from services.backbone.errors import NotFoundError
 from services.backbone.settings import Settings
 from services.filing import signatures
 
@@ -170,7 +170,7 @@ class DepartmentPusher:
         if self._record_cache is None or self._record_cache[0] < now:
             try:
                 record = self.services.call("registry", "get_department", self.department)
-            except DomainError:
+            except NotFoundError:
                 record = None  # unknown department: push, fail, park, visible to the operator
             self._record_cache = (now + 30.0, record)
             self._endpoint = None

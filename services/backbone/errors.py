@@ -81,3 +81,10 @@ class ConflictError(DomainError):
     """The request conflicts with the current state (duplicate, stale version); maps to ABORTED."""
 
     grpc_status: ClassVar[str] = "ABORTED"
+
+
+class UnavailableError(DomainError):
+    """A service the call needs cannot be reached now (the broker restarting, a service starting);
+    maps to UNAVAILABLE: the caller may try again."""
+
+    grpc_status: ClassVar[str] = "UNAVAILABLE"

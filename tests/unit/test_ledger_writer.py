@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.adapter.ledger import LedgerWriter, Stopping
+from services.backbone.errors import UnavailableError
 
 
 class FilingService:
@@ -22,7 +23,9 @@ class FilingService:
         assert (service, method) == ("filing", "record_deliveries")
         if self.failures:
             self.failures -= 1
-            raise ConnectionResetError(104, "Connection reset by peer")
+            if self.failures % 2:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            raise UnavailableError("(service)", "the filing service cannot be reached now")
         time.sleep(0.05)
         self.calls.append(moves)
         return [

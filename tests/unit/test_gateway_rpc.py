@@ -1,0 +1,49 @@
+"""The gateway's service calls: a proxy whose broker connection broke is dropped, not reused."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from nameko.exceptions import RpcTimeout
+
+from gateway.rpc import Services
+from services.backbone.errors import NotFoundError, UnavailableError
+from services.backbone.settings import Settings
+
+
+def services_with(failure: BaseException) -> tuple[Services, list[str]]:
+    stopped: list[str] = []
+
+    def get(*_: object) -> None:
+        raise failure
+
+    services = Services(Settings())
+    services._local.proxy = SimpleNamespace(registry=SimpleNamespace(get=get))
+    services._local.standalone = SimpleNamespace(
+        _worker_ctx=SimpleNamespace(data={}), stop=lambda: stopped.append("stopped")
+    )
+    return services, stopped
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("This consumer has been disconnected, and can no longer be used"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        RpcTimeout(30.0),
+    ],
+)
+def test_a_broken_proxy_is_dropped_and_the_call_is_unavailable(failure: BaseException) -> None:
+    services, stopped = services_with(failure)
+    with pytest.raises(UnavailableError) as raised:
+        services.call("registry", "get", "x")
+    assert "registry service cannot be reached now" in raised.value.rule
+    assert services._local.proxy is None and stopped == ["stopped"]  # the next call makes a new one
+
+
+def test_a_domain_answer_keeps_the_proxy() -> None:
+    services, stopped = services_with(NotFoundError("code", "no department X"))
+    with pytest.raises(NotFoundError):
+        services.call("registry", "get", "x")
+    assert services._local.proxy is not None and stopped == []
