@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording
 from psycopg import sql
@@ -34,10 +34,30 @@ class Processing(ProcessingEvent[Any]):
         self.saved_kwargs.update(kwargs)
 
 
+def project(aggregate: Any, events: Any) -> Any:
+    """eventsourcing's project_aggregate without its per-event assert against a runtime Protocol
+    (~20 µs each on Python 3.11: 12% of the registry's CPU, replaying its index aggregates)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class HubRepository(Repository[Any]):
+    """A repository whose aggregates are replayed with `project`."""
+
+    def get(self, aggregate_id: Any, *, projector_func: Any = project, **kwargs: Any) -> Any:
+        return super().get(aggregate_id, projector_func=projector_func, **kwargs)
+
+
 class HubApplication(Application):
     """A service's application. Its recorder also records tracking positions (relay, consumers)."""
 
     service = ""
+
+    def construct_repository(self) -> Repository[Any]:
+        repository = super().construct_repository()
+        repository.__class__ = HubRepository  # the same state, the cheaper replay
+        return repository
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
         processing = Processing()
