@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bench.common import Result, save, show
+from bench.common import Result, save, show, stop_on_signals
 from services.audit.application import AuditApplication
 from services.audit.chainer import Chainer, Policy
 from services.audit.ranges import RangeResult, RangeTask, check_range, plan
@@ -156,6 +156,7 @@ def measure(
 
 
 def main() -> None:
+    stop_on_signals()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=0, help="verifier processes (0: one per CPU)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import amqp
 
-from bench.common import Result, save, show
+from bench.common import Result, save, show, stop_on_signals
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.relay import Relay, relay_position
 from services.backbone.settings import Settings
@@ -143,6 +143,7 @@ def run(events: int = 50_000) -> list[Result]:
 
 
 def main() -> None:
+    stop_on_signals()
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)
     args = parser.parse_args()

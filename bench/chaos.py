@@ -27,7 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import RESULTS
+from bench.common import RESULTS, stop_on_signals
 from departments.reference import control
 from departments.reference.store import read_inbox
 from services.backbone.store import open_store
@@ -238,22 +238,12 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _stop_on_signals() -> None:
-    """SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the hub's processes are stopped too."""
-
-    def interrupt(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--outage", type=float, default=20.0, help="seconds RabbitMQ stays down")
     parser.add_argument("--platform-outage", type=float, default=60.0, help="seconds a platform stays down")
     args = parser.parse_args()
-    _stop_on_signals()
+    stop_on_signals()
     console = Console()
     console.print("fault-by-fault (each row once the hub has caught up):")
 

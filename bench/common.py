@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,17 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.rate / self.baseline if self.baseline else 0.0
+
+
+def stop_on_signals() -> None:
+    """SIGTERM or SIGHUP (a CI timeout, `kill`) unwinds like Ctrl-C, so the `finally` that stops a
+    benchmark's hub runs and leaves no hub processes behind."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
 
 
 @contextmanager

@@ -32,7 +32,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import Result
+from bench.common import Result, stop_on_signals
 from bench.riskpoints_import import cpu_seconds
 from services.backbone.store import open_store
 from services.filing import signatures
@@ -261,6 +261,7 @@ def _sample_filing(filer: Filer, compiled: Any, code: str) -> dpb.Filing:
 
 
 def main() -> None:
+    stop_on_signals()
     parser = argparse.ArgumentParser()
     parser.add_argument("--filings", type=int, default=200)
     parser.add_argument("--departments", type=int, default=20)

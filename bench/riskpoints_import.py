@@ -24,7 +24,7 @@ import grpc
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
-from bench.common import Result, save, show
+from bench.common import Result, save, show, stop_on_signals
 from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
@@ -230,6 +230,7 @@ def _result(
 
 
 def main() -> int:
+    stop_on_signals()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--enterprises", type=int, default=10)

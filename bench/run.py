@@ -9,7 +9,7 @@ import importlib
 import sys
 import traceback
 
-from bench.common import Result, save, show
+from bench.common import Result, save, show, stop_on_signals
 from services.backbone import logging as hub_logging
 
 # (module, keyword arguments of its run()); each module's run() returns a list of Results.
@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, dict[str, object]]] = [
 
 
 def main() -> int:
+    stop_on_signals()
     hub_logging.configure("bench")  # INFO and up: the relays' per-page debug lines would bury the table
     results: list[Result] = []
     failed = []

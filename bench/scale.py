@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bench.common import stop_on_signals
 from hubctl import demo_town
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
@@ -292,6 +293,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
 
 
 def main() -> None:
+    stop_on_signals()
     parser = argparse.ArgumentParser()
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the province-sized set")
     args = parser.parse_args()
