@@ -54,6 +54,15 @@ def credentials_from_env() -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
 
 
+def listen(server: grpc.Server, address: str) -> tuple[int, bool]:
+    """Binds a hub gRPC server (gateway, audit) to address, with TLS when it is configured:
+    (the port bound, whether it is TLS)."""
+    creds = credentials_from_env()
+    if creds is None:
+        return server.add_insecure_port(address), False
+    return server.add_secure_port(address, creds), True
+
+
 class Gateway:
     """The gRPC server with every hub API, health checking and reflection."""
 
@@ -96,11 +105,7 @@ class Gateway:
             reflection.SERVICE_NAME,
         ]
         reflection.enable_server_reflection(names, self.server)
-        creds = credentials_from_env()
-        if creds is None:
-            self.port = self.server.add_insecure_port(address)
-        else:
-            self.port = self.server.add_secure_port(address, creds)
+        self.port, self.tls = listen(self.server, address)
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
 
     def start(self) -> Gateway:
@@ -115,7 +120,7 @@ class Gateway:
             *self.danger_services,
         ):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("gateway_listening", address=self.address, tls=credentials_from_env() is not None)
+        log.info("gateway_listening", address=self.address, tls=self.tls)
         return self
 
     def stop(self, grace: float = 5.0) -> None:

@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from hub.v1 import audit_pb2, audit_pb2_grpc
 
-from gateway.server import credentials_from_env  # the same TLS settings as the gateway
+from gateway.server import listen  # the same TLS settings as the gateway
 from services.audit.auth import AuditorAuth
 from services.audit.keys import auditor_token
 from services.audit.reader import AuditReader
@@ -50,11 +50,7 @@ class AuditServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection([SERVICE_NAME, health_name, reflection.SERVICE_NAME], self.server)
-        creds = credentials_from_env()
-        if creds is None:
-            self.port = self.server.add_insecure_port(address)
-        else:
-            self.port = self.server.add_secure_port(address, creds)
+        self.port, self.tls = listen(self.server, address)
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
 
     def start(self) -> AuditServer:
