@@ -39,7 +39,7 @@ class Fanout:
     ) -> None:
         self.settings, self.stop, self.on_department = settings, stop, on_department
         self._inbox: list[Any] = []
-        self._declared: set[tuple[ConfirmedChannel, str]] = set()
+        self._declared: set[str] = set()  # delivery queues declared on the current connection
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -82,9 +82,9 @@ class Fanout:
             department = job["department"]
             self.on_department(department)
             queue = jobs.delivery_queue(self.settings, department)
-            if (out, queue) not in self._declared:  # once per connection, not once per filing
+            if queue not in self._declared:  # once per connection, not once per filing
                 out.channel.queue_declare(queue, durable=True, auto_delete=False)
-                self._declared.add((out, queue))
+                self._declared.add(queue)
             message = amqp.Message(
                 jobs.to_bytes(job), delivery_mode=2, correlation_id=envelope.correlation_id
             )
