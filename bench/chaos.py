@@ -78,10 +78,14 @@ def counts(hub: Hub) -> dict[str, Any]:
         registered = registry.recorder.select_notifications(1, 10**6, topics=[_topic("Registered")])
         recorded = filing.recorder.select_notifications(1, 10**6, topics=[VIEW_RECORDED])
         views = [str(n.originator_id) for n in recorded]
-        answers = [
-            (str(n.originator_id), vars(filing.mapper.to_domain_event(n))["department"])
+        recorded_answers = [
+            vars(filing.mapper.to_domain_event(n))
             for n in filing.recorder.select_notifications(1, 10**6, topics=[DELIVERY_RECORDED])
-            if vars(filing.mapper.to_domain_event(n))["outcome"] == "acknowledged"
+        ]
+        answers = [
+            (str(a["originator_id"]), a["department"])
+            for a in recorded_answers
+            if a["outcome"] == "acknowledged"
         ]
     finally:
         registry.close()

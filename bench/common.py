@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import signal
 import time
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -30,6 +32,24 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.rate / self.baseline if self.baseline else 0.0
+
+
+def cpu_seconds(groups: dict[str, Any]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each named process group, children included: each
+    hub process (and each platform a benchmark starts) runs in a session of its own, keyed by the
+    Popen that leads it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {proc.pid: name for name, proc in groups.items()}
+    used = dict.fromkeys(names.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = int(fields[2])  # pgrp
+        if group in names:
+            used[names[group]] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
 
 
 def stop_on_signals() -> None:

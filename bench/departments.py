@@ -13,7 +13,6 @@ event timestamps. The raw baseline is the same ReceiveFiling call made directly 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -32,8 +31,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import Result, stop_on_signals
-from bench.riskpoints_import import cpu_seconds
+from bench.common import Result, cpu_seconds, stop_on_signals
 from services.backbone.store import open_store
 from services.filing import signatures
 from services.filing.application import FilingApplication
@@ -103,6 +101,7 @@ def start_platforms(codes: list[str], root: Path) -> tuple[list[subprocess.Popen
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a process group of its own: its CPU is counted by group
             )
         )
         addresses.append(address)
@@ -158,12 +157,21 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
                     )
                 )
             console.print(f"submitting at {rate:g}/s …")
-            cpu_before = {**cpu_seconds(hub), "platforms": platforms_cpu(platforms)}
+            groups = {**hub.procs, **{f"platform-{c}": p for c, p in zip(codes, platforms, strict=True)}}
+            cpu_before = cpu_seconds(groups)
             offered = submit_on_schedule(requests, rate)
             for filer, c, _ in requests:
                 filer.wait_answered(int(c.version.version), timeout=600)
-            cpu_after = {**cpu_seconds(hub), "platforms": platforms_cpu(platforms)}
-            cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_after.items()}
+            cpu_after = cpu_seconds(groups)
+            cpu = {
+                k: v - cpu_before.get(k, 0.0)
+                for k, v in cpu_after.items()
+                if not k.startswith("platform-BENCH")
+            }
+            cpu["platforms"] = sum(
+                cpu_after[k] - cpu_before[k] for k in cpu_after if k.startswith("platform-BENCH")
+            )
+            cpu = {k: round(v, 1) for k, v in cpu.items()}
             console.print("CPU seconds per process from the first submission to the last receipt:")
             console.print({k: v for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.1})
             store = open_store(FilingApplication, settings)
@@ -214,15 +222,6 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
             },
         )
     ]
-
-
-def platforms_cpu(procs: list[subprocess.Popen[bytes]]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for proc in procs:
-        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
 
 
 def submit_on_schedule(requests: list[tuple[Filer, Any, Any]], rate: float) -> float:

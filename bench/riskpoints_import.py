@@ -24,7 +24,7 @@ import grpc
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
-from bench.common import Result, save, show, stop_on_signals
+from bench.common import Result, cpu_seconds, save, show, stop_on_signals
 from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
@@ -97,22 +97,6 @@ def stream(address: str, metadata: list[tuple[str, str]], messages: list[Any], o
     channel.close()
 
 
-def cpu_seconds(hub: Hub) -> dict[str, float]:
-    """CPU time (user + system) used so far by each process of the hub, by Procfile name."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    groups = {proc.pid: name for name, proc in hub.procs.items()}
-    used = dict.fromkeys(groups.values(), 0.0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        group = int(fields[2])  # pgrp: each Procfile process runs in a session of its own
-        if group in groups:
-            used[groups[group]] += (int(fields[11]) + int(fields[12])) / ticks
-    return used
-
-
 def settled(riskpoints: RiskPointsApplication, filing: FilingApplication) -> bool:
     """Every stored event read by the relay, every published one confirmed and applied by filing."""
     head = riskpoints.recorder.max_notification_id() or 0
@@ -157,7 +141,7 @@ def _import(
     riskpoints = open_store(RiskPointsApplication, hub.settings)
     filing = open_store(FilingApplication, hub.settings)
     answers: list[list[Any]] = [[] for _ in plan]
-    cpu_before = cpu_seconds(hub)
+    cpu_before = cpu_seconds(hub.procs)
     started = time.perf_counter()
     pending = list(range(len(plan)))
     while pending:
@@ -179,7 +163,7 @@ def _import(
             raise RuntimeError("the relay and filing did not catch up within 10 minutes")
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
-    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_seconds(hub).items()}
+    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_seconds(hub.procs).items()}
     print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
     created = sum(a[-1].progress.created for a in answers if a)
     events = riskpoints.recorder.max_notification_id() or 0
