@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -211,12 +212,29 @@ def test_deliveries_go_on_after_the_broker_restarts(hub: Hub) -> None:
     setup_departments(hub)
     before = Filer.register(hub, 61)
     assert set(before.wait_answered(before.file()).values()) == {(ACK, "")}
+    # The ERP goes on calling while the broker is away: calls in flight break the gateway's proxies.
+    stop = threading.Event()
+
+    def keep_calling() -> None:
+        while not stop.is_set():
+            try:
+                before.ledger()
+            except grpc.RpcError:
+                time.sleep(0.2)
+
+    callers = [threading.Thread(target=keep_calling) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    time.sleep(1)
     subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
     try:
         time.sleep(3)  # the hub's connections break; its processes retry meanwhile
     finally:
         subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
         subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, timeout=120)
+        stop.set()
+        for caller in callers:
+            caller.join(timeout=60)
     filer, version = wait_for(
         lambda: _registered_and_filed(hub, 62), timeout=120, interval=2, what="the hub to take a filing again"
     )
@@ -224,3 +242,12 @@ def test_deliveries_go_on_after_the_broker_restarts(hub: Hub) -> None:
     assert filer.wait_answered(version, timeout=120) == {"AJJ-TEZ": (ACK, ""), "TOWN-ZSZ": (ACK, "")}
     for code in ("AJJ-TEZ", "TOWN-ZSZ"):
         assert len(inbox(hub, code, filer)) == 1
+    # Every gateway thread may have held a proxy to the old broker connection: it answers
+    # UNAVAILABLE once (the client retries), never INTERNAL, and takes calls again afterwards.
+    refused = []
+    for _ in range(48):  # three times the gateway's 16 worker threads
+        try:
+            before.ledger()
+        except grpc.RpcError as error:
+            refused.append(error.code())
+    assert set(refused) <= {grpc.StatusCode.UNAVAILABLE} and len(refused) <= 16
