@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -13,6 +13,7 @@ from services.backbone.consumer import TrackedConsumer
 from services.backbone.relay import Relay, relay_position
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
+from services.dangers.clock import SHANGHAI
 from services.filing.application import FilingApplication
 from services.filing.handlers import handlers
 from services.registry.application import RegistryApplication
@@ -154,11 +155,11 @@ def test_campaign_standing_of_each_enterprise(town: Town) -> None:
             e.register_public_key(role, pair.public_key_hex)
         town.registry.save(e)
     town.flow()
-    today = datetime.now(UTC).date()
+    today = datetime.now(SHANGHAI).date()  # deadlines are the town's calendar days, not UTC's
     town.filing.open_campaign(TOWN, "2016 风险管控", today.isoformat())
     compiled = town.filing.compile(str(filed.id))
     town.filing.submit(str(filed.id), 1, sign_all(compiled["canonical"], keys))
-    tomorrow_noon = datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=4)
+    tomorrow_noon = datetime.combine(today + timedelta(days=1), time(12), SHANGHAI)
     # the late one files after the deadline: judge its filing time as the day after
     compiled = town.filing.compile(str(late.id))
     town.filing.submit(str(late.id), 1, sign_all(compiled["canonical"], keys))
