@@ -1,26 +1,56 @@
-"""RPC replies that wait out a broker restart instead of killing the service.
+"""A nameko worker's last steps, its reply and its acknowledgement, survive a broker restart.
 
 nameko publishes a worker's reply with kombu's retry policy of three quick attempts; when RabbitMQ
 is down for longer, the publish raises inside the container's result handler and nameko stops the
 whole container: the process exits and its RPC queue is left without a consumer (found by
 `make chaos`: the registry died after a 20 s broker outage). Replies now retry for up to five
 minutes, with backoff, so a service outlives a broker restart like the relays and consumers do.
+
+The acknowledgement that follows the reply has the same trap: nameko ignores only amqp's own
+ConnectionError there, while a socket the broker reset raises the builtin ConnectionResetError
+(an OSError), which again stopped the container (the filing service, in the broker-restart test).
+An acknowledgement on a dead connection is moot: the broker has already taken the message back and
+delivers it again to the consumer that the container reconnects.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import nameko.rpc
+import structlog
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
+from nameko.messaging import QueueConsumer
+
+log = structlog.get_logger(__name__)
 
 REPLY_RETRY_POLICY = {"max_retries": 90, "interval_start": 0.5, "interval_step": 1, "interval_max": 5}
+LOST_CONNECTION = (AmqpConnectionError, OSError)  # OSError: reset, broken pipe, timed out
 
 
 class PatientPublisher(Publisher):
     retry_policy = REPLY_RETRY_POLICY
 
 
+def _settled(how: str) -> Any:
+    def settle(self: QueueConsumer, message: Any) -> None:
+        if not message.channel.connection:
+            return  # the broker has reclaimed it already
+        try:
+            getattr(message, how)()
+        except LOST_CONNECTION as error:
+            log.warning("nameko.settle_lost", how=how, error=repr(error))
+
+    settle.__name__ = f"{how}_message"
+    return settle
+
+
 def install() -> None:
     nameko.rpc.Responder.publisher_cls = PatientPublisher
+    # Entrypoints hold QueueConsumer instances made when nameko was imported: patch the class.
+    QueueConsumer.ack_message = _settled("ack")  # type: ignore[method-assign]
+    QueueConsumer.requeue_message = _settled("requeue")  # type: ignore[method-assign]
 
 
 install()

@@ -74,7 +74,7 @@ class Filer:
         return filer
 
     def wait_until_filing_knows_it(self) -> None:
-        with ClusterRpcProxy(self.hub.settings.nameko_config) as rpc:
+        with ClusterRpcProxy(self.hub.settings.nameko_config, timeout=10) as rpc:
 
             def ready() -> bool:
                 try:

@@ -1,10 +1,62 @@
-"""Every nameko service replies with a publisher that waits out a broker restart."""
+"""A nameko worker's reply and acknowledgement outlive a broker restart instead of stopping the service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import nameko.rpc
+import pytest
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from nameko.messaging import QueueConsumer
 
 import services.registry.service  # noqa: F401 - a service module, as `nameko run` imports it
+
+
+class Message:
+    def __init__(self, error: BaseException | None, connected: bool = True) -> None:
+        self.error, self.settled = error, list[str]()
+        self.channel = type("Channel", (), {"connection": object() if connected else None})()
+
+    def ack(self) -> None:
+        self._settle("ack")
+
+    def requeue(self) -> None:
+        self._settle("requeue")
+
+    def _settle(self, how: str) -> None:
+        if self.error:
+            raise self.error
+        self.settled.append(how)
+
+
+def consumer() -> Any:
+    return QueueConsumer.__new__(QueueConsumer)  # the methods only, no broker
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionResetError(104, "reset"), BrokenPipeError(), AmqpConnectionError()]
+)
+@pytest.mark.parametrize("how", ["ack_message", "requeue_message"])
+def test_a_lost_connection_while_settling_is_not_fatal(error: BaseException, how: str) -> None:
+    getattr(consumer(), how)(Message(error))  # raised and stopped the container before
+
+
+@pytest.mark.parametrize("how", ["ack_message", "requeue_message"])
+def test_settling_still_happens_on_a_live_connection(how: str) -> None:
+    message = Message(None)
+    getattr(consumer(), how)(message)
+    assert message.settled == [how.removesuffix("_message")]
+
+
+def test_nothing_is_sent_on_a_connection_already_gone() -> None:
+    message = Message(None, connected=False)
+    consumer().ack_message(message)
+    assert message.settled == []
+
+
+def test_other_errors_are_not_swallowed() -> None:
+    with pytest.raises(ValueError):
+        consumer().ack_message(Message(ValueError("a bug")))
 
 
 def test_replies_retry_for_longer_than_a_broker_restart() -> None:
