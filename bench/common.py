@@ -34,22 +34,38 @@ class Result:
         return self.rate / self.baseline if self.baseline else 0.0
 
 
-def cpu_seconds(groups: dict[str, Any]) -> dict[str, float]:
+SERVERS = {  # process names of the servers the hub shares
+    "postgres": "PostgreSQL",
+    "beam.smp": "RabbitMQ",
+    "epmd": "RabbitMQ",
+    "erl_child_setup": "RabbitMQ",
+}
+
+
+def cpu_seconds(groups: dict[str, Any], servers: bool = False) -> dict[str, float]:
     """CPU time (user + system) used so far by each named process group, children included: each
     hub process (and each platform a benchmark starts) runs in a session of its own, keyed by the
-    Popen that leads it."""
+    Popen that leads it. With `servers`, PostgreSQL's and RabbitMQ's processes are counted too."""
     ticks = os.sysconf("SC_CLK_TCK")
     names = {proc.pid: name for name, proc in groups.items()}
     used = dict.fromkeys(names.values(), 0.0)
+    if servers:
+        used.update(dict.fromkeys(SERVERS.values(), 0.0))
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
+        command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
         group = int(fields[2])  # pgrp
-        if group in names:
-            used[names[group]] += (int(fields[11]) + int(fields[12])) / ticks
+        name = names.get(group) or (SERVERS.get(command) if servers else None)
+        if name:
+            used[name] += (int(fields[11]) + int(fields[12])) / ticks
     return used
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
 def stop_on_signals() -> None:

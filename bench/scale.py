@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench.common import stop_on_signals
+from bench.common import cpu_between, cpu_seconds, stop_on_signals
 from hubctl import demo_town
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
@@ -161,6 +161,20 @@ def report_all(
             phase.advance(1)
 
 
+def lag_by_consumer(settings: Any) -> dict[str, int]:
+    """Events each relay and each consumer is behind its source, right now (only those behind)."""
+    from hubctl.status import collect
+
+    behind = {}
+    for service, s in collect(settings).items():
+        if s["relay_lag"]:
+            behind[f"{service} relay"] = s["relay_lag"]
+        for name, c in s["consumers"].items():
+            if c["lag"]:
+                behind[f"{service} ← {name}"] = c["lag"]
+    return behind
+
+
 def drain(settings: Any, timeout: float = 1800) -> float:
     """Seconds until every relay has published its store and every consumer applied it."""
     from hubctl.status import collect
@@ -228,33 +242,42 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "dangers": Phase("dangers", dangers_n),
             }
             caught_up: dict[str, float] = {}
+            lagging: dict[str, dict[str, int]] = {}
+            cpu_ms: dict[str, dict[str, float]] = {}
+
+            def measured(name: str, load: Callable[[Phase], Any]) -> Any:
+                """Loads a phase, then waits for the hub to catch up: CPU per item covers both."""
+                before = cpu_seconds(hub.procs, servers=True)
+                loaded = load(phases[name].start())
+                lagging[name] = lag_by_consumer(settings)  # who is behind when the last item went in
+                caught_up[name] = drain(settings)  # each phase starts on a hub that has caught up
+                used = cpu_between(before, cpu_seconds(hub.procs, servers=True))
+                cpu_ms[name] = {k: round(1000 * v / phases[name].total, 2) for k, v in used.items() if v > 0}
+                return loaded
+
             with Progress(console=console) as progress:
-                found = register_all(
-                    enterprise_pb2_grpc.EnterpriseServiceStub(channel),
-                    token,
-                    enterprises_n,
-                    progress,
-                    phases["enterprises"].start(),
+                found = measured(
+                    "enterprises",
+                    lambda phase: register_all(
+                        enterprise_pb2_grpc.EnterpriseServiceStub(channel),
+                        token,
+                        enterprises_n,
+                        progress,
+                        phase,
+                    ),
                 )
-                # each phase starts on a hub that has caught up with the one before
-                caught_up["enterprises"] = drain(settings)
-                points = import_all(
-                    riskpoint_pb2_grpc.RiskPointServiceStub(channel),
-                    found,
-                    per,
-                    progress,
-                    phases["risk points"].start(),
+                points = measured(
+                    "risk points",
+                    lambda phase: import_all(
+                        riskpoint_pb2_grpc.RiskPointServiceStub(channel), found, per, progress, phase
+                    ),
                 )
-                caught_up["risk points"] = drain(settings)
-                report_all(
-                    danger_pb2_grpc.DangerServiceStub(channel),
-                    found,
-                    points,
-                    dangers_n,
-                    progress,
-                    phases["dangers"].start(),
+                measured(
+                    "dangers",
+                    lambda phase: report_all(
+                        danger_pb2_grpc.DangerServiceStub(channel), found, points, dangers_n, progress, phase
+                    ),
                 )
-                caught_up["dangers"] = drain(settings)
             with ClusterRpcProxy(settings.nameko_config, timeout=600) as rpc:
                 book = timed(lambda: rpc.filing.town_book("第1镇"), repeat=3)
                 month = time.strftime("%Y-%m", time.gmtime())
@@ -277,6 +300,8 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                     name: dict(zip(("start", "end"), p.rates(), strict=True)) for name, p in phases.items()
                 },
                 "caught_up_after_s": caught_up,
+                "behind_at_end_of_load": lagging,
+                "cpu_ms_per_item": cpu_ms,
                 "rss_mib": rss_of(hub),
                 "aggregate_load_s": load,
                 "town_book_s": book,
@@ -317,6 +342,22 @@ def main() -> None:
             str(result["caught_up_after_s"].get(name, "—")),
         )
     console.print(table)
+    cpu = Table(title="CPU per item loaded, until the hub caught up (ms; 2 cores give 2,000 ms a second)")
+    cpu.add_column("process")
+    phases = list(result["cpu_ms_per_item"])
+    for name in phases:
+        cpu.add_column(name, justify="right")
+    processes = sorted(
+        {p for used in result["cpu_ms_per_item"].values() for p in used},
+        key=lambda p: -sum(used.get(p, 0) for used in result["cpu_ms_per_item"].values()),
+    )
+    for process in processes:
+        cpu.add_row(process, *(f"{result['cpu_ms_per_item'][n].get(process, 0):.2f}" for n in phases))
+    cpu.add_row("all", *(f"{sum(result['cpu_ms_per_item'][n].values()):.2f}" for n in phases), style="bold")
+    console.print(cpu)
+    for name, behind in result["behind_at_end_of_load"].items():
+        worst = ", ".join(f"{k} {v:,}" for k, v in sorted(behind.items(), key=lambda kv: -kv[1])[:4])
+        console.print(f"behind when the last of the {name} went in: {worst or 'nothing'}")
     rss = Table(title="Memory per process (RSS, MiB)")
     rss.add_column("process")
     rss.add_column("MiB", justify="right")
