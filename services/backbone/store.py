@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording
+from eventsourcing.persistence import ProcessRecorder, Recording
 from psycopg import sql
 
 from services.backbone.settings import Settings
@@ -82,15 +85,19 @@ class HubApplication(Application):
         return recorder
 
 
-def ensure_postgres_schema(env: dict[str, str]) -> None:
-    """eventsourcing creates tables, not databases or schemas: make both exist."""
-    params: dict[str, Any] = {
+def _postgres_params(env: dict[str, str]) -> dict[str, Any]:
+    return {
         "host": env["POSTGRES_HOST"],
         "port": int(env["POSTGRES_PORT"]),
         "user": env["POSTGRES_USER"],
         "password": env["POSTGRES_PASSWORD"] or None,
         "connect_timeout": 10,
     }
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """eventsourcing creates tables, not databases or schemas: make both exist."""
+    params = _postgres_params(env)
     dbname = env["POSTGRES_DBNAME"]
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
@@ -108,16 +115,29 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
             pass  # a sibling process of the same service created it at the same moment
 
 
+@contextmanager
+def tables_created_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
+    """Several processes of one service (worker, relay, server) start together and each has
+    eventsourcing create the service's tables. CREATE … IF NOT EXISTS races in PostgreSQL's catalog,
+    and a retry can lose the race on the next table (the audit relay died so at start-up): a
+    session-level advisory lock per database and schema lets one process create at a time."""
+    key = f"riskhub-tables/{env['POSTGRES_DBNAME']}/{env['POSTGRES_SCHEMA']}"
+    lock = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], autocommit=True, **_postgres_params(env)) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
 def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> TApp:
     """Builds the service's application on its own store, creating what the store needs."""
     env = settings.persistence_env(app_class.service)
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        ensure_postgres_schema(env)
     env["HUB_RUNTIME_DIR"] = str(settings.runtime_dir)
     env.update(extra_env)
-    try:
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         return app_class(env=env)
-    except IntegrityError:
-        # Two processes of one service created its tables at once (CREATE … IF NOT EXISTS races
-        # in PostgreSQL's catalog): the loser finds them made.
+    ensure_postgres_schema(env)
+    with tables_created_one_at_a_time(env):
         return app_class(env=env)

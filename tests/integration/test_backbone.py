@@ -183,3 +183,28 @@ def test_consumer_tracking_is_written_with_the_events_it_causes(settings: Settin
 def test_topology_names_every_subscription() -> None:
     assert "registry" in topology.upstreams_of("filing")
     assert "filing" in topology.consumers_of("registry")
+
+
+def test_processes_of_one_service_starting_together_all_open_its_store(pg_settings: Settings) -> None:
+    """A worker, its relay and its server start at once, each creating the same tables: none fails."""
+    import threading
+
+    from services.audit.application import AuditApplication
+
+    gate, opened, failed = threading.Barrier(6), [], []
+
+    def start() -> None:
+        gate.wait()
+        try:
+            opened.append(open_store(AuditApplication, pg_settings))
+        except Exception as error:  # noqa: BLE001 - what the test looks for
+            failed.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failed == [] and len(opened) == 6
+    for app in opened:
+        app.close()
