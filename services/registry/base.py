@@ -13,7 +13,7 @@ from services.backbone.errors import NotFoundError, ValidationError
 from services.backbone.store import HubApplication
 from services.registry.departments import DIRECTORY_ID, DepartmentDirectory
 from services.registry.domain import Enterprise
-from services.registry.index import IndexKey, Reindexer, index_id, keys_of
+from services.registry.index import IndexKey, Reindexer, Shard, index_id, keys_of, members_of
 from services.registry.routing import ROUTING_TABLE_ID, RoutingTable
 
 REGISTERED_TOPIC = get_topic(Enterprise.Registered)  # type: ignore[attr-defined]
@@ -62,12 +62,14 @@ class RegistryBase(HubApplication):
     def _table(self) -> RoutingTable:
         return self._find(ROUTING_TABLE_ID) or RoutingTable()
 
+    def _index(self, kind: str, value: str, shard: Shard) -> Any | None:
+        return self._find(index_id(kind, value, shard))
+
     def _reindexer(self) -> Reindexer:
-        return Reindexer(lambda kind, value: self._find(index_id(kind, value)))
+        return Reindexer(self._index)
 
     def _members(self, kind: str, value: str) -> list[str]:
-        index = self._find(index_id(kind, value))
-        return index.sorted_members() if index is not None else []
+        return members_of(self._index, kind, value)
 
     def _all_enterprise_ids(self) -> Iterator[str]:
         """Every registered enterprise, from the notification log (rare: '*' rules, full listings)."""

@@ -9,7 +9,7 @@ import pytest
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.registry.application import RegistryApplication
-from services.registry.index import index_id
+from services.registry.index import index_id, shard_of
 from tests.factories import enterprise_fields
 
 pytestmark = pytest.mark.integration
@@ -42,8 +42,11 @@ def test_a_wildcard_rule_reroutes_every_enterprise_in_one_transaction(settings: 
     assert registry.set_routing_rule("*", "*", ["FIRE"])["reassigned"] == 60
     assert len(registry.list_enterprises(department="FIRE")) == 60
     # One save: the new table (opened, rule set), 60 reassignments, the department's new index
-    # (opened, changed once for all 60), nothing else.
-    index = registry.repository.get(index_id("department", "FIRE"))
-    assert index.version == 2 and len(index.members) == 60
-    assert registry.recorder.max_notification_id() == head + 2 + 60 + 2
+    # shards (each opened, changed once for all its members), nothing else.
+    ids = [e["enterprise_id"] for e in registry.list_enterprises(department="FIRE")]
+    shards = {shard_of(i) for i in ids}
+    for shard in shards:
+        index = registry.repository.get(index_id("department", "FIRE", shard))
+        assert index.version == 2 and sorted(index.members) == sorted(i for i in ids if shard_of(i) == shard)
+    assert registry.recorder.max_notification_id() == head + 2 + 60 + 2 * len(shards)
     registry.close()

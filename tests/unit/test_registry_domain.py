@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.backbone.errors import TransitionError
 from services.registry.departments import DepartmentDirectory, DepartmentKind
 from services.registry.domain import Enterprise, Status
-from services.registry.index import EnterpriseIndex, Reindexer, keys_of
+from services.registry.index import SHARDS, EnterpriseIndex, Reindexer, Shard, keys_of, members_of, shard_of
 from services.registry.routing import RoutingTable
 from tests.factories import enterprise_kwargs
 
@@ -36,19 +38,54 @@ def test_setting_a_rule_to_nothing_removes_it_and_unchanged_rules_emit_nothing()
 
 
 def test_index_changes_once_per_command_and_ignores_no_ops() -> None:
-    stored: dict[tuple[str, str], EnterpriseIndex] = {}
-    reindexer = Reindexer(lambda kind, value: stored.get((kind, value)))
+    stored: dict[tuple[str, str, Shard], EnterpriseIndex] = {}
+    reindexer = Reindexer(lambda kind, value, shard: stored.get((kind, value, shard)))
     reindexer.move("e1", set(), keys_of("张山子镇", "化工", ["AJ"]))
     reindexer.move("e2", set(), keys_of("张山子镇", "建筑", []))
     reindexer.move("e1", keys_of("张山子镇", "化工", ["AJ"]), keys_of("马兰屯镇", "化工", ["AJ"]))
-    touched = {(i.kind, i.value): i for i in reindexer.indexes()}
-    assert touched[("town", "张山子镇")].sorted_members() == ["e2"]
-    assert touched[("town", "马兰屯镇")].sorted_members() == ["e1"]
-    assert touched[("department", "AJ")].sorted_members() == ["e1"]
-    town = touched[("town", "张山子镇")]
+    touched = {(i.kind, i.value, i.shard): i for i in reindexer.indexes()}
+    e1, e2 = shard_of("e1"), shard_of("e2")
+    assert e1 != e2  # the two land on different shards: each shard holds only its own
+    assert touched[("town", "张山子镇", e2)].sorted_members() == ["e2"]
+    assert ("town", "张山子镇", e1) not in touched  # e1 came and went within the command
+    assert touched[("town", "马兰屯镇", e1)].sorted_members() == ["e1"]
+    assert touched[("department", "AJ", e1)].sorted_members() == ["e1"]
+    stored.update(touched)
+    town = touched[("town", "张山子镇", e2)]
     town.collect_events()
     town.change(added={"e2"}, removed={"e9"})
     assert town.collect_events() == []
+    load = lambda kind, value, shard: stored.get((kind, value, shard))  # noqa: E731
+    assert members_of(load, "town", "张山子镇") == ["e2"]
+    assert members_of(load, "industry", "化工") == ["e1"]
+
+
+def test_a_province_sized_index_is_spread_over_its_shards() -> None:
+    members = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"enterprise {n}")) for n in range(100_000)]
+    reindexer = Reindexer(lambda kind, value, shard: None)
+    for member in members:
+        reindexer.move(member, set(), {("department", "AJ")})
+    shards = reindexer.indexes()
+    assert len(shards) == SHARDS
+    sizes = [len(s.members) for s in shards]
+    assert sum(sizes) == 100_000 and max(sizes) < 2 * 100_000 // SHARDS
+    assert len({s.id for s in shards}) == SHARDS
+
+
+def test_an_enterprise_leaving_an_index_stored_before_the_split_is_taken_out_of_it() -> None:
+    legacy = EnterpriseIndex(kind="town", value="张山子镇")  # shard None: one aggregate for the town
+    legacy.change(added={"e1", "e2"}, removed=set())
+    legacy.collect_events()
+    stored: dict[tuple[str, str, Shard], EnterpriseIndex] = {("town", "张山子镇", None): legacy}
+    load = lambda kind, value, shard: stored.get((kind, value, shard))  # noqa: E731
+    assert members_of(load, "town", "张山子镇") == ["e1", "e2"]
+    reindexer = Reindexer(load)
+    reindexer.move("e1", {("town", "张山子镇")}, {("town", "马兰屯镇")})
+    touched = {(i.kind, i.value, i.shard): i for i in reindexer.indexes()}
+    assert touched[("town", "张山子镇", None)] is legacy and legacy.sorted_members() == ["e2"]
+    stored.update(touched)
+    assert members_of(load, "town", "张山子镇") == ["e2"]
+    assert members_of(load, "town", "马兰屯镇") == ["e1"]
 
 
 def test_directory_finds_the_town_office_and_kinds_parse_by_label_or_name() -> None:
