@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.backbone.view_cache import ViewCache
 from services.filing import danger_views, refiling, riskpoint_views
-from services.filing.view_cache import ViewCache
 from services.filing.views import (
     DIRECTORY_ID,
     DepartmentsView,

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.filing.view_cache import ViewCache
+from services.backbone.view_cache import ViewCache
 from services.filing.views import View
 
 UPSTREAM = "riskpoints"

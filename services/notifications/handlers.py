@@ -11,8 +11,8 @@ from typing import Any
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.notifications import clock, on_dangers, on_filing, on_riskpoints
-from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard, card_id
+from services.notifications import clock, on_dangers, on_filing, on_riskpoints, requests
+from services.notifications.views import Directory, EnterpriseCard, card_id
 
 handlers = Handlers("notifications")
 on_riskpoints.register(handlers)
@@ -23,7 +23,7 @@ PROFILE_FIELDS = ("name", "legal_representative", "legal_representative_mobile",
 
 
 def _directory(uow: UnitOfWork) -> Directory:
-    return uow.get(DIRECTORY_ID) or uow.add(Directory())  # type: ignore[no-any-return]
+    return requests.directory_to_change(uow)
 
 
 def _card(uow: UnitOfWork, envelope: Envelope) -> EnterpriseCard:

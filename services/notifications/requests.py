@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.backbone.handlers import UnitOfWork
+from services.backbone.view_cache import ViewCache
 from services.notifications import clock
 from services.notifications.domain import Channel, Notification, notification_id
 from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard, card_id
@@ -37,9 +38,17 @@ class OwnCause:
     enterprise_id: str | None = None
 
 
+# The directory names every enterprise of the province: kept between pages, not replayed per page.
+DIRECTORY = ViewCache(is_clean=lambda _directory: True, maxsize=1)
+
+
 def directory(uow: UnitOfWork) -> Directory:
-    found = uow.get(DIRECTORY_ID)
+    found = DIRECTORY.get(uow, DIRECTORY_ID)
     return found if found is not None else Directory()  # read-only use: not added, never saved
+
+
+def directory_to_change(uow: UnitOfWork) -> Directory:
+    return DIRECTORY.get(uow, DIRECTORY_ID) or DIRECTORY.add(uow, Directory())  # type: ignore[no-any-return]
 
 
 def card(uow: UnitOfWork, enterprise_id: str) -> EnterpriseCard | None:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from services.notifications.views import Directory
+from pathlib import Path
+from typing import Any
+
+from services.backbone.handlers import UnitOfWork
+from services.backbone.relay import envelopes_after
+from services.backbone.store import open_store
+from services.notifications import requests
+from services.notifications.application import NotificationsApplication
+from services.notifications.handlers import handlers
+from services.notifications.views import DIRECTORY_ID, Directory
+from services.registry.application import RegistryApplication
+from tests.conftest import make_settings
+from tests.notifications_data import register, registry_with_departments
 
 
 def directory(*names: tuple[str, str]) -> Directory:
@@ -31,3 +43,34 @@ def test_a_directory_of_a_province_finds_a_name_among_a_hundred_thousand() -> No
     d = directory(*((f"e{n}", f"第{n}号化工企业有限公司") for n in range(100_000)))
     assert d.enterprise_named_in("南邻：第73512号化工企业有限公司东厂区") == "e73512"
     assert d.enterprise_named_in("南邻：第号化工企业") is None
+
+
+def test_the_consumer_keeps_the_directory_between_pages_instead_of_replaying_it(tmp_path: Path) -> None:
+    """A province's directory is large: each page of the notifications consumer would decode it."""
+    registry = registry_with_departments(open_store(RegistryApplication, make_settings(tmp_path, "sqlite")))
+    for n in range(1, 5):
+        register(registry, n)
+    envelopes, _ = envelopes_after(registry, 0, 1000)
+    app = open_store(NotificationsApplication, make_settings(tmp_path, "sqlite"))
+    stored_get, loads = app.repository.get, []
+
+    def counted(aggregate_id: Any, **kwargs: Any) -> Any:
+        loads.append(aggregate_id)
+        return stored_get(aggregate_id, **kwargs)
+
+    app.repository.get = counted  # type: ignore[method-assign]
+    last = max(i for i, e in enumerate(envelopes) if e.type == "Enterprise.Registered")
+    saved, unsaved = envelopes[:last], envelopes[last]
+    for envelope in saved:  # a page per message, each saved
+        uow = UnitOfWork(app)
+        handlers.apply(uow, envelope)
+        app.save(*uow._aggregates.values())
+    assert loads.count(DIRECTORY_ID) <= 1
+    assert len(requests.directory(UnitOfWork(app)).names) == 3
+    failed = UnitOfWork(app)  # a page whose save never happens leaves nothing in the kept directory
+    handlers.apply(failed, unsaved)
+    assert len(requests.directory(failed).names) == 4
+    assert len(requests.directory(UnitOfWork(app)).names) == 3
+    assert requests.directory(UnitOfWork(app)).names == stored_get(DIRECTORY_ID).names
+    app.close()
+    registry.close()

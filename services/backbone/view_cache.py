@@ -1,4 +1,5 @@
-"""Views a tracked consumer saved, kept for its next page so that they need not be replayed.
+"""Views a tracked consumer saved, kept for its next page so that they need not be replayed (filing's
+registers and town indexes, the notifications directory).
 
 A view that grows with every page (a register of thousands of risk points) would otherwise be
 rebuilt from all its events once per page. A kept view is used again only if the store still ends
