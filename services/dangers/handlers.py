@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.backbone.view_cache import ViewCache
 from services.dangers.records import (
     COVERAGE_ID,
     DEPARTMENTS_ID,
@@ -24,8 +25,13 @@ def _record(uow: UnitOfWork, envelope: Envelope) -> EnterpriseRecord:
     return uow.get(record_id(eid)) or uow.add(EnterpriseRecord(eid))  # type: ignore[no-any-return]
 
 
+# Every operating enterprise not yet inspected: a province's worth at first, kept between pages
+# rather than decoded on each.
+COVERAGE = ViewCache(is_clean=lambda _coverage: True, maxsize=1)
+
+
 def _follow(uow: UnitOfWork, record: EnterpriseRecord) -> None:
-    coverage = uow.get(COVERAGE_ID) or uow.add(CoverageIndex())
+    coverage = COVERAGE.get(uow, COVERAGE_ID) or COVERAGE.add(uow, CoverageIndex())
     coverage.follow(record)
 
 
