@@ -113,13 +113,21 @@ class NotificationsApplication(HubApplication):
                 name = str(card.profile.get("legal_representative") or name)
         return Message(str(note.id), note.channel, note.kind, address, name, note.text, note.enterprise_id)
 
-    @retried
     def record_sent(self, notification_id: str, receipt: str, at: datetime) -> None:
-        note, queue = self._note(notification_id), self._queue()
-        if note.state in (State.REQUESTED, State.FAILED):
-            note.sent(receipt, clock.utc(at))
-        queue.done(notification_id)
-        self.save(note, queue)
+        self.record_sent_many([(notification_id, receipt)], at)
+
+    @retried
+    def record_sent_many(self, sent: list[tuple[str, str]], at: datetime) -> None:
+        """Records what the sender sent in one pass (notification id, receipt): one transaction."""
+        notes = []
+        for notification_id, receipt in sent:
+            note = self._note(notification_id)
+            if note.state in (State.REQUESTED, State.FAILED):
+                note.sent(receipt, clock.utc(at))
+            notes.append(note)
+        queue = self._queue()
+        queue.finish([notification_id for notification_id, _ in sent])
+        self.save(*notes, queue)
 
     @retried
     def record_failure(self, notification_id: str, error: str, at: datetime, retry: Retry) -> str:

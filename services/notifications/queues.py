@@ -51,3 +51,15 @@ class SendQueue(HubAggregate):
     @event("Done")
     def _done(self, notification_id: str) -> None:
         self.due.pop(notification_id, None)
+
+    def finish(self, notification_ids: list[str]) -> None:
+        """Takes a pass's sent notifications off the queue in one event (a snapshot of a long queue
+        then comes once per hundred passes, not once per hundred messages)."""
+        gone = [n for n in notification_ids if n in self.due]
+        if gone:
+            self._finished(notification_ids=gone)
+
+    @event("Finished")
+    def _finished(self, notification_ids: list[str]) -> None:
+        for notification_id in notification_ids:
+            self.due.pop(notification_id, None)

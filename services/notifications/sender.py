@@ -28,6 +28,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Sends are recorded in batches of this many (one transaction, one queue event). A crash between a
+# send and its record repeats at most this many sends; channels take a repeat once (the message id).
+RECORD_EVERY = 50
+
+
 class Sender:
     def __init__(
         self,
@@ -50,6 +55,19 @@ class Sender:
         counts: Counter[str] = Counter()
         while self.app.intake():
             pass
+        sent: list[tuple[str, str]] = []
+        try:
+            self._send_due(counts, sent)
+        finally:  # what went out is recorded even when a later send of the pass raised
+            self._record(sent)
+        return counts
+
+    def _record(self, sent: list[tuple[str, str]]) -> None:
+        if sent:
+            self.app.record_sent_many(sent, self.now())
+            sent.clear()
+
+    def _send_due(self, counts: Counter[str], sent: list[tuple[str, str]]) -> None:
         for notification_id in self.app.due(clock.utc(self.now()), self.batch):
             message = self.app.message_of(notification_id)
             if message is None:  # done already (recorded, the queue entry left behind by a crash)
@@ -75,7 +93,7 @@ class Sender:
                     error=str(error),
                 )
                 continue
-            self.app.record_sent(notification_id, receipt, self.now())
+            sent.append((notification_id, receipt))
             counts["sent"] += 1
             log.info(
                 "notification_sent",
@@ -83,7 +101,8 @@ class Sender:
                 channel=message.channel,
                 kind=message.kind,
             )
-        return counts
+            if len(sent) >= RECORD_EVERY:
+                self._record(sent)
 
     def run(self, stop: threading.Event) -> None:
         """Sends until `stop` is set; never dies of one bad pass."""

@@ -166,3 +166,34 @@ def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
     assert bucket.take() and not bucket.take()
     now[0] = 100
     assert sum(bucket.take() for _ in range(10)) == 3
+
+
+def test_a_pass_records_its_sends_in_batches_and_keeps_them_when_it_breaks_off(world: World) -> None:
+    from services.notifications.queues import QUEUE_ID
+    from services.notifications.sender import RECORD_EVERY
+    from services.riskpoints.application import RiskPointsApplication
+
+    riskpoints = RiskPointsApplication(env=POPO)
+    for n in range(60):  # 120 SMS: the legal representative and the contact of the neighbour, each
+        riskpoints.create(world.upstream["ours"], item(n, level=1, adjacent_units=["鲁南化肥厂"]))
+    world.feed.follow(riskpoints)
+    sender = world.sender()
+    sms, calls = sender.channels["sms"], []
+
+    def breaks_on_the_71st(message: Any) -> str:
+        calls.append(message)
+        if len(calls) == 71:
+            raise RuntimeError("the process is going down")
+        return str(sms.send(message))
+
+    sender.channels["sms"] = type("Breaking", (), {"send": staticmethod(breaks_on_the_71st)})()
+    sender.batch = 200
+    with pytest.raises(RuntimeError):
+        sender.run_once()
+    states = [n["state"] for n in world.app.notifications()]
+    assert states.count("sent") == 70 and states.count("requested") == 50  # what went out is recorded
+    finished = [e for e in world.app.recorder.select_events(QUEUE_ID) if e.topic.endswith("Finished")]
+    assert len(finished) == -(-70 // RECORD_EVERY)  # one queue event per batch, not one per message
+    sender.channels["sms"] = sms
+    assert sender.run_once() == {"sent": 50}
+    assert len(world.outbox.read()) == 120 == len({m["message_id"] for m in world.outbox.read()})

@@ -7,6 +7,7 @@ real SMS gateways do with a client message id. `hubctl notifications outbox` and
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT NOT NULL
 )"""
 COLUMNS = ("seq", "message_id", "channel", "kind", "address", "name", "text", "enterprise_id", "sent_at")
+INSERT = f"INSERT OR IGNORE INTO outbox ({', '.join(COLUMNS[1:])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class Outbox:
@@ -36,6 +38,7 @@ class Outbox:
     def __init__(self, directory: Path, namespace: str = "") -> None:
         self.directory = directory
         self.path = directory / f"{namespace}outbox.sqlite"
+        self._writer = threading.local()  # the sender's connection, kept: one open per message cost more
 
     @classmethod
     def of(cls, settings: Settings) -> Outbox:
@@ -52,12 +55,20 @@ class Outbox:
     ) -> str:
         """Writes the message once; returns its receipt (the outbox sequence number)."""
         sent_at = datetime.now(UTC).isoformat()
-        with closing(self._connect()) as conn, conn:
-            conn.execute(
-                f"INSERT OR IGNORE INTO outbox ({', '.join(COLUMNS[1:])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, channel, kind, address, name, text, enterprise_id, sent_at),
-            )
-            row = conn.execute("SELECT seq FROM outbox WHERE message_id = ?", (message_id,)).fetchone()
+        conn = getattr(self._writer, "conn", None)
+        if conn is None:
+            conn = self._writer.conn = self._connect()
+        try:
+            with conn:  # one transaction per message: written when put() returns
+                conn.execute(
+                    INSERT,
+                    (message_id, channel, kind, address, name, text, enterprise_id, sent_at),
+                )
+                row = conn.execute("SELECT seq FROM outbox WHERE message_id = ?", (message_id,)).fetchone()
+        except sqlite3.Error:
+            self._writer.conn = None  # the next message opens the outbox afresh
+            conn.close()
+            raise
         return f"outbox:{row[0]}"
 
     def read(self, channel: str = "", address: str = "") -> list[dict[str, Any]]:
