@@ -35,6 +35,10 @@ class NotificationsApplication(HubApplication):
         Campaigns: 50,
     }
 
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._read_for_sending: dict[str, Notification] = {}  # the sender's thread only
+
     def find(self, aggregate_id: uuid.UUID) -> Any:
         try:
             return self.repository.get(aggregate_id)
@@ -102,6 +106,9 @@ class NotificationsApplication(HubApplication):
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done."""
         note = self._note(notification_id)
+        if len(self._read_for_sending) > 1000:
+            self._read_for_sending.clear()
+        self._read_for_sending[notification_id] = note  # recorded sent next: not loaded again
         if note.state in (State.SENT, State.GIVEN_UP):
             return None
         recipient = note.recipient
@@ -121,7 +128,9 @@ class NotificationsApplication(HubApplication):
         """Records what the sender sent in one pass (notification id, receipt): one transaction."""
         notes = []
         for notification_id, receipt in sent:
-            note = self._note(notification_id)
+            note = self._read_for_sending.pop(notification_id, None)
+            if note is None or note.pending_events:  # a retry (after a conflict) reads afresh
+                note = self._note(notification_id)
             if note.state in (State.REQUESTED, State.FAILED):
                 note.sent(receipt, clock.utc(at))
             notes.append(note)
@@ -132,6 +141,7 @@ class NotificationsApplication(HubApplication):
     @retried
     def record_failure(self, notification_id: str, error: str, at: datetime, retry: Retry) -> str:
         """Records a failed attempt; the notification's state after it (failed, or given_up)."""
+        self._read_for_sending.pop(notification_id, None)
         note, queue = self._note(notification_id), self._queue()
         if note.state in (State.REQUESTED, State.FAILED):
             attempt = note.attempts + 1

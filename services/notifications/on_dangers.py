@@ -11,13 +11,14 @@ from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.notifications import clock, requests, templates
 from services.notifications.ledgers import DangerLedger, ledger_id
+from services.notifications.requests import LEDGERS
 
 UPSTREAM = "dangers"
 
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> DangerLedger:
     eid = str(envelope.enterprise_id)
-    return uow.get(ledger_id("dangers", eid)) or uow.add(DangerLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get(uow, ledger_id("dangers", eid)) or LEDGERS.add(uow, DangerLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def reported(uow: UnitOfWork, envelope: Envelope) -> None:

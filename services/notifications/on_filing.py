@@ -10,6 +10,7 @@ from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.notifications import clock, requests, templates
 from services.notifications.ledgers import CAMPAIGNS_ID, Campaigns, FilingLedger, ledger_id
+from services.notifications.requests import LEDGERS
 
 UPSTREAM = "filing"
 REFILE_PREFIX = "re-file"
@@ -17,7 +18,7 @@ REFILE_PREFIX = "re-file"
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> FilingLedger:
     eid = str(envelope.enterprise_id)
-    return uow.get(ledger_id("filings", eid)) or uow.add(FilingLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get(uow, ledger_id("filings", eid)) or LEDGERS.add(uow, FilingLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def submitted(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -12,13 +12,14 @@ from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.notifications import clock, requests, templates
 from services.notifications.ledgers import RiskLedger, ledger_id
+from services.notifications.requests import LEDGERS
 
 UPSTREAM = "riskpoints"
 
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> RiskLedger:
     eid = str(envelope.enterprise_id)
-    return uow.get(ledger_id("risks", eid)) or uow.add(RiskLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get(uow, ledger_id("risks", eid)) or LEDGERS.add(uow, RiskLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def graded(uow: UnitOfWork, envelope: Envelope) -> None:

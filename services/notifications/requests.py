@@ -40,6 +40,8 @@ class OwnCause:
 
 # The directory names every enterprise of the province: kept between pages, not replayed per page.
 DIRECTORY = ViewCache(is_clean=lambda _directory: True, maxsize=1)
+# Each enterprise's risk, danger and filing ledgers grow with every event of an import: kept too.
+LEDGERS = ViewCache(is_clean=lambda _ledger: True, maxsize=128)
 
 
 def directory(uow: UnitOfWork) -> Directory:
