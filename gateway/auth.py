@@ -34,6 +34,9 @@ def registration_token(runtime_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+CACHE_LIMIT = 20_000  # remembered credentials before the expired ones are swept out
+
+
 class Authenticator:
     """Checks credentials against the registry, remembering good ones for a minute."""
 
@@ -64,6 +67,9 @@ class Authenticator:
         except PermissionDeniedError:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown key id or wrong secret")
         with self._lock:
+            if len(self._cache) >= CACHE_LIMIT:  # a province's ERPs: keep the credentials still fresh
+                fresh = [(k, v) for k, v in self._cache.items() if v[1] > now]
+                self._cache = dict(fresh[-CACHE_LIMIT // 2 :])  # and at most half, the latest
             self._cache[cache_key] = (enterprise_id, now + self.ttl)
         return enterprise_id
 
