@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ class NotificationsApplication(HubApplication):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._read_for_sending: dict[str, Notification] = {}  # the sender's thread only
+        self._kept_queue: SendQueue | None = None  # the sender's thread only
 
     def find(self, aggregate_id: uuid.UUID) -> Any:
         try:
@@ -74,7 +76,17 @@ class NotificationsApplication(HubApplication):
 
     # -- the sender's side (only the sender writes the queue) -----------------------------------
     def _queue(self) -> SendQueue:
-        return self.find(QUEUE_ID) or SendQueue()
+        """The send queue, kept between the sender's passes: during a large import it holds hundreds of
+        thousands of entries, and decoding it on every pass made each message cost more the longer
+        the queue. The kept one is used only while the store ends exactly at its version (a standby
+        sender, an operator's command or a failed save make it read afresh)."""
+        kept = self._kept_queue
+        if kept is not None and not kept.pending_events:
+            stored = self.recorder.select_events(QUEUE_ID, gt=kept.version - 1, limit=2)
+            if [s.originator_version for s in stored] == [kept.version]:
+                return kept
+        self._kept_queue = queue = self.find(QUEUE_ID) or SendQueue()
+        return queue
 
     def intake(self, limit: int = 500) -> int:
         """Takes the notifications requested since the last intake into the send queue; how many."""
@@ -100,8 +112,8 @@ class NotificationsApplication(HubApplication):
 
     def due(self, now: str, limit: int) -> list[str]:
         """The notifications due at `now`, the longest waiting first."""
-        waiting = sorted((at, nid) for nid, at in self._queue().due.items() if at <= now)
-        return [nid for _, nid in waiting[:limit]]
+        waiting = heapq.nsmallest(limit, ((at, nid) for nid, at in self._queue().due.items() if at <= now))
+        return [nid for _, nid in waiting]
 
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done."""

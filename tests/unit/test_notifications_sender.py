@@ -197,3 +197,32 @@ def test_a_pass_records_its_sends_in_batches_and_keeps_them_when_it_breaks_off(w
     sender.channels["sms"] = sms
     assert sender.run_once() == {"sent": 50}
     assert len(world.outbox.read()) == 120 == len({m["message_id"] for m in world.outbox.read()})
+
+
+def test_the_send_queue_is_read_from_the_store_once_while_only_the_sender_writes_it(world: World) -> None:
+    from services.notifications.queues import QUEUE_ID
+    from services.riskpoints.application import RiskPointsApplication
+
+    riskpoints = RiskPointsApplication(env=POPO)
+    for n in range(30):
+        riskpoints.create(world.upstream["ours"], item(n, level=1, adjacent_units=["鲁南化肥厂"]))
+    world.feed.follow(riskpoints)
+    stored_get, reads = world.app.repository.get, []
+
+    def counted(aggregate_id: Any, **kwargs: Any) -> Any:
+        reads.append(aggregate_id)
+        return stored_get(aggregate_id, **kwargs)
+
+    world.app.repository.get = counted  # type: ignore[method-assign]
+    sender = world.sender()
+    sender.batch = 10
+    for _ in range(6):  # 60 SMS, ten a pass
+        assert sender.run_once() == {"sent": 10}
+    assert reads.count(QUEUE_ID) == 1
+    assert world.app._queue().due == {} and stored_get(QUEUE_ID).due == {}
+    # someone else changes the queue (a standby sender, an operator): the next pass reads it afresh
+    outside = stored_get(QUEUE_ID)
+    outside.enqueue(entries={"0f0f0f0f-0000-4000-8000-000000000000": "2000-01-01T00:00:00+00:00"})
+    world.app.save(outside)
+    assert "0f0f0f0f-0000-4000-8000-000000000000" in world.app._queue().due
+    assert reads.count(QUEUE_ID) == 2
