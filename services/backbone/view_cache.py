@@ -21,7 +21,7 @@ from services.backbone.handlers import UnitOfWork
 class ViewCache:
     """Per consumer process: the last saved state of up to `maxsize` views."""
 
-    def __init__(self, is_clean: Callable[[Any], bool], maxsize: int = 256) -> None:
+    def __init__(self, is_clean: Callable[[Any], bool] = lambda _view: True, maxsize: int = 256) -> None:
         self.is_clean, self.maxsize = is_clean, maxsize
         self._kept: OrderedDict[UUID, tuple[Any, Any]] = OrderedDict()  # id -> (app, view)
         self._served: WeakKeyDictionary[UnitOfWork, dict[UUID, Any]] = WeakKeyDictionary()
@@ -38,6 +38,11 @@ class ViewCache:
             self.add(uow, found)
         return found
 
+    def get_or_add(self, uow: UnitOfWork, view_id: UUID, make: Callable[[], Any]) -> Any:
+        """The view (kept or loaded), or a new one from `make` added to the page."""
+        found = self.get(uow, view_id)
+        return found if found is not None else self.add(uow, make())
+
     def add(self, uow: UnitOfWork, view: Any) -> Any:
         uow.add(view)
         self._served.setdefault(uow, {})[view.id] = view
@@ -52,9 +57,15 @@ class ViewCache:
         if kept is None:
             return None
         kept_app, view = kept
-        if kept_app is not app or view.pending_events or not self.is_clean(view):
+        if kept_app is not app or not self.is_clean(view) or not is_current(app, view):
             return None
-        stored = app.recorder.select_events(view_id, gt=view.version - 1, limit=2)
-        if [s.originator_version for s in stored] != [view.version]:
-            return None  # its last save failed, or the store moved on without it
         return view
+
+
+def is_current(app: Any, aggregate: Any) -> bool:
+    """True when the aggregate holds no unsaved change and the store ends exactly at its version
+    (one small query): not when its last save failed, nor when someone else saved after it."""
+    if aggregate.pending_events:
+        return False
+    stored = app.recorder.select_events(aggregate.id, gt=aggregate.version - 1, limit=2)
+    return [s.originator_version for s in stored] == [aggregate.version]

@@ -27,11 +27,11 @@ def _record(uow: UnitOfWork, envelope: Envelope) -> EnterpriseRecord:
 
 # Every operating enterprise not yet inspected: a province's worth at first, kept between pages
 # rather than decoded on each.
-COVERAGE = ViewCache(is_clean=lambda _coverage: True, maxsize=1)
+COVERAGE = ViewCache(maxsize=1)
 
 
 def _follow(uow: UnitOfWork, record: EnterpriseRecord) -> None:
-    coverage = COVERAGE.get(uow, COVERAGE_ID) or COVERAGE.add(uow, CoverageIndex())
+    coverage = COVERAGE.get_or_add(uow, COVERAGE_ID, CoverageIndex)
     coverage.follow(record)
 
 

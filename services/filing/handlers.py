@@ -30,12 +30,11 @@ def _view(uow: UnitOfWork, envelope: Envelope) -> EnterpriseView:
 
 
 # A town index grows with its town: kept between pages rather than replayed for each one.
-TOWNS = ViewCache(is_clean=lambda _index: True, maxsize=64)
+TOWNS = ViewCache(maxsize=64)
 
 
 def _town(uow: UnitOfWork, town: str) -> TownIndex:
-    found = TOWNS.get(uow, town_index_id(town))
-    return found if found is not None else TOWNS.add(uow, TownIndex(town=town))  # type: ignore[no-any-return]
+    return TOWNS.get_or_add(uow, town_index_id(town), lambda: TownIndex(town=town))  # type: ignore[no-any-return]
 
 
 @handlers.on("registry", "Enterprise.Registered")

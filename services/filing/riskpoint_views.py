@@ -91,8 +91,7 @@ _kept = ViewCache(is_clean=lambda register: not register._staged)
 
 def _register(uow: UnitOfWork, envelope: Envelope) -> RiskPointRegister:
     enterprise = str(envelope.enterprise_id)
-    found = _kept.get(uow, register_id(enterprise))
-    return found if found is not None else _kept.add(uow, RiskPointRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
+    return _kept.get_or_add(uow, register_id(enterprise), lambda: RiskPointRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
 
 
 def identified(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, ValidationError
 from services.backbone.store import HubApplication, Processing
+from services.backbone.view_cache import is_current
 from services.notifications import clock
 from services.notifications.channels import Message
 from services.notifications.config import Retry
@@ -81,10 +82,8 @@ class NotificationsApplication(HubApplication):
         the queue. The kept one is used only while the store ends exactly at its version (a standby
         sender, an operator's command or a failed save make it read afresh)."""
         kept = self._kept_queue
-        if kept is not None and not kept.pending_events:
-            stored = self.recorder.select_events(QUEUE_ID, gt=kept.version - 1, limit=2)
-            if [s.originator_version for s in stored] == [kept.version]:
-                return kept
+        if kept is not None and is_current(self, kept):
+            return kept
         self._kept_queue = queue = self.find(QUEUE_ID) or SendQueue()
         return queue
 

@@ -18,7 +18,7 @@ UPSTREAM = "dangers"
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> DangerLedger:
     eid = str(envelope.enterprise_id)
-    return LEDGERS.get(uow, ledger_id("dangers", eid)) or LEDGERS.add(uow, DangerLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get_or_add(uow, ledger_id("dangers", eid), lambda: DangerLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def reported(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -18,7 +18,7 @@ REFILE_PREFIX = "re-file"
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> FilingLedger:
     eid = str(envelope.enterprise_id)
-    return LEDGERS.get(uow, ledger_id("filings", eid)) or LEDGERS.add(uow, FilingLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get_or_add(uow, ledger_id("filings", eid), lambda: FilingLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def submitted(uow: UnitOfWork, envelope: Envelope) -> None:

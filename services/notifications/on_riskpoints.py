@@ -19,7 +19,7 @@ UPSTREAM = "riskpoints"
 
 def _ledger(uow: UnitOfWork, envelope: Envelope) -> RiskLedger:
     eid = str(envelope.enterprise_id)
-    return LEDGERS.get(uow, ledger_id("risks", eid)) or LEDGERS.add(uow, RiskLedger(enterprise_id=eid))  # type: ignore[no-any-return]
+    return LEDGERS.get_or_add(uow, ledger_id("risks", eid), lambda: RiskLedger(enterprise_id=eid))  # type: ignore[no-any-return]
 
 
 def graded(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -39,9 +39,9 @@ class OwnCause:
 
 
 # The directory names every enterprise of the province: kept between pages, not replayed per page.
-DIRECTORY = ViewCache(is_clean=lambda _directory: True, maxsize=1)
+DIRECTORY = ViewCache(maxsize=1)
 # Each enterprise's risk, danger and filing ledgers grow with every event of an import: kept too.
-LEDGERS = ViewCache(is_clean=lambda _ledger: True, maxsize=128)
+LEDGERS = ViewCache(maxsize=128)
 
 
 def directory(uow: UnitOfWork) -> Directory:
@@ -50,7 +50,7 @@ def directory(uow: UnitOfWork) -> Directory:
 
 
 def directory_to_change(uow: UnitOfWork) -> Directory:
-    return DIRECTORY.get(uow, DIRECTORY_ID) or DIRECTORY.add(uow, Directory())  # type: ignore[no-any-return]
+    return DIRECTORY.get_or_add(uow, DIRECTORY_ID, Directory)  # type: ignore[no-any-return]
 
 
 def card(uow: UnitOfWork, enterprise_id: str) -> EnterpriseCard | None:
