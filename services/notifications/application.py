@@ -117,11 +117,11 @@ class NotificationsApplication(HubApplication):
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done."""
         note = self._note(notification_id)
+        if note.state in (State.SENT, State.GIVEN_UP):
+            return None
         if len(self._read_for_sending) > 1000:
             self._read_for_sending.clear()
         self._read_for_sending[notification_id] = note  # recorded sent next: not loaded again
-        if note.state in (State.SENT, State.GIVEN_UP):
-            return None
         recipient = note.recipient
         address, name = recipient.get("address", ""), recipient.get("name", "")
         if not address and recipient.get("kind") == "enterprise":
@@ -130,9 +130,6 @@ class NotificationsApplication(HubApplication):
                 address = str(card.profile.get("legal_representative_mobile") or "")
                 name = str(card.profile.get("legal_representative") or name)
         return Message(str(note.id), note.channel, note.kind, address, name, note.text, note.enterprise_id)
-
-    def record_sent(self, notification_id: str, receipt: str, at: datetime) -> None:
-        self.record_sent_many([(notification_id, receipt)], at)
 
     @retried
     def record_sent_many(self, sent: list[tuple[str, str]], at: datetime) -> None:

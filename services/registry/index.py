@@ -92,9 +92,6 @@ class EnterpriseIndex(HubAggregate):
             members.pop(gone, None)
         members.update(dict.fromkeys(added))
 
-    def sorted_members(self) -> list[str]:
-        return sorted(self._set())
-
 
 class Reindexer:
     """Collects index changes of one command and turns them into one event per touched shard."""
