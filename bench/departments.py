@@ -31,7 +31,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import Result, cpu_seconds, stop_on_signals
+from bench.common import Result, cpu_between, cpu_seconds, stop_on_signals
 from services.backbone.store import open_store
 from services.filing import signatures
 from services.filing.application import FilingApplication
@@ -162,15 +162,9 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
             offered = submit_on_schedule(requests, rate)
             for filer, c, _ in requests:
                 filer.wait_answered(int(c.version.version), timeout=600)
-            cpu_after = cpu_seconds(groups)
-            cpu = {
-                k: v - cpu_before.get(k, 0.0)
-                for k, v in cpu_after.items()
-                if not k.startswith("platform-BENCH")
-            }
-            cpu["platforms"] = sum(
-                cpu_after[k] - cpu_before[k] for k in cpu_after if k.startswith("platform-BENCH")
-            )
+            used = cpu_between(cpu_before, cpu_seconds(groups))
+            cpu = {k: v for k, v in used.items() if not k.startswith("platform-BENCH")}
+            cpu["platforms"] = sum(v for k, v in used.items() if k.startswith("platform-BENCH"))
             cpu = {k: round(v, 1) for k, v in cpu.items()}
             console.print("CPU seconds per process from the first submission to the last receipt:")
             console.print({k: v for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.1})

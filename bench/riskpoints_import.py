@@ -24,7 +24,7 @@ import grpc
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
-from bench.common import Result, cpu_seconds, save, show, stop_on_signals
+from bench.common import Result, cpu_between, cpu_seconds, save, show, stop_on_signals
 from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
@@ -163,7 +163,7 @@ def _import(
             raise RuntimeError("the relay and filing did not catch up within 10 minutes")
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
-    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in cpu_seconds(hub.procs).items()}
+    cpu = {k: round(v, 1) for k, v in cpu_between(cpu_before, cpu_seconds(hub.procs)).items()}
     print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
     created = sum(a[-1].progress.created for a in answers if a)
     events = riskpoints.recorder.max_notification_id() or 0
