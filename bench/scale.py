@@ -209,6 +209,14 @@ def _children(pid: int) -> list[int]:
     return kids + [k for kid in kids for k in _children(kid)]
 
 
+def save_partial(figures: dict[str, Any]) -> None:
+    """A province takes hours: each phase's figures are written when it ends, not only at the end."""
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    text = json.dumps(figures, ensure_ascii=False, indent=2)
+    (out / "scale-partial.json").write_text(text, encoding="utf-8")
+
+
 def timed(fn: Callable[[], Any], repeat: int = 5) -> float:
     samples = []
     for _ in range(repeat):
@@ -238,6 +246,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
             caught_up: dict[str, float] = {}
             lagging: dict[str, dict[str, int]] = {}
             cpu_ms: dict[str, dict[str, float]] = {}
+            rss_after: dict[str, dict[str, float]] = {}
 
             def measured(name: str, load: Callable[[Phase], Any]) -> Any:
                 """Loads a phase, then waits for the hub to catch up: CPU per item covers both."""
@@ -247,6 +256,23 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 caught_up[name] = drain(settings)  # each phase starts on a hub that has caught up
                 used = cpu_between(before, cpu_seconds(hub.procs, servers=True))
                 cpu_ms[name] = {k: round(1000 * v / phases[name].total, 2) for k, v in used.items() if v > 0}
+                rss_after[name] = rss_of(hub)
+                start, end = phases[name].rates()
+                console.print(
+                    f"{name}: {start:,.0f}/s at the start, {end:,.0f}/s at the end, "
+                    f"caught up after {caught_up[name]} s"
+                )
+                save_partial(
+                    {
+                        "rates": {
+                            n: dict(zip(("start", "end"), phases[n].rates(), strict=True)) for n in cpu_ms
+                        },
+                        "caught_up_after_s": caught_up,
+                        "behind_at_end_of_load": lagging,
+                        "cpu_ms_per_item": cpu_ms,
+                        "rss_mib_after_phase": rss_after,
+                    }
+                )
                 return loaded
 
             with Progress(console=console) as progress:
@@ -297,6 +323,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "behind_at_end_of_load": lagging,
                 "cpu_ms_per_item": cpu_ms,
                 "rss_mib": rss_of(hub),
+                "rss_mib_after_phase": rss_after,
                 "aggregate_load_s": load,
                 "town_book_s": book,
                 "monthly_figures_s": figures,
