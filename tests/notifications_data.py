@@ -34,21 +34,26 @@ class Feed:
         self.positions: dict[str, int] = {}
 
     def apply(self, envelope: Envelope) -> bool:
+        return self.apply_page([envelope])
+
+    def apply_page(self, envelopes: list[Envelope]) -> bool:
+        """Applies envelopes in one unit of work, as a consumer applies a page; True if any was handled."""
         uow = UnitOfWork(self.app)
-        handled = handlers.apply(uow, envelope)
-        processing = ProcessingEvent(Tracking(envelope.upstream, envelope.notification_id))
+        handled = [handlers.apply(uow, envelope) for envelope in envelopes]
+        processing = ProcessingEvent(Tracking(envelopes[-1].upstream, envelopes[-1].notification_id))
         uow.collect(processing)
         self.app.record(processing)
-        return handled
+        return any(handled)
 
-    def follow(self, upstream: HubApplication, at: str | None = None) -> list[Envelope]:
-        """Applies what `upstream` stored since the last call, as if it happened `at` (when given: the
-        envelopes' time, and the time a deadline timer found a danger overdue)."""
+    def follow(self, upstream: HubApplication, at: str | None = None, page: int = 1) -> list[Envelope]:
+        """Applies what `upstream` stored since the last call, `page` envelopes to a unit of work, as if it
+        happened `at` (when given: the envelopes' time, and the time a deadline timer found a danger
+        overdue)."""
         envelopes, last = envelopes_after(upstream, self.positions.get(upstream.service, 0), 100_000)
         if at is not None:
             envelopes = [self._at(e, at) for e in envelopes]
-        for envelope in envelopes:
-            self.apply(envelope)
+        for start in range(0, len(envelopes), page):
+            self.apply_page(envelopes[start : start + page])
         self.positions[upstream.service] = last
         return envelopes
 

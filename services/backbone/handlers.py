@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -16,6 +16,13 @@ from services.backbone.store import HubApplication
 A = TypeVar("A")
 
 
+class Flushable(Protocol):
+    def flush(self, uow: UnitOfWork) -> None: ...
+
+
+F = TypeVar("F", bound=Flushable)
+
+
 class UnitOfWork:
     """Aggregates loaded or created while a page of messages is applied, saved together."""
 
@@ -24,6 +31,7 @@ class UnitOfWork:
         self._aggregates: dict[UUID, Any] = {}
         # Ids found missing in this page: asked again (e.g. once per message), they cost no query.
         self._missing: set[UUID] = set()
+        self._gathered: dict[str, Any] = {}
 
     def get(self, aggregate_id: UUID, default: A | None = None) -> Any:
         """The aggregate as this unit of work has it (loads it the first time), or `default`."""
@@ -42,7 +50,17 @@ class UnitOfWork:
         self._missing.discard(aggregate.id)
         return aggregate
 
+    def gathering(self, key: str, make: Callable[[], F]) -> F:
+        """What the page's handlers gather under `key` (e.g. one digest of many messages), made on first
+        use and flushed into aggregates when the page is collected: its effects are saved with the page."""
+        if key not in self._gathered:
+            self._gathered[key] = make()
+        return self._gathered[key]  # type: ignore[no-any-return]
+
     def collect(self, processing_event: ProcessingEvent[UUID]) -> None:
+        gathered, self._gathered = self._gathered, {}
+        for item in gathered.values():
+            item.flush(self)
         processing_event.collect_events(*self._aggregates.values())
 
 

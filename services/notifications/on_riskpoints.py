@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.notifications import clock, requests, templates
+from services.notifications import clock, digests, requests
 from services.notifications.ledgers import RiskLedger, ledger_id
 from services.notifications.requests import LEDGERS
 
@@ -34,36 +34,39 @@ def retired(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 def adjacent(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Gathered into the page's digest (digests.py): one message per recipient lists the points."""
     p = envelope.payload
     eid = str(envelope.enterprise_id)
     directory = requests.directory(uow)
-    facts = {
-        "enterprise": requests.enterprise_name(uow, eid),
+    enterprise = requests.enterprise_name(uow, eid)
+    point = {
         "risk_point": p["name"],
         "location": p["location"],
         "level": p["level"],
         "colour": p["colour"],
         "accidents": "、".join(p["accident_types"]),
     }
+    gathered = digests.digest(uow)
     unreached = []
     for unit in p["adjacent_units"]:
         neighbour = directory.enterprise_named_in(unit, besides=eid)
         if neighbour is None:
             unreached.append(unit)
             continue
-        text = templates.render("adjacent_risk", unit=directory.names[neighbour], **facts)
-        requests.request(uow, envelope, "adjacent_risk", requests.people_of(uow, neighbour), text)
+        shared = {"unit": directory.names[neighbour], "enterprise": enterprise}
+        people = requests.people_of(uow, neighbour)
+        gathered.add(envelope, "adjacent_risk", neighbour, people, shared, point)
     if not unreached:
         return
     card = requests.card(uow, eid)
     office = directory.town_office(card.town) if card is not None else ""
-    units = "、".join(unreached)
+    told = {**point, "units": "、".join(unreached)}
     if office:
-        text = templates.render("adjacent_risk_office", units=units, **facts)
-        requests.request(uow, envelope, "adjacent_risk", [requests.department(uow, office)], text)
+        recipients = [requests.department(uow, office)]
+        gathered.add(envelope, "adjacent_risk_office", office, recipients, {"enterprise": enterprise}, told)
     else:
-        text = templates.render("adjacent_risk_self", units=units, **facts)
-        requests.request(uow, envelope, "adjacent_risk", requests.people_of(uow, eid), text)
+        people = requests.people_of(uow, eid)
+        gathered.add(envelope, "adjacent_risk_self", eid, people, {"enterprise": enterprise}, told)
 
 
 def register(handlers: Handlers) -> None:

@@ -23,6 +23,19 @@ TEMPLATES: dict[str, str] = {
         SIGNATURE + "{enterprise}：贵单位风险点“{risk_point}”为{level}级（{colour}色）风险，"
         "相邻单位{units}未在平台登记，请贵单位书面告知并留存回执。"
     ),
+    # Several of an enterprise's RiskPoint.AdjacentNotificationRequired in one page (digests.py)
+    "adjacent_risk_many": (
+        SIGNATURE + "{unit}：相邻单位{enterprise}有{count}处较大及以上风险点：{points}。"
+        "请知悉并落实相应防范措施。"
+    ),
+    "adjacent_risk_office_many": (
+        SIGNATURE + "{enterprise}有{count}处较大及以上风险点：{points}。以上相邻单位未在平台登记，"
+        "请镇安委会办公室转告。"
+    ),
+    "adjacent_risk_self_many": (
+        SIGNATURE + "{enterprise}：贵单位有{count}处风险点为较大及以上风险：{points}。"
+        "以上相邻单位未在平台登记，请贵单位书面告知并留存回执。"
+    ),
     # HiddenDanger.EscalatedToResponsible / EscalatedToAuthorities
     "danger_overdue_responsible": (
         SIGNATURE + "{person}：{enterprise}的隐患“{danger}”整改期限{deadline}已过，仍未整改完成，"

@@ -90,6 +90,43 @@ def test_a_level_1_risk_point_tells_the_named_neighbour_and_the_town_office_the_
     assert all(n["cause"]["type"] == "RiskPoint.AdjacentNotificationRequired" for n in notes)
 
 
+def test_the_points_of_one_page_reach_each_recipient_in_one_message(hub: dict[str, Any]) -> None:
+    units = ["东邻：鲁南化肥厂", "西邻：王庄村委会"]
+    for n in range(1, 13):  # twelve level 1 and 2 points, and one level 3 nobody is told of
+        hub["riskpoints"].create(hub["ours"], item(n, level=1 + n % 2, adjacent_units=units))
+    hub["riskpoints"].create(hub["ours"], item(13, level=3))
+    hub["feed"].follow(hub["riskpoints"], page=100)
+    notes = requested(hub["notifications"], "adjacent_risk")
+    by_address: dict[str, list[str]] = {}
+    for note in notes:
+        by_address.setdefault(note["recipient"]["address"], []).append(note["text"])
+    # each recipient: ten points in the first message, the other two in a second one
+    assert {address: len(texts) for address, texts in by_address.items()} == {
+        "13800000002": 2,
+        "13912345678": 2,
+        TOWN_OFFICE: 2,
+    }
+    first, second = by_address["13800000002"]
+    assert "有10处较大及以上风险点" in first and "有2处较大及以上风险点" in second
+    listed = first + second
+    assert all(f"“{n}号反应釜”" in listed for n in range(1, 13)) and "13号反应釜" not in listed
+    assert "1级红色" in listed and "2级橙色" in listed and "鲁南化肥厂" in first
+    office = "".join(by_address[TOWN_OFFICE])
+    assert "王庄村委会" in office and "相邻单位鲁南化肥厂" not in office
+    # each message is caused by the first point it lists: distinct, and stable when a page is redone
+    assert len({n["cause"]["event_id"] for n in notes}) == 2
+
+
+def test_points_applied_one_page_each_are_told_one_by_one(hub: dict[str, Any]) -> None:
+    for n in (1, 2):
+        hub["riskpoints"].create(hub["ours"], item(n, level=1, adjacent_units=["东邻：鲁南化肥厂"]))
+    hub["feed"].follow(hub["riskpoints"], page=1)
+    texts = [n["text"] for n in requested(hub["notifications"], "adjacent_risk")]
+    neighbour = [t for t in texts if t.startswith("【安全风险报备】鲁南化肥厂")]
+    assert len(neighbour) == 4  # two points × legal representative and contact
+    assert all("处较大及以上" not in t for t in neighbour)
+
+
 def test_overdue_danger_goes_to_the_responsible_person_then_to_the_office_and_departments(
     hub: dict[str, Any],
 ) -> None:
