@@ -52,6 +52,31 @@ class HubRepository(Repository[Any]):
         return super().get(aggregate_id, projector_func=projector_func, **kwargs)
 
 
+# A view of every enterprise (or of every waiting message) grows with the data set. Snapshotted every n
+# events, each snapshot costs the whole view, and a province's snapshots add up to gigabytes and to a
+# per-event cost that grows with the province. Its interval doubles as it grows instead: a snapshot
+# costs about this many entries per event, and a load replays at most size / this many events.
+ENTRIES_PER_EVENT = 20
+
+
+def weight(aggregate: Any) -> int:
+    """The entries an aggregate holds: the lengths of its top-level collections (its state's, not the
+    pending events')."""
+    return sum(
+        len(v)
+        for k, v in vars(aggregate).items()
+        if not k.startswith("_") and isinstance(v, dict | list | set)
+    )
+
+
+def snapshot_interval(base: int, aggregate: Any) -> int:
+    """`base`, doubled until a snapshot's share of each event is at most ENTRIES_PER_EVENT entries."""
+    interval = base
+    while interval * ENTRIES_PER_EVENT < weight(aggregate):
+        interval *= 2
+    return interval
+
+
 class HubApplication(Application):
     """A service's application. Its recorder also records tracking positions (relay, consumers)."""
 
@@ -77,6 +102,23 @@ class HubApplication(Application):
         """Stores the events a consumer caused, atomically with its tracking record."""
         self._record(processing)
         self._take_snapshots(processing)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[Any]) -> None:
+        """eventsourcing's, with an interval that grows with the aggregate (snapshot_interval), and taken
+        from the aggregate just saved, not from a replay of the store (which decoded the previous
+        snapshot of a province-sized view to write the next one)."""
+        if not (self.snapshots and self.snapshotting_intervals):
+            return
+        for event in processing_event.events:
+            aggregate: Any = processing_event.aggregates.get(event.originator_id)
+            base = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if base is None or event.originator_version % snapshot_interval(base, aggregate) != 0:
+                continue
+            if aggregate.version == event.originator_version:  # the saved state itself
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+            else:  # an earlier event of the aggregate in this save: its state is in the store
+                version = event.originator_version
+                self.take_snapshot(event.originator_id, version=version, projector_func=project)
 
     @property
     def process_recorder(self) -> ProcessRecorder:

@@ -42,9 +42,10 @@ class DeadlineIndex(Internal):
         if self.entries.get(str(danger.id)) != entry:
             self._tracked(danger_id=str(danger.id), entry=entry)
 
+    # In place: a copy of the whole index on each event costs every danger being rectified.
     @event("Tracked")
     def _tracked(self, danger_id: str, entry: dict[str, str]) -> None:
-        self.entries = {**self.entries, danger_id: entry}
+        self.entries[danger_id] = dict(entry)
 
     def untrack(self, danger_id: str) -> None:
         if danger_id in self.entries:
@@ -52,7 +53,7 @@ class DeadlineIndex(Internal):
 
     @event("Untracked")
     def _untracked(self, danger_id: str) -> None:
-        self.entries = {k: v for k, v in self.entries.items() if k != danger_id}
+        self.entries.pop(danger_id, None)
 
     def due(self, now: datetime, delay: timedelta, limit: int) -> list[str]:
         """Dangers whose deadline has passed unnoticed, or whose escalation to authorities is due."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from eventsourcing.application import project_aggregate
 
-from services.backbone.store import HubRepository, open_store
+from services.backbone.store import HubRepository, open_store, snapshot_interval
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
 from tests.conftest import make_settings
@@ -24,4 +24,40 @@ def test_an_index_past_its_snapshot_loads_the_same_either_way(tmp_path: Path) ->
     theirs = app.repository.get(index.id, projector_func=project_aggregate)
     assert ours.version == theirs.version == index.version == 131
     assert ours.members == theirs.members == index.members
+    app.close()
+
+
+def test_the_snapshot_interval_doubles_as_a_view_grows() -> None:
+    index = EnterpriseIndex(kind="department", value="AJ")
+    assert snapshot_interval(100, index) == 100
+    index.members = dict.fromkeys(f"e{n}" for n in range(2_000))  # 100 × 20 entries: still 100
+    assert snapshot_interval(100, index) == 100
+    index.members = dict.fromkeys(f"e{n}" for n in range(5_000))
+    assert snapshot_interval(100, index) == 400
+
+
+def snapshot_versions(app: RegistryApplication, index: EnterpriseIndex) -> list[int]:
+    assert app.snapshots is not None
+    return [s.originator_version for s in app.snapshots.get(index.id)]
+
+
+def test_a_growing_view_is_snapshotted_ever_less_often_and_loads_as_saved(tmp_path: Path) -> None:
+    app = open_store(RegistryApplication, make_settings(tmp_path, "sqlite"))
+    index = EnterpriseIndex(kind="department", value="AJ")
+    app.save(index)
+    for n in range(1_200):  # five members an event: 6,000 by the end
+        index.change(added={f"e{n}-{k}" for k in range(5)}, removed=set())
+        app.save(index)
+    # every 100 events up to 2,000 members (100 × 20 entries), every 200 up to 4,000, then every 400:
+    # seven snapshots where a fixed interval took twelve, and the larger the view, the fewer
+    assert snapshot_versions(app, index) == [100, 200, 300, 400, 600, 800, 1_200]
+    loaded = app.repository.get(index.id)
+    replayed = app.repository.get(index.id, projector_func=project_aggregate)
+    assert loaded.version == replayed.version == index.version == 1_201
+    assert loaded.members == replayed.members == index.members
+    # the snapshot holds what the store replays to at its version
+    at_800 = app.repository.get(index.id, version=800, projector_func=project_aggregate)
+    assert app.snapshots is not None
+    [snapshot] = [s for s in app.snapshots.get(index.id) if s.originator_version == 800]
+    assert snapshot.state["members"] == at_800.members
     app.close()
