@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,19 @@ class Phase:
         return tenth / spans[0], tenth / spans[-1]
 
 
+@contextmanager
+def interruptible_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool whose queued calls are dropped when the run is stopped (Ctrl-C, SIGTERM): leaving
+    a `with ThreadPoolExecutor` waits for every call submitted, a province's worth."""
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def enterprise_profile(n: int) -> epb.EnterpriseProfile:
     profile = demo_town.profile(n)
     profile.town = f"第{n % TOWNS + 1}镇"
@@ -85,7 +99,7 @@ def register_all(stub: Any, token: tuple, count: int, progress: Progress, phase:
         return answer.enterprise_id, (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
 
     found: dict[int, tuple] = {}
-    with ThreadPoolExecutor(8) as pool:
+    with interruptible_pool(8) as pool:
         futures = {pool.submit(one, n): n for n in range(count)}
         for future in as_completed(futures):  # counted as they finish, not in submission order
             found[futures[future]] = future.result()
@@ -121,7 +135,7 @@ def import_all(
         return ids
 
     found = []
-    with ThreadPoolExecutor(4) as pool:
+    with interruptible_pool(4) as pool:
         for ids in pool.map(one, range(len(enterprises))):
             found.append(ids)
             progress.advance(task, len(ids))
@@ -155,7 +169,7 @@ def report_all(
             metadata=metadata,
         )
 
-    with ThreadPoolExecutor(8) as pool:
+    with interruptible_pool(8) as pool:
         for _ in pool.map(one, range(total)):
             progress.advance(task)
             phase.advance(1)
