@@ -61,12 +61,16 @@ class Phase:
         while len(self.stamps) <= 10 * self.done // max(self.total, 1) and len(self.stamps) <= 10:
             self.stamps.append(time.perf_counter())
 
-    def rates(self) -> tuple[float, float]:
+    def tenths(self) -> list[float]:
+        """Items per second in each tenth of the phase, in order."""
         tenth = self.total / 10
-        spans = [b - a for a, b in zip(self.stamps, self.stamps[1:], strict=False)]
-        if len(spans) < 2:
+        return [tenth / (b - a) for a, b in zip(self.stamps, self.stamps[1:], strict=False) if b > a]
+
+    def rates(self) -> tuple[float, float]:
+        tenths = self.tenths()
+        if len(tenths) < 2:
             return 0.0, 0.0
-        return tenth / spans[0], tenth / spans[-1]
+        return tenths[0], tenths[-1]
 
 
 @contextmanager
@@ -223,6 +227,30 @@ def _children(pid: int) -> list[int]:
     return kids + [k for kid in kids for k in _children(kid)]
 
 
+def chart(result: dict[str, Any], path: Path) -> None:
+    """Each phase's rate per tenth as a share of its first tenth: flat lines are a flat per-item cost."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, tenths in result["rates_by_tenth"].items():
+        if tenths:
+            shares = [100 * r / tenths[0] for r in tenths]
+            ax.plot(range(1, len(shares) + 1), shares, marker="o", label=f"{name} ({tenths[0]:,.0f}/s first)")
+    ax.axhline(100, color="#999999", linewidth=0.8)
+    ax.set_xlabel("tenth of the phase")
+    ax.set_ylabel("rate, % of the first tenth")
+    ax.set_ylim(0, 130)
+    size = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in result["size"].items())
+    ax.set_title(f"Load rate through each phase ({size})", fontsize=10)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def save_partial(figures: dict[str, Any]) -> None:
     """A province takes hours: each phase's figures are written when it ends, not only at the end."""
     out = Path(__file__).resolve().parent / "results"
@@ -283,6 +311,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                         },
                         "caught_up_after_s": caught_up,
                         "behind_at_end_of_load": lagging,
+                        "rates_by_tenth": {n: phases[n].tenths() for n in cpu_ms},
                         "cpu_ms_per_item": cpu_ms,
                         "rss_mib_after_phase": rss_after,
                     }
@@ -333,6 +362,7 @@ def run(fraction: float = 1.0) -> dict[str, Any]:
                 "rates": {
                     name: dict(zip(("start", "end"), p.rates(), strict=True)) for name, p in phases.items()
                 },
+                "rates_by_tenth": {name: p.tenths() for name, p in phases.items()},
                 "caught_up_after_s": caught_up,
                 "behind_at_end_of_load": lagging,
                 "cpu_ms_per_item": cpu_ms,
@@ -409,6 +439,8 @@ def main() -> None:
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "scale-latest.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    chart(result, out / "scale-latest.png")
+    console.print(f"rate per tenth of each phase: {out / 'scale-latest.png'}")
 
 
 if __name__ == "__main__":
