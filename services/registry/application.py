@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -42,6 +42,12 @@ class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
     departments, routing and listings in Directory and Supervision; enforcement orders in Lifecycle."""
 
     service = "registry"
+    # Every registration reads the routing table, the department directory and its index shards, which
+    # other registrations keep changing: kept in memory and brought up to date with the events stored
+    # since (eventsourcing's fast-forward: one query, usually no event), not decoded from their snapshot
+    # and up to a snapshot interval of events each time. Commands get a copy; a failed save leaves the
+    # kept one as it was.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
     snapshotting_intervals = {
         Enterprise: 50,
         EnterpriseIndex: 100,

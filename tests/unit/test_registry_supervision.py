@@ -182,3 +182,25 @@ def test_every_published_registry_event_meets_its_contract(app: RegistryApplicat
     assert not any(t.startswith(("EnterpriseIndex.", "DepartmentDirectory.")) for t in types)  # internal
     resumed = next(e for e in envelopes if e.type == "Enterprise.ProductionResumed")
     assert resumed.payload["reason"] == ORDER["reason"]
+
+
+def test_two_registry_processes_see_each_others_registrations(tmp_path: Path) -> None:
+    """Each keeps the aggregates it read (routing table, directory, index shards) and brings them up to
+    date from the store on every read: what the other stored is never missed, nor overwritten."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "registry.db"),
+        "HUB_RUNTIME_DIR": str(tmp_path),
+    }
+    one, two = RegistryApplication(env=env), RegistryApplication(env=env)
+    assert one.repository.cache is not None
+    one.add_department(ZSZ)
+    ids = []
+    for n in range(40):  # alternating: each shard and the town index change under both
+        ids.append(str((one if n % 2 else two).register(fields(n, town="张山子镇"))["enterprise_id"]))
+    for app in (one, two):
+        listed = {e["enterprise_id"] for e in app.list_enterprises(town="张山子镇")}
+        assert listed == set(ids)
+        assert all(supervisors(app, e) == ["ZSZ-AWB"] for e in ids)
+    one.close()
+    two.close()
