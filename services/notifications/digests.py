@@ -7,7 +7,8 @@ are gathered per (template, recipient, enterprise) and sent as one message listi
 POINTS_PER_MESSAGE each. A single point reads as before.
 
 Each message is caused by the first event it lists: its id derives from that event (as for any
-notification), so a page applied again makes the same messages and none twice. A page applied one
+notification), so a page applied again makes the same messages and none twice, and it carries that
+event's correlation id. A page applied one
 message at a time (after a failure) tells point by point, as before.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.backbone import correlation
 from services.backbone.handlers import UnitOfWork
 from services.notifications import requests, templates
 from services.notifications.requests import Cause
@@ -71,7 +73,10 @@ class AdjacentDigest:
         for group in self.groups.values():
             for start in range(0, len(group.points), POINTS_PER_MESSAGE):
                 chunk = group.points[start : start + POINTS_PER_MESSAGE]
-                requests.request(uow, chunk[0][0], KIND, group.recipients, text_of(group, chunk))
+                cause = chunk[0][0]
+                # flushed after the page's handlers ran: the message carries its first event's correlation
+                with correlation.bound(getattr(cause, "correlation_id", None)):
+                    requests.request(uow, cause, KIND, group.recipients, text_of(group, chunk))
         self.groups.clear()
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
-from services.backbone import contracts
+from services.backbone import contracts, correlation
 from services.backbone.relay import envelopes_after
 from services.dangers import clock as dangers_clock
 from services.dangers.application import DangersApplication
@@ -93,7 +94,8 @@ def test_a_level_1_risk_point_tells_the_named_neighbour_and_the_town_office_the_
 def test_the_points_of_one_page_reach_each_recipient_in_one_message(hub: dict[str, Any]) -> None:
     units = ["东邻：鲁南化肥厂", "西邻：王庄村委会"]
     for n in range(1, 13):  # twelve level 1 and 2 points, and one level 3 nobody is told of
-        hub["riskpoints"].create(hub["ours"], item(n, level=1 + n % 2, adjacent_units=units))
+        with correlation.bound(f"call-{n}"):
+            hub["riskpoints"].create(hub["ours"], item(n, level=1 + n % 2, adjacent_units=units))
     hub["riskpoints"].create(hub["ours"], item(13, level=3))
     hub["feed"].follow(hub["riskpoints"], page=100)
     notes = requested(hub["notifications"], "adjacent_risk")
@@ -113,8 +115,12 @@ def test_the_points_of_one_page_reach_each_recipient_in_one_message(hub: dict[st
     assert "1级红色" in listed and "2级橙色" in listed and "鲁南化肥厂" in first
     office = "".join(by_address[TOWN_OFFICE])
     assert "王庄村委会" in office and "相邻单位鲁南化肥厂" not in office
-    # each message is caused by the first point it lists: distinct, and stable when a page is redone
+    # each message is caused by the first point it lists (distinct, and stable when a page is redone),
+    # and carries the correlation id of that point's call
     assert len({n["cause"]["event_id"] for n in notes}) == 2
+    store = hub["notifications"].repository.event_store
+    calls = {next(iter(store.get(UUID(n["notification_id"])))).correlation_id for n in notes}
+    assert calls == {"call-1", "call-11"}
 
 
 def test_points_applied_one_page_each_are_told_one_by_one(hub: dict[str, Any]) -> None:
