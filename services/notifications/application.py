@@ -115,8 +115,9 @@ class NotificationsApplication(HubApplication):
         return [nid for _, nid in waiting]
 
     def message_of(self, notification_id: str) -> Message | None:
-        """What the channel sends, with the recipient's address resolved; None when it is done."""
-        note = self._note(notification_id)
+        """What the channel sends, with the recipient's address resolved; None when it is done. A
+        message read for sending and held back by its channel's rate is not read from the store again."""
+        note = self._read_for_sending.get(notification_id) or self._note(notification_id)
         if note.state in (State.SENT, State.GIVEN_UP):
             return None
         if len(self._read_for_sending) > 1000:

@@ -113,6 +113,8 @@ class Sender:
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("sender_pass_failed")
                 counts = Counter()
-            if not counts["sent"]:
+            if not counts["sent"] or counts["throttled"]:
+                # nothing to send, or the channels' rate is what holds the rest back: passing again
+                # at once would read the same due messages again only to find the buckets empty
                 stop.wait(self.idle)
         log.info("sender_stopped")

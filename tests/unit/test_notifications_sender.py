@@ -226,3 +226,39 @@ def test_the_send_queue_is_read_from_the_store_once_while_only_the_sender_writes
     world.app.save(outside)
     assert "0f0f0f0f-0000-4000-8000-000000000000" in world.app._queue().due
     assert reads.count(QUEUE_ID) == 2
+
+
+def test_messages_held_back_by_the_rate_are_not_read_again_and_the_sender_rests(world: World) -> None:
+    from services.riskpoints.application import RiskPointsApplication
+
+    riskpoints = RiskPointsApplication(env=POPO)
+    for n in range(10):  # ten level-1 points next to the neighbour, told one by one: 20 SMS
+        riskpoints.create(world.upstream["ours"], item(n, level=1, adjacent_units=["鲁南化肥厂"]))
+    world.feed.follow(riskpoints)
+    notes = {n["notification_id"] for n in world.app.notifications()}
+    stored_get, reads = world.app.repository.get, []
+
+    def counted(aggregate_id: Any, **kwargs: Any) -> Any:
+        reads.append(str(aggregate_id))
+        return stored_get(aggregate_id, **kwargs)
+
+    world.app.repository.get = counted  # type: ignore[method-assign]
+    sender = world.sender(rate=2, burst=2)
+    passes: list[Any] = []
+    rests: list[float] = []
+
+    class Stop:
+        def is_set(self) -> bool:
+            return len(passes) >= 5
+
+        def wait(self, seconds: float) -> None:
+            rests.append(seconds)
+            world.clocks.advance(1)
+
+    once = sender.run_once
+    sender.run_once = lambda: passes.append(once()) or passes[-1]  # type: ignore[method-assign]
+    sender.run(Stop())  # type: ignore[arg-type]
+    assert [p["sent"] for p in passes] == [2, 2, 2, 2, 2]
+    assert len(rests) == 5  # each pass held back by the rate rests before the next
+    assert sum(r in notes for r in reads) == 20  # each message read once, however many passes it waited
+    assert len(world.outbox.read()) == 10
