@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import uuid
 from datetime import datetime
 from typing import Any
@@ -110,9 +109,16 @@ class NotificationsApplication(HubApplication):
         return len(page)
 
     def due(self, now: str, limit: int) -> list[str]:
-        """The notifications due at `now`, the longest waiting first."""
-        waiting = heapq.nsmallest(limit, ((at, nid) for nid, at in self._queue().due.items() if at <= now))
-        return [nid for _, nid in waiting]
+        """The notifications due at `now`, in the order they were queued (the longest waiting first; a
+        retry keeps its place). Read from the front of the queue until `limit` are found: a backlog of
+        hundreds of thousands is not sorted on every pass."""
+        found: list[str] = []
+        for notification_id, at in self._queue().due.items():
+            if at <= now:
+                found.append(notification_id)
+                if len(found) >= limit:
+                    break
+        return found
 
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done. A

@@ -262,3 +262,15 @@ def test_messages_held_back_by_the_rate_are_not_read_again_and_the_sender_rests(
     assert len(rests) == 5  # each pass held back by the rate rests before the next
     assert sum(r in notes for r in reads) == 20  # each message read once, however many passes it waited
     assert len(world.outbox.read()) == 10
+
+
+def test_due_messages_come_in_the_order_they_were_queued_and_a_retry_keeps_its_place(world: World) -> None:
+    queue = world.app._queue()
+    queue.enqueue(entries={"a": "2026-11-20T09:00:00+00:00", "b": "2026-11-20T09:00:01+00:00"})
+    queue.enqueue(entries={"c": "2026-11-20T09:00:02+00:00", "d": "2026-11-20T09:00:03+00:00"})
+    queue.reschedule("a", "2026-11-20T09:10:00+00:00")  # a failed: tried again in ten minutes
+    world.app.save(queue)
+    assert world.app.due("2026-11-20T09:05:00+00:00", 10) == ["b", "c", "d"]
+    assert world.app.due("2026-11-20T09:05:00+00:00", 2) == ["b", "c"]
+    assert world.app.due("2026-11-20T09:10:00+00:00", 10) == ["a", "b", "c", "d"]
+    assert world.app.due("2026-11-20T09:00:01+00:00", 10) == ["b"]
