@@ -19,6 +19,7 @@ from services.filing.handlers import handlers
 from services.registry.application import RegistryApplication
 from services.registry.domain import Enterprise
 from services.riskpoints.application import RiskPointsApplication
+from tests.conftest import cleanup
 from tests.factories import enterprise_kwargs
 from tests.integration.test_filing import sign_all
 from tests.riskpoint_factories import LEC_SCORES, item
@@ -74,15 +75,17 @@ def town(settings: Settings) -> Town:
 def test_same_facts_arriving_in_another_order_compile_to_the_same_bytes(settings: Settings) -> None:
     hashes = []
     for order in ([1, 2, 3, 4], [4, 2, 3, 1]):
-        town = Town(
-            settings.__class__(**{**settings.__dict__, "namespace": settings.namespace + f"o{order[0]}."})
-        )
-        e = town.enterprise(1)
-        for n in order:
-            town.riskpoints.create(str(e.id), item(n, level=(n % 4) + 1))
-        town.flow()
-        compiled = town.filing.compile(str(e.id))
-        hashes.append((compiled["document_hash"], compiled["canonical"]))
+        apart = settings.__class__(**{**settings.__dict__, "namespace": settings.namespace + f"o{order[0]}."})
+        try:
+            town = Town(apart)
+            e = town.enterprise(1)
+            for n in order:
+                town.riskpoints.create(str(e.id), item(n, level=(n % 4) + 1))
+            town.flow()
+            compiled = town.filing.compile(str(e.id))
+            hashes.append((compiled["document_hash"], compiled["canonical"]))
+        finally:
+            cleanup(apart)  # its own schemas: the fixture cleans only the test's namespace
     assert hashes[0] == hashes[1]
 
 
