@@ -8,8 +8,8 @@ POINTS_PER_MESSAGE each. A single point reads as before.
 
 Each message is caused by the first event it lists: its id derives from that event (as for any
 notification), so a page applied again makes the same messages and none twice, and it carries that
-event's correlation id. A page applied one
-message at a time (after a failure) tells point by point, as before.
+event's correlation id. A page applied one message at a time (after a failure) tells point by point,
+as before.
 """
 
 from __future__ import annotations
