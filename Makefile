@@ -69,7 +69,9 @@ bench: setup services
 	$(PY) -m bench.run
 
 # A province-sized data set (100k enterprises, 2M risk points, 200k dangers); SCALE=0.01 for 1% of it.
-scale: setup services
+# PostgreSQL gets the settings of infra/postgres/province.conf first (a restart, once).
+scale: setup
+	scripts/ensure-services.sh --province
 	$(PY) -m bench.scale --fraction $(or $(SCALE),1)
 
 # Faults under continuous load (restarts RabbitMQ and PostgreSQL): a report, then exit 1 if anything was lost.

@@ -2,8 +2,15 @@
 # Makes sure the local RabbitMQ (and, with --postgres, PostgreSQL) answer, starting them where
 # they are installed but stopped. Names what is missing otherwise.
 set -euo pipefail
+# With --province (implies --postgres), the local cluster also gets infra/postgres/province.conf.
 want_pg=0
-[ "${1:-}" = "--postgres" ] && want_pg=1
+want_province=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) want_pg=1 ;;
+    --province) want_pg=1; want_province=1 ;;
+  esac
+done
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -51,6 +58,14 @@ if [ "$want_pg" = 1 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgr
   if [ -d "$(dirname "$conf")" ] && ! grep -qs "max_connections = 500" "$conf"; then
     echo "ensure-services: raising PostgreSQL max_connections to 500 (restart)"
     echo "max_connections = 500" > "$conf"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+    wait_port 5432 60 PostgreSQL
+  fi
+  province="/etc/postgresql/$version/main/conf.d/96-riskhub-province.conf"
+  here="$(cd "$(dirname "$0")/.." && pwd)/infra/postgres/province.conf"
+  if [ "$want_province" = 1 ] && [ -d "$(dirname "$province")" ] && ! cmp -s "$here" "$province"; then
+    echo "ensure-services: sizing PostgreSQL for a province (infra/postgres/province.conf; restart)"
+    cp "$here" "$province"
     pg_ctlcluster --skip-systemctl-redirect "$version" main restart
     wait_port 5432 60 PostgreSQL
   fi
