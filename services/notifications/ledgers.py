@@ -19,7 +19,10 @@ def ledger_id(kind: str, enterprise_id: str) -> uuid.UUID:
 
 
 class RiskLedger(View):
-    """Each risk point's level over time: [[at, level], ...]; level 0 once retired."""
+    """Each risk point's level over time: [[at, level], ...]; level 0 once retired.
+
+    A page of consumed messages often grades hundreds of risk points of one enterprise (a bulk
+    import): the grades are gathered and recorded as one event per page, not one per risk point."""
 
     @staticmethod
     def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
@@ -32,12 +35,37 @@ class RiskLedger(View):
         self.names: dict[str, str] = {}
 
     def grade(self, risk_point_id: str, level: int, at: str, name: str = "") -> None:
-        history = self.levels.get(risk_point_id)
-        if history is None or history[-1][1] != level or (name and self.names.get(risk_point_id) != name):
-            self._graded(risk_point_id=risk_point_id, level=level, at=at, name=name)
+        """Gathers a grade that changes the point's level or name; recorded when the page is saved."""
+        pending = self.__dict__.setdefault("_staged", {})  # ledgers snapshotted before had none
+        mine = pending.get(risk_point_id)
+        if mine:
+            level_now = mine[-1][1]
+            name_now = next((g[3] for g in reversed(mine) if g[3]), self.names.get(risk_point_id))
+        else:
+            history = self.levels.get(risk_point_id)
+            level_now = history[-1][1] if history else None
+            name_now = self.names.get(risk_point_id)
+        if level_now is None or level_now != level or (name and name_now != name):
+            pending.setdefault(risk_point_id, []).append([risk_point_id, level, at, name])
+
+    def collect_events(self) -> Any:
+        # The unit of work collects events when it saves the page: the gathered grades become one event.
+        pending = self.__dict__.get("_staged")
+        if pending:
+            self._staged = {}
+            self._graded_all(grades=[grade for grades in pending.values() for grade in grades])
+        return super().collect_events()
+
+    @event("GradedAll")
+    def _graded_all(self, grades: list[list[Any]]) -> None:
+        for risk_point_id, level, at, name in grades:
+            self.levels.setdefault(risk_point_id, []).append([at, level])
+            if name:
+                self.names[risk_point_id] = name
 
     @event("Graded")
     def _graded(self, risk_point_id: str, level: int, at: str, name: str) -> None:
+        """One grade per event: how ledgers were written before grades were gathered per page."""
         self.levels.setdefault(risk_point_id, []).append([at, level])
         if name:
             self.names[risk_point_id] = name

@@ -40,8 +40,9 @@ class OwnCause:
 
 # The directory names every enterprise of the province: kept between pages, not replayed per page.
 DIRECTORY = ViewCache(maxsize=1)
-# Each enterprise's risk, danger and filing ledgers grow with every event of an import: kept too.
-LEDGERS = ViewCache(maxsize=128)
+# Each enterprise's risk, danger and filing ledgers grow with every event of an import: kept too
+# (not one whose gathered grades were left unsaved by a failed page).
+LEDGERS = ViewCache(is_clean=lambda ledger: not getattr(ledger, "_staged", None), maxsize=128)
 
 
 def directory(uow: UnitOfWork) -> Directory:

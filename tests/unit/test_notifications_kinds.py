@@ -245,3 +245,36 @@ def test_the_notifications_events_meet_their_contracts(hub: dict[str, Any]) -> N
     assert {e.type for e in envelopes} == {"Notification.Requested"}
     for envelope in envelopes:
         contracts.validate("notifications", envelope.type, 1, envelope.payload)
+
+
+def test_the_grades_of_a_page_are_one_ledger_event_and_keep_each_point_s_history(
+    hub: dict[str, Any],
+) -> None:
+    from services.notifications.ledgers import ledger_id
+
+    points = hub["riskpoints"]
+    ids = [points.create(hub["ours"], item(n, level=3))["risk_point_id"] for n in range(1, 41)]
+    major = {"method": "LEC", "scores": {"L": 6, "E": 6, "C": 15}}
+    points.assess(hub["ours"], ids[0], major, adjacent_units=["西邻：王庄村委会"])  # level 3 → 1
+    points.retire(hub["ours"], ids[1], "拆除")
+    ledger_key = ledger_id("risks", hub["ours"])
+    store = hub["notifications"].repository.event_store
+
+    hub["feed"].follow(points, page=1000)  # the whole import in one page
+    events = list(store.get(ledger_key))
+    assert [type(e).__name__ for e in events] == ["Opened", "GradedAll"]
+    ledger = hub["notifications"].repository.get(ledger_key)
+    assert len(ledger.levels) == 40
+    assert [level for _, level in ledger.levels[ids[0]]] == [3, 1]  # both grades of the page, in order
+    assert [level for _, level in ledger.levels[ids[1]]] == [3, 0]
+    assert ledger.names[ids[2]] == "3号反应釜"
+    assert sorted(ledger.levels_at("9999").values()) == [1] + [3] * 38
+
+    # the same events applied a message per page end in the same ledger
+    again = Feed(NotificationsApplication(env=POPO))
+    again.follow(hub["registry"])
+    again.follow(points, page=1)
+    one_by_one = again.app.repository.get(ledger_key)
+    assert one_by_one.levels == ledger.levels and one_by_one.names == ledger.names
+    assert len(list(again.app.repository.event_store.get(ledger_key))) == 43  # opened, 40 + 2 grades
+    again.app.close()
