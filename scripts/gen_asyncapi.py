@@ -4,6 +4,7 @@
 Inputs
   contracts/<service>/<Aggregate>.<Event>.v<N>.schema.json   JSON Schema of one event's payload
   infra/topology.yaml                                         subscriptions: {consumer: [upstream, ...]}
+                                                              batched: {upstream: envelopes per message}
 
 Model (mirrors services/backbone: envelope.py, relay.py, topology.py)
   * one channel per service exchange, address "<service>.events" (AMQP topic exchange, durable);
@@ -12,6 +13,8 @@ Model (mirrors services/backbone: envelope.py, relay.py, topology.py)
   * one message per (service, event type, version): the JSON envelope, whose `payload` property is
     the contract's schema (inlined under components/schemas, `$schema`/`$id` dropped and local
     `$ref`s rewritten, so the document is self-contained and the AsyncAPI parser needs no files);
+  * a batched upstream also sends "<service>.batch": a JSON array of 2..N of its envelopes, in the
+    stream's order (AMQP type "batch"), routed by the first one's key;
   * operations: "publish<Service>Events" (send) per service, and
     "receive<Consumer>From<Upstream>" (receive) per subscription.
 
@@ -150,6 +153,20 @@ def load_topology(topology_file: Path) -> dict[str, list[str]]:
             raise GenerationError(f"{topology_file}: {consumer} subscribes to itself")
         result[str(consumer)] = sorted(set(upstreams))
     return dict(sorted(result.items()))
+
+
+def load_batched(topology_file: Path) -> dict[str, int]:
+    """`batched`: the upstreams that send several envelopes per message, and how many at most."""
+    data = yaml.safe_load(topology_file.read_text(encoding="utf-8")) or {}
+    batched = data.get("batched") or {}
+    if not isinstance(batched, dict):
+        raise GenerationError(f"{topology_file}: `batched` must map upstream -> envelopes per message")
+    for name, size in batched.items():
+        if not isinstance(name, str) or not SERVICE_NAME.match(name):
+            raise GenerationError(f"{topology_file}: {name!r} is not a service name")
+        if not isinstance(size, int) or size < 2:
+            raise GenerationError(f"{topology_file}: batched.{name} must be an integer of at least 2")
+    return dict(sorted(batched.items()))
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -329,21 +346,80 @@ def message(contract: Contract) -> dict[str, Any]:
     return result
 
 
+def envelope_schema_id(contract: Contract) -> str:
+    return f"{contract.message_id}.envelope"
+
+
+def batch_message(service: str, contracts: list[Contract], size: int) -> dict[str, Any]:
+    """Several envelopes of one stream in one AMQP message (services/backbone/relay.py)."""
+    return {
+        "name": "batch",
+        "title": f"{service} batch",
+        "summary": f"Up to {size} of {service}'s envelopes, in the stream's order, in one message.",
+        "description": (
+            f"A page of `{service}`'s notification log as one message: a JSON array of 2 to {size} "
+            f"envelopes (each exactly as the single-event message of its type), in notification order, "
+            f"chained by `previous_id`. Routed by the first envelope's routing key: the exchange "
+            f"`{exchange_name(service)}` is bound only with `#`. AMQP properties: type `batch`, "
+            f"message_id = `<first event_id>+<count - 1>`, correlation_id = the first envelope's. "
+            f"A consumer acknowledges the message once every envelope in it is applied."
+        ),
+        "contentType": "application/json",
+        "headers": {
+            "type": "object",
+            "description": "AMQP application headers.",
+            "required": ["upstream", "notification_id", "last_notification_id", "count"],
+            "properties": {
+                "upstream": {"type": "string", "const": service},
+                "notification_id": {"type": "integer", "minimum": 1},
+                "last_notification_id": {"type": "integer", "minimum": 1},
+                "count": {"type": "integer", "minimum": 2, "maximum": size},
+            },
+        },
+        "payload": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": size,
+            "items": {
+                "oneOf": [{"$ref": f"#/components/schemas/{envelope_schema_id(c)}"} for c in contracts]
+            },
+        },
+        "bindings": {
+            "amqp": {
+                "contentEncoding": "utf-8",
+                "messageType": "batch",
+                "bindingVersion": AMQP_BINDING_VERSION,
+            }
+        },
+    }
+
+
 # ------------------------------------------------------------------------------------ document
 
 
-def build_document(contracts: list[Contract], subscriptions: dict[str, list[str]]) -> dict[str, Any]:
+def build_document(
+    contracts: list[Contract],
+    subscriptions: dict[str, list[str]],
+    batched: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    batched = batched or {}
     by_service: dict[str, list[Contract]] = {}
     for contract in contracts:
         by_service.setdefault(contract.service, []).append(contract)
     upstreams = {u for ups in subscriptions.values() for u in ups}
     services = sorted(set(by_service) | upstreams)
 
+    def message_keys(service: str) -> dict[str, str]:
+        keys = {c.key: c.message_id for c in by_service.get(service, [])}
+        if service in batched and service in by_service:
+            keys["batch"] = f"{service}.batch"
+        return keys
+
     def message_refs(service: str) -> dict[str, Any]:
-        return {c.key: {"$ref": f"#/components/messages/{c.message_id}"} for c in by_service.get(service, [])}
+        return {key: {"$ref": f"#/components/messages/{mid}"} for key, mid in message_keys(service).items()}
 
     def channel_message_refs(channel_id: str, service: str) -> list[dict[str, str]]:
-        return [{"$ref": f"#/channels/{channel_id}/messages/{c.key}"} for c in by_service.get(service, [])]
+        return [{"$ref": f"#/channels/{channel_id}/messages/{key}"} for key in message_keys(service)]
 
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -440,6 +516,12 @@ def build_document(contracts: list[Contract], subscriptions: dict[str, list[str]
         "schemas": {c.payload_schema_id: inline_schema(c) for c in contracts},
         "messages": {c.message_id: message(c) for c in contracts},
     }
+    for service, size in batched.items():
+        if service not in by_service:
+            continue
+        for c in by_service[service]:
+            components["schemas"][envelope_schema_id(c)] = envelope_schema(c)
+        components["messages"][f"{service}.batch"] = batch_message(service, by_service[service], size)
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -486,7 +568,11 @@ def render(document: dict[str, Any]) -> str:
 
 
 def generate(contracts_dir: Path, topology_file: Path) -> str:
-    return render(build_document(load_contracts(contracts_dir), load_topology(topology_file)))
+    return render(
+        build_document(
+            load_contracts(contracts_dir), load_topology(topology_file), load_batched(topology_file)
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------- CLI

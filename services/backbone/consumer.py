@@ -1,9 +1,11 @@
 """The tracked consumer: one ordered queue per (consumer, upstream), applied exactly once.
 
-Messages are applied a page per transaction. The tracking record (upstream, notification id) is
-written in the same transaction as the events they cause, so a redelivered message changes
-nothing. Each envelope names its predecessor in the upstream's stream (`previous_id`): a message
-that arrives before its predecessor is held until the gap closes, never taken for a duplicate.
+Messages are applied a page per transaction (a page counts envelopes: a message of a batched
+upstream carries several, and is acknowledged once all of them are applied). The tracking record
+(upstream, notification id) is written in the same transaction as the events they cause, so a
+redelivered message changes nothing. Each envelope names its predecessor in the upstream's stream
+(`previous_id`): a message that arrives before its predecessor is held until the gap closes, never
+taken for a duplicate.
 A message that still fails after bounded retries is parked in the consumer's own store (with its
 error, in the same transaction as its tracking record) and can be replayed with `hubctl`.
 """
@@ -22,7 +24,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 
 from services.backbone import correlation, metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
-from services.backbone.envelope import Envelope
+from services.backbone.envelope import Envelope, envelopes_from_json
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.parking import ParkedMessage
 from services.backbone.settings import Settings
@@ -56,11 +58,14 @@ class TrackedConsumer:
         self.queue = settings.queue(self.consumer, upstream)
         self.batch_size = batch_size or settings.consumer_batch_size
         self.max_attempts = max_attempts or settings.consumer_max_attempts
-        self.prefetch = max(2 * self.batch_size, 200)
+        # In messages: of a batched upstream, enough for two pages of envelopes.
+        per_message = topology.batch_size_of(upstream)
+        self.prefetch = max(2 * self.batch_size // per_message, 200 // per_message, 4)
         self.retry_delay, self.hold_timeout = retry_delay, hold_timeout
         self._conn: Any = None
         self._channel: Any = None
         self._inbox: list[Any] = []
+        self._inbox_envelopes = 0  # how many envelopes the messages of the inbox carry
         self._held: dict[int, Delivery] = {}  # by previous_id
         self._held_ids: set[int] = set()  # notification ids of the held deliveries
         self._held_since = 0.0
@@ -77,9 +82,10 @@ class TrackedConsumer:
         channel = raw_channel(self._conn)
         topology.declare_consumer_queue(channel, self.settings, self.consumer, self.upstream)
         channel.basic_qos(0, self.prefetch, False)
-        channel.basic_consume(self.queue, callback=self._inbox.append, no_ack=False)
+        channel.basic_consume(self.queue, callback=self._receive, no_ack=False)
         self._channel = channel
         self._inbox.clear()
+        self._inbox_envelopes = 0
         self._held.clear()
         self._held_ids.clear()
         self._position = self.position()
@@ -114,19 +120,26 @@ class TrackedConsumer:
                 backoff = min(backoff * 2, 10.0)
         self.close()
 
+    def _receive(self, message: Any) -> None:
+        self._inbox.append(message)
+        headers = message.properties.get("application_headers") or {}
+        count = headers.get("count", 1)
+        self._inbox_envelopes += count if isinstance(count, int) and count > 0 else 1
+
     def poll(self, wait: float = 0.5, linger: float = 0.01) -> int:
         """Receives up to a page of messages and applies what is in order. Returns applied."""
         if self._channel is None:
             self._open()
         self._conn.heartbeat_check()
         timeout = wait
-        while len(self._inbox) < self.batch_size:
+        while self._inbox_envelopes < self.batch_size:
             try:
                 self._conn.drain_events(timeout=timeout)
             except TimeoutError:
                 break
             timeout = linger
         messages, self._inbox[:] = list(self._inbox), []
+        self._inbox_envelopes = 0
         applied = self.process(messages) if messages else 0
         self._release_stuck_holds()
         return applied
@@ -138,20 +151,21 @@ class TrackedConsumer:
         for message in messages:
             tag = message.delivery_info["delivery_tag"]
             try:
-                envelope = Envelope.from_json(message.body)
-                if envelope.upstream != self.upstream:
-                    raise ValueError(f"envelope from {envelope.upstream!r} on {self.queue}")
+                envelopes = envelopes_from_json(message.body)
+                if any(envelope.upstream != self.upstream for envelope in envelopes):
+                    raise ValueError(f"envelope from {envelopes[0].upstream!r} on {self.queue}")
             except (ValueError, TypeError) as error:
                 self._park_unreadable(message.body, error)
                 duplicates.append(tag)  # done with: acked with the page
                 continue
-            if envelope.notification_id <= self._position or envelope.notification_id in self._held_ids:
-                duplicates.append(tag)
-                continue
-            if not self._held:
-                self._held_since = time.monotonic()
-            self._held[envelope.previous_id] = Delivery(tag, envelope)
-            self._held_ids.add(envelope.notification_id)
+            for envelope in envelopes:
+                if envelope.notification_id <= self._position or envelope.notification_id in self._held_ids:
+                    duplicates.append(tag)
+                    continue
+                if not self._held:
+                    self._held_since = time.monotonic()
+                self._held[envelope.previous_id] = Delivery(tag, envelope)
+                self._held_ids.add(envelope.notification_id)
         position = self._position
         while self._held:
             delivery = self._held.pop(position, None)
@@ -173,14 +187,17 @@ class TrackedConsumer:
         return applied
 
     def _ack(self, tags: list[int]) -> None:
-        """One multiple-ack when no held (unacked, older) delivery would be swept up with it."""
-        if not tags:
+        """Acknowledges the messages whose envelopes are all applied (or known already): one
+        multiple-ack when no held (unacked, older) message would be swept up with it."""
+        held = {d.tag for d in self._held.values()}
+        done = sorted(set(tags) - held)  # a batch partly held waits for the rest of its envelopes
+        if not done:
             return
-        highest = max(tags)
-        if not self._held or min(d.tag for d in self._held.values()) > highest:
+        highest = done[-1]
+        if not held or min(held) > highest:
             self._channel.basic_ack(highest, multiple=True)
         else:
-            for tag in tags:
+            for tag in done:
                 self._channel.basic_ack(tag)
 
     def _release_stuck_holds(self) -> None:
@@ -188,7 +205,8 @@ class TrackedConsumer:
         window cannot fill up with messages waiting for one that sits behind them."""
         if not self._held:
             return
-        too_many = len(self._held) >= self.prefetch // 2
+        tags = sorted({d.tag for d in self._held.values()})
+        too_many = len(tags) >= self.prefetch // 2
         too_long = time.monotonic() - self._held_since > self.hold_timeout
         if too_many or too_long:
             log.warning(
@@ -198,8 +216,8 @@ class TrackedConsumer:
                 held=len(self._held),
                 waiting_for=min(self._held),
             )
-            for delivery in self._held.values():
-                self._channel.basic_reject(delivery.tag, True)
+            for tag in tags:
+                self._channel.basic_reject(tag, True)
             self._held.clear()
             self._held_ids.clear()
             self._held_since = 0.0

@@ -75,25 +75,48 @@ class Envelope:
     def routing_key(self) -> str:
         return f"{self.type}.{self.enterprise_id or 'none'}"
 
-    def to_json(self) -> bytes:
+    def to_dict(self) -> dict[str, Any]:
         # The fields are JSON values already (the payload went through jsonable()): asdict()'s deep
         # copy of the payload cost ~5x the encoding itself.
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return json.dumps(fields, ensure_ascii=False).encode("utf-8")
+        return {name: getattr(self, name) for name in FIELD_NAMES}
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Envelope:
+        if not isinstance(data, dict):
+            raise ValueError("envelope: not a JSON object")
+        try:
+            return cls(**{name: data[name] for name in FIELD_NAMES})
+        except KeyError:
+            missing = sorted(set(FIELD_NAMES) - data.keys())
+            raise ValueError(f"envelope: missing {missing}") from None
 
     @classmethod
     def from_json(cls, body: bytes | str) -> Envelope:
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            raise ValueError("envelope: not a JSON object")
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = names - data.keys()
-        if missing:
-            raise ValueError(f"envelope: missing {sorted(missing)}")
-        return cls(**{k: data[k] for k in names})
+        return cls.from_dict(json.loads(body))
 
     def replace(self, **changes: Any) -> Envelope:
         return dataclasses.replace(self, **changes)
+
+
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Envelope))
+
+
+def batch_to_json(envelopes: list[Envelope]) -> bytes:
+    """Several envelopes of one stream, in its order, as one message body: a JSON array."""
+    return json.dumps([e.to_dict() for e in envelopes], ensure_ascii=False).encode("utf-8")
+
+
+def envelopes_from_json(body: bytes | str) -> list[Envelope]:
+    """The envelopes of a message body: one envelope (an object) or a batch (an array of them)."""
+    data = json.loads(body)
+    if isinstance(data, list):
+        if not data:
+            raise ValueError("envelope batch: empty")
+        return [Envelope.from_dict(item) for item in data]
+    return [Envelope.from_dict(data)]
 
 
 def event_id(upstream: str, originator_id: str, originator_version: int) -> str:

@@ -8,6 +8,9 @@ anywhere republishes the page; consumers recognise the duplicates.
 Each envelope names the previous event published in the stream (`previous_id`), so a consumer
 can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
 recorded position is the last *published* event, so the chain survives restarts.
+
+A batched upstream (infra/topology.yaml) sends up to its batch of a page's envelopes in one message,
+a JSON array in the stream's order; consumers take it apart (consumer.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from eventsourcing.utils import resolve_topic
 
 from services.backbone import contracts, metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
-from services.backbone.envelope import Envelope, from_domain_event
+from services.backbone.envelope import Envelope, batch_to_json, from_domain_event
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
 
@@ -33,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 RELAY_TRACKING = "__relay__"  # last notification published and confirmed
 RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or internal)
+BATCH_TYPE = "batch"  # the AMQP type of a message that carries several envelopes (a JSON array)
 
 
 class PublishError(RuntimeError):
@@ -80,6 +84,38 @@ def envelopes_after(
     return envelopes, last
 
 
+def to_messages(envelopes: list[Envelope], batch: int = 1) -> list[tuple[str, amqp.Message]]:
+    """The page as AMQP messages with their routing keys: one per envelope, or (for a batched upstream,
+    topology.yaml) up to `batch` envelopes per message, routed by the first one's key."""
+    if batch <= 1:
+        return [(e.routing_key, to_message(e)) for e in envelopes]
+    messages = []
+    for start in range(0, len(envelopes), batch):
+        chunk = envelopes[start : start + batch]
+        message = to_message(chunk[0]) if len(chunk) == 1 else to_batch_message(chunk)
+        messages.append((chunk[0].routing_key, message))
+    return messages
+
+
+def to_batch_message(envelopes: list[Envelope]) -> amqp.Message:
+    first, last = envelopes[0], envelopes[-1]
+    return amqp.Message(
+        batch_to_json(envelopes),
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=2,
+        message_id=f"{first.event_id}+{len(envelopes) - 1}",
+        correlation_id=first.correlation_id,
+        type=BATCH_TYPE,
+        application_headers={
+            "upstream": first.upstream,
+            "notification_id": first.notification_id,
+            "last_notification_id": last.notification_id,
+            "count": len(envelopes),
+        },
+    )
+
+
 def to_message(envelope: Envelope) -> amqp.Message:
     return amqp.Message(
         envelope.to_json(),
@@ -125,11 +161,13 @@ class Relay:
         page_size: int | None = None,
         confirm_timeout: float = 30.0,
         idle_wait: float = 0.02,
+        batch: int | None = None,
     ) -> None:
         self.app, self.settings = app, settings
         self.service = app.service
         self.subscribers = topology.consumers_of(self.service) if subscribers is None else subscribers
         self.page_size = page_size or settings.relay_page_size
+        self.batch = batch or topology.batch_size_of(self.service)  # envelopes per message
         self.confirm_timeout, self.idle_wait = confirm_timeout, idle_wait
         self._conn: Any = None
         self._channel: Any = None
@@ -208,15 +246,13 @@ class Relay:
     def _publish(self, envelopes: list[Envelope]) -> None:
         confirms, channel = self._confirms, self._channel
         confirms.failures.clear()
+        messages = to_messages(envelopes, self.batch)
         with corked(self._conn):
-            for envelope in envelopes:
+            for routing_key, message in messages:
                 channel.basic_publish(
-                    to_message(envelope),
-                    exchange=self.exchange,
-                    routing_key=envelope.routing_key,
-                    mandatory=True,
+                    message, exchange=self.exchange, routing_key=routing_key, mandatory=True
                 )
-        self._published_tags += len(envelopes)
+        self._published_tags += len(messages)
         deadline = time.monotonic() + self.confirm_timeout
         while confirms.acked < self._published_tags and not confirms.failures:
             remaining = deadline - time.monotonic()

@@ -15,9 +15,21 @@ UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 @cache
+def _topology() -> dict[str, Any]:
+    return yaml.safe_load(TOPOLOGY_FILE.read_text(encoding="utf-8")) or {}
+
+
 def _subscriptions() -> dict[str, tuple[str, ...]]:
-    data = yaml.safe_load(TOPOLOGY_FILE.read_text(encoding="utf-8")) or {}
-    return {k: tuple(v) for k, v in (data.get("subscriptions") or {}).items()}
+    return {k: tuple(v) for k, v in (_topology().get("subscriptions") or {}).items()}
+
+
+def _batched() -> dict[str, int]:
+    return {k: int(v) for k, v in (_topology().get("batched") or {}).items()}
+
+
+def batch_size_of(upstream: str) -> int:
+    """How many envelopes of `upstream` travel in one AMQP message at most (1: one each)."""
+    return max(_batched().get(upstream, 1), 1)
 
 
 def upstreams_of(consumer: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from services.backbone import contracts, topology
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.consumer import TrackedConsumer
 from services.backbone.handlers import Registration
-from services.backbone.relay import Relay, envelopes_after, relay_position, to_message
+from services.backbone.relay import Relay, envelopes_after, relay_position, to_message, to_messages
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
@@ -96,6 +96,58 @@ def test_duplicates_and_disorder_change_nothing_and_drop_nothing(settings: Setti
     views = recorded_views(filing)
     assert len(views) == len(set(views)) == 150
     assert consumer.position() == envelopes[-1].notification_id
+    consumer.close()
+
+
+def queued(settings: Settings, queue: str) -> int:
+    conn = connect(settings.amqp_uri)
+    count = raw_channel(conn).queue_declare(queue, passive=True).message_count
+    conn.release()
+    return int(count)
+
+
+def test_a_batched_stream_travels_in_messages_of_many_envelopes_applied_once_in_order(
+    settings: Settings,
+) -> None:
+    registry = open_store(RegistryApplication, settings)
+    filing = open_store(FilingApplication, settings)
+    enterprises = seed(registry, 120)
+    consumer = TrackedConsumer(filing, filing_handlers, settings, "registry", batch_size=45)
+    consumer.poll(wait=0.01)  # declares its queue
+    consumer.close()  # and leaves it, so the messages stay there to be counted
+    relay = Relay(registry, settings, subscribers=("filing",), page_size=50, batch=20)
+    while relay.relay_page() or not relay.caught_up:
+        pass
+    assert queued(settings, consumer.queue) == 3 + 3 + 1  # pages of 50, 50, 20 in messages of ≤ 20
+    drain(consumer, relay_position(registry))
+    views = recorded_views(filing)
+    assert len(views) == len(set(views)) == 120
+    assert filing.enterprise_view(str(enterprises[99].id))["name"] == enterprises[99].name
+    assert queued(settings, consumer.queue) == 0  # every batch acknowledged once all of it was applied
+    consumer.close()
+    relay.close()
+
+
+def test_batches_redelivered_with_other_bounds_and_out_of_order_change_nothing(settings: Settings) -> None:
+    registry = open_store(RegistryApplication, settings)
+    filing = open_store(FilingApplication, settings)
+    seed(registry, 150)
+    envelopes, _ = envelopes_after(registry, 0, 1000)
+    consumer = TrackedConsumer(filing, filing_handlers, settings, "registry", batch_size=50)
+    consumer.poll(wait=0.01)
+    # the stream in batches of 40, a republished middle part in batches of 25, and some single
+    # messages, all in a random order
+    messages = [m for _, m in to_messages(envelopes, 40) + to_messages(envelopes[30:100], 25)]
+    messages += [to_message(e) for e in random.Random(3).sample(envelopes, 20)]
+    random.Random(5).shuffle(messages)
+    publish_raw(settings, consumer.queue, messages)
+    drain(consumer, envelopes[-1].notification_id)
+    for _ in range(5):
+        consumer.poll(wait=0.1)
+    views = recorded_views(filing)
+    assert len(views) == len(set(views)) == 150
+    assert consumer.position() == envelopes[-1].notification_id
+    assert queued(settings, consumer.queue) == 0
     consumer.close()
 
 
@@ -183,6 +235,10 @@ def test_consumer_tracking_is_written_with_the_events_it_causes(settings: Settin
 def test_topology_names_every_subscription() -> None:
     assert "registry" in topology.upstreams_of("filing")
     assert "filing" in topology.consumers_of("registry")
+    # a bulk import's stream travels in batches; filing's must not: the adapter and the departments'
+    # subscriptions bind its routing keys one by one (Filing.Submitted.*, a department's code)
+    assert topology.batch_size_of("riskpoints") > 1
+    assert topology.batch_size_of("filing") == 1
 
 
 def test_processes_of_one_service_starting_together_all_open_its_store(pg_settings: Settings) -> None:
