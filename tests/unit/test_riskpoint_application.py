@@ -223,3 +223,27 @@ def test_every_published_event_meets_its_contract(app: RiskPointsApplication) ->
     for envelope in envelopes:
         contracts.validate("riskpoints", envelope.type, envelope.schema_version, envelope.payload)
         assert envelope.enterprise_id == e and envelope.routing_key.endswith(e)
+
+
+def test_two_riskpoints_processes_importing_one_enterprise_see_each_others_pages(tmp_path: Path) -> None:
+    """Each keeps the index and the import's progress it read, brought up to date from the store on every
+    read: a page the other saved is neither missed (its points are known) nor overwritten."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "riskpoints.db"),
+        "HUB_RUNTIME_DIR": str(tmp_path),
+    }
+    one, two = RiskPointsApplication(env=env), RiskPointsApplication(env=env)
+    assert one.repository.cache is not None
+    enterprise = str(uuid.uuid4())
+    for page in range(6):  # alternating, each page also repeating the page before
+        items = [item(n) for n in range(max(page - 1, 0) * 10, (page + 1) * 10)]
+        answer = (one if page % 2 else two).upsert_batch(enterprise, items, import_id="erp-1")
+        assert answer["counts"]["created"] == 10
+        assert answer["counts"]["unchanged"] == (10 if page else 0)
+    for app in (one, two):
+        assert app.list_points(enterprise)["total"] == 60
+        progress = app.import_progress(enterprise, "erp-1").as_dict()
+        assert progress["pages"] == 6 and progress["received"] == 110
+    one.close()
+    two.close()
