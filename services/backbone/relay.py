@@ -28,7 +28,7 @@ from eventsourcing.utils import resolve_topic
 
 from services.backbone import contracts, metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
-from services.backbone.envelope import Envelope, batch_to_json, from_domain_event
+from services.backbone.envelope import Envelope, batch_to_json, from_domain_event, from_stored
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
 
@@ -72,11 +72,15 @@ def envelopes_after(
     )
     envelopes: list[Envelope] = []
     previous = position if previous is None else previous
+    direct = app.mapper.cipher is None and app.mapper.compressor is None  # stored state is plain JSON
     for notification in notifications:
-        if not is_published(notification.topic):
+        topic = notification.topic
+        if not is_published(topic):
             continue  # internal (views, parked messages): stays in the store, never decoded here
-        event = app.mapper.to_domain_event(notification)
-        envelope = from_domain_event(app.service, notification, event, previous)
+        envelope = from_stored(app.service, notification, resolve_topic(topic), previous) if direct else None
+        if envelope is None:
+            event = app.mapper.to_domain_event(notification)
+            envelope = from_domain_event(app.service, notification, event, previous)
         contracts.validate(app.service, envelope.type, envelope.schema_version, envelope.payload)
         envelopes.append(envelope)
         previous = notification.id
