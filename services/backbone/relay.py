@@ -31,6 +31,7 @@ from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_chann
 from services.backbone.envelope import Envelope, batch_to_json, from_domain_event, from_stored
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
+from services.backbone.wakeup import StoreWakeup
 
 log = structlog.get_logger(__name__)
 
@@ -181,6 +182,7 @@ class Relay:
         self._read_position = relay_read_position(app)
         self.caught_up = False
         self._last_keep_alive = 0.0
+        self._wakeup = StoreWakeup(app, idle_wait)
 
     # -- connection -------------------------------------------------------------------------
     def _open(self) -> None:
@@ -282,7 +284,7 @@ class Relay:
                     resume = False
                 self.relay_page()
                 if self.caught_up:
-                    stop.wait(self.idle_wait)
+                    self._wakeup.wait(stop)  # until the store has new events (or a second passed)
                 backoff = 0.5
             except contracts.ContractError as error:
                 # Never skip: a stream with a hole is worse than a stopped one.
@@ -298,4 +300,5 @@ class Relay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.close()
+        self._wakeup.close()
         log.info("relay_stopped", service=self.service)

@@ -130,7 +130,7 @@ class HubApplication(Application):
         return recorder
 
 
-def _postgres_params(env: dict[str, str]) -> dict[str, Any]:
+def postgres_params(env: dict[str, str]) -> dict[str, Any]:
     return {
         "host": env["POSTGRES_HOST"],
         "port": int(env["POSTGRES_PORT"]),
@@ -142,7 +142,7 @@ def _postgres_params(env: dict[str, str]) -> dict[str, Any]:
 
 def ensure_postgres_schema(env: dict[str, str]) -> None:
     """eventsourcing creates tables, not databases or schemas: make both exist."""
-    params = _postgres_params(env)
+    params = postgres_params(env)
     dbname = env["POSTGRES_DBNAME"]
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
@@ -168,7 +168,7 @@ def tables_created_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
     session-level advisory lock per database and schema lets one process create at a time."""
     key = f"riskhub-tables/{env['POSTGRES_DBNAME']}/{env['POSTGRES_SCHEMA']}"
     lock = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
-    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], autocommit=True, **_postgres_params(env)) as conn:
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], autocommit=True, **postgres_params(env)) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
             yield
