@@ -58,9 +58,11 @@ class TrackedConsumer:
         self.queue = settings.queue(self.consumer, upstream)
         self.batch_size = batch_size or settings.consumer_batch_size
         self.max_attempts = max_attempts or settings.consumer_max_attempts
-        # In messages: of a batched upstream, enough for two pages of envelopes.
-        per_message = topology.batch_size_of(upstream)
-        self.prefetch = max(2 * self.batch_size // per_message, 200 // per_message, 4)
+        # In messages: two pages of single envelopes, at least 200 (a stretch out of order is held until
+        # its gap closes). A batched upstream's messages hold up to 100 envelopes each: 200 of them then
+        # (~30 MB at most), not two pages' worth of messages of 100.
+        batched = topology.batch_size_of(upstream) > 1
+        self.prefetch = 200 if batched else max(2 * self.batch_size, 200)
         self.retry_delay, self.hold_timeout = retry_delay, hold_timeout
         self._conn: Any = None
         self._channel: Any = None
