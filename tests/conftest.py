@@ -72,6 +72,16 @@ def make_settings(tmp_path: Path, backend: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def two_processes_on_one_store(app_class: type[Any], tmp_path: Path) -> tuple[Any, Any]:
+    """Two applications of one service on one SQLite file, as two of its processes share its store."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / f"{app_class.service}.db"),
+        "HUB_RUNTIME_DIR": str(tmp_path),
+    }
+    return app_class(env=env), app_class(env=env)
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment a hub process needs to use these settings."""
     env = dict(os.environ)

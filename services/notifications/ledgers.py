@@ -58,14 +58,15 @@ class RiskLedger(View):
 
     @event("GradedAll")
     def _graded_all(self, grades: list[list[Any]]) -> None:
-        for risk_point_id, level, at, name in grades:
-            self.levels.setdefault(risk_point_id, []).append([at, level])
-            if name:
-                self.names[risk_point_id] = name
+        for grade in grades:
+            self._apply_grade(*grade)
 
     @event("Graded")
     def _graded(self, risk_point_id: str, level: int, at: str, name: str) -> None:
         """One grade per event: how ledgers were written before grades were gathered per page."""
+        self._apply_grade(risk_point_id, level, at, name)
+
+    def _apply_grade(self, risk_point_id: str, level: int, at: str, name: str) -> None:
         self.levels.setdefault(risk_point_id, []).append([at, level])
         if name:
             self.names[risk_point_id] = name

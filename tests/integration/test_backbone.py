@@ -61,20 +61,19 @@ def drain(consumer: TrackedConsumer, until: int, rounds: int = 400) -> None:
     pytest.fail(f"consumer stopped at {consumer.position()}, wanted {until}")
 
 
-def test_relay_publishes_in_order_and_consumer_applies_each_once(settings: Settings) -> None:
-    registry = open_store(RegistryApplication, settings)
-    filing = open_store(FilingApplication, settings)
-    enterprises = seed(registry, 120)
-    relay = Relay(registry, settings, subscribers=("filing",), page_size=50)
-    consumer = TrackedConsumer(filing, filing_handlers, settings, "registry", batch_size=40)
-    while relay.relay_page() or not relay.caught_up:
-        pass
-    drain(consumer, relay_position(registry))
+def queued(settings: Settings, queue: str) -> int:
+    conn = connect(settings.amqp_uri)
+    count = raw_channel(conn).queue_declare(queue, passive=True).message_count
+    conn.release()
+    return int(count)
+
+
+def assert_each_applied_once(
+    filing: FilingApplication, consumer: TrackedConsumer, last: int, count: int
+) -> None:
     views = recorded_views(filing)
-    assert len(views) == len(set(views)) == 120
-    assert filing.enterprise_view(str(enterprises[7].id))["name"] == enterprises[7].name
-    consumer.close()
-    relay.close()
+    assert len(views) == len(set(views)) == count
+    assert consumer.position() == last
 
 
 def test_duplicates_and_disorder_change_nothing_and_drop_nothing(settings: Settings) -> None:
@@ -93,37 +92,29 @@ def test_duplicates_and_disorder_change_nothing_and_drop_nothing(settings: Setti
     publish_raw(settings, consumer.queue, [to_message(e) for e in envelopes])
     for _ in range(10):
         consumer.poll(wait=0.1)
-    views = recorded_views(filing)
-    assert len(views) == len(set(views)) == 150
-    assert consumer.position() == envelopes[-1].notification_id
+    assert_each_applied_once(filing, consumer, envelopes[-1].notification_id, 150)
     consumer.close()
 
 
-def queued(settings: Settings, queue: str) -> int:
-    conn = connect(settings.amqp_uri)
-    count = raw_channel(conn).queue_declare(queue, passive=True).message_count
-    conn.release()
-    return int(count)
-
-
-def test_a_batched_stream_travels_in_messages_of_many_envelopes_applied_once_in_order(
-    settings: Settings,
+@pytest.mark.parametrize(("batch", "messages"), [(1, 120), (20, 3 + 3 + 1)])
+def test_relay_publishes_in_order_and_consumer_applies_each_once(
+    settings: Settings, batch: int, messages: int
 ) -> None:
+    """One message per event, or a batched upstream's pages (of 50, 50, 20) in messages of ≤ 20."""
     registry = open_store(RegistryApplication, settings)
     filing = open_store(FilingApplication, settings)
     enterprises = seed(registry, 120)
     consumer = TrackedConsumer(filing, filing_handlers, settings, "registry", batch_size=45)
     consumer.poll(wait=0.01)  # declares its queue
     consumer.close()  # and leaves it, so the messages stay there to be counted
-    relay = Relay(registry, settings, subscribers=("filing",), page_size=50, batch=20)
+    relay = Relay(registry, settings, subscribers=("filing",), page_size=50, batch=batch)
     while relay.relay_page() or not relay.caught_up:
         pass
-    assert queued(settings, consumer.queue) == 3 + 3 + 1  # pages of 50, 50, 20 in messages of ≤ 20
+    assert queued(settings, consumer.queue) == messages
     drain(consumer, relay_position(registry))
-    views = recorded_views(filing)
-    assert len(views) == len(set(views)) == 120
+    assert_each_applied_once(filing, consumer, relay_position(registry), 120)
     assert filing.enterprise_view(str(enterprises[99].id))["name"] == enterprises[99].name
-    assert queued(settings, consumer.queue) == 0  # every batch acknowledged once all of it was applied
+    assert queued(settings, consumer.queue) == 0  # every message acknowledged once all of it was applied
     consumer.close()
     relay.close()
 
@@ -144,9 +135,7 @@ def test_batches_redelivered_with_other_bounds_and_out_of_order_change_nothing(s
     drain(consumer, envelopes[-1].notification_id)
     for _ in range(5):
         consumer.poll(wait=0.1)
-    views = recorded_views(filing)
-    assert len(views) == len(set(views)) == 150
-    assert consumer.position() == envelopes[-1].notification_id
+    assert_each_applied_once(filing, consumer, envelopes[-1].notification_id, 150)
     assert queued(settings, consumer.queue) == 0
     consumer.close()
 

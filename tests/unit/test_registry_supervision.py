@@ -10,6 +10,7 @@ import pytest
 
 from services.backbone.errors import ConflictError, NotFoundError, TransitionError, ValidationError
 from services.registry.application import RegistryApplication
+from tests.conftest import two_processes_on_one_store
 from tests.factories import enterprise_fields
 
 AJ = {"code": "AJ", "name": "台儿庄区应急管理局", "kind": "安监", "endpoint": "aj.example.gov:7001"}
@@ -187,12 +188,7 @@ def test_every_published_registry_event_meets_its_contract(app: RegistryApplicat
 def test_two_registry_processes_see_each_others_registrations(tmp_path: Path) -> None:
     """Each keeps the aggregates it read (routing table, directory, index shards) and brings them up to
     date from the store on every read: what the other stored is never missed, nor overwritten."""
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(tmp_path / "registry.db"),
-        "HUB_RUNTIME_DIR": str(tmp_path),
-    }
-    one, two = RegistryApplication(env=env), RegistryApplication(env=env)
+    one, two = two_processes_on_one_store(RegistryApplication, tmp_path)
     assert one.repository.cache is not None
     one.add_department(ZSZ)
     ids = []

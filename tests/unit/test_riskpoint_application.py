@@ -23,6 +23,7 @@ from services.backbone.errors import (
 from services.backbone.relay import envelopes_after
 from services.riskpoints.application import RiskPointsApplication
 from services.riskpoints.service import RiskPointsService
+from tests.conftest import two_processes_on_one_store
 from tests.riskpoint_factories import item
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -228,12 +229,7 @@ def test_every_published_event_meets_its_contract(app: RiskPointsApplication) ->
 def test_two_riskpoints_processes_importing_one_enterprise_see_each_others_pages(tmp_path: Path) -> None:
     """Each keeps the index and the import's progress it read, brought up to date from the store on every
     read: a page the other saved is neither missed (its points are known) nor overwritten."""
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(tmp_path / "riskpoints.db"),
-        "HUB_RUNTIME_DIR": str(tmp_path),
-    }
-    one, two = RiskPointsApplication(env=env), RiskPointsApplication(env=env)
+    one, two = two_processes_on_one_store(RiskPointsApplication, tmp_path)
     assert one.repository.cache is not None
     enterprise = str(uuid.uuid4())
     for page in range(6):  # alternating, each page also repeating the page before
