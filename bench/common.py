@@ -59,8 +59,8 @@ def cpu_seconds(groups: dict[str, Any], servers: bool = False) -> dict[str, floa
         command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
         group = int(fields[2])  # pgrp
         name = names.get(group) or (SERVERS.get(command) if servers else None)
-        if name:
-            used[name] += (int(fields[11]) + int(fields[12])) / ticks
+        if name:  # its own time, and that of its children already gone (a closed connection's backend)
+            used[name] += sum(int(f) for f in fields[11:15]) / ticks
     return used
 
 

@@ -3,6 +3,7 @@
     python -m bench.scale                  # 100,000 enterprises, 2,000,000 risk points, 200,000 dangers
     python -m bench.scale --fraction 0.01  # the same shape, 1% of it
     python -m bench.scale --fraction 0.2 --until enterprises  # registrations only
+    python -m bench.scale --fraction 0.05 --dangers 60000     # many dangers on a small province
 
 Reports the load rate at the start and at the end of each phase (the per-event cost must stay
 flat), every hub process's memory (RSS), the time to load a long-lived aggregate (snapshots on),
@@ -272,11 +273,11 @@ def timed(fn: Callable[[], Any], repeat: int = 5) -> float:
 PHASES = ("enterprises", "risk points", "dangers")
 
 
-def run(fraction: float = 1.0, until: str = "dangers") -> dict[str, Any]:
+def run(fraction: float = 1.0, until: str = "dangers", dangers: int | None = None) -> dict[str, Any]:
     """Loads the phases in order up to and including `until`, then measures the queries."""
     enterprises_n = max(int(100_000 * fraction), TOWNS)
     per = 20
-    dangers_n = max(int(200_000 * fraction), 10)
+    dangers_n = dangers if dangers is not None else max(int(200_000 * fraction), 10)
     console = Console()
     with tempfile.TemporaryDirectory() as tmp, isolated_hub_settings(Path(tmp)) as settings:
         hub = Hub(settings, Path(tmp))
@@ -404,8 +405,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the province-sized set")
     parser.add_argument("--until", choices=PHASES, default="dangers", help="the last phase to load")
+    parser.add_argument("--dangers", type=int, help="dangers to report instead of the fraction's share")
     args = parser.parse_args()
-    result = run(args.fraction, args.until)
+    result = run(args.fraction, args.until, args.dangers)
     console = Console()
     table = Table(title=f"Scale: {result['size']}")
     for column in (
