@@ -149,8 +149,8 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-            except psycopg.errors.DuplicateDatabase:
-                pass
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process created it since: the catalog's unique index says so first
     with psycopg.connect(dbname=dbname, autocommit=True, **params) as conn:
         try:
             conn.execute(
