@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
-from eventsourcing.persistence import ProcessRecorder, Recording
+from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 from services.backbone.settings import Settings
@@ -77,6 +78,18 @@ def snapshot_interval(base: int, aggregate: Any) -> int:
     return interval
 
 
+MANY_AT_ONCE = 500  # aggregates read per pair of queries by get_many
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
 class HubApplication(Application):
     """A service's application. Its recorder also records tracking positions (relay, consumers)."""
 
@@ -122,6 +135,65 @@ class HubApplication(Application):
             else:  # an earlier event of the aggregate in this save: its state is in the store
                 version = event.originator_version
                 self.take_snapshot(event.originator_id, version=version, projector_func=project)
+
+    def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """The aggregates found among these ids, by id (those never saved are left out). On PostgreSQL
+        a few hundred are read at once: their latest snapshots in one query and the events after them
+        in another, where `repository.get` asks twice per aggregate (a town's 一镇一册 read its
+        enterprises' views so, 8,000 round trips for a town of 1,000)."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        if not isinstance(getattr(self.recorder, "datastore", None), PostgresDatastore):
+            return {i: a for i in ids if (a := self._get_or_none(i)) is not None}
+        found: dict[UUID, Any] = {}
+        for start in range(0, len(ids), MANY_AT_ONCE):
+            found.update(self._read_many(ids[start : start + MANY_AT_ONCE]))
+        return found
+
+    def _get_or_none(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _read_many(self, ids: list[UUID]) -> dict[UUID, Any]:
+        recorder: Any = self.recorder
+        datastore: PostgresDatastore = recorder.datastore
+        schema = sql.Identifier(datastore.schema)
+        snapshots: dict[UUID, StoredEvent] = {}
+        events: dict[UUID, list[StoredEvent]] = {}
+        with datastore.get_connection() as conn, conn.cursor() as curs:
+            if self.snapshots is not None:
+                snapshots_table = sql.Identifier(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+                curs.execute(
+                    sql.SQL(
+                        "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
+                        "FROM {}.{} WHERE originator_id = ANY(%s) "
+                        "ORDER BY originator_id, originator_version DESC"
+                    ).format(schema, snapshots_table),
+                    (ids,),
+                )
+                for row in curs.fetchall():
+                    snapshots[row["originator_id"]] = _stored(row)
+            after = [snapshots[i].originator_version if i in snapshots else 0 for i in ids]
+            curs.execute(
+                sql.SQL(
+                    "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {}.{} e "
+                    "JOIN unnest(%s::uuid[], %s::bigint[]) AS s(id, after) "
+                    "ON e.originator_id = s.id AND e.originator_version > s.after "
+                    "ORDER BY e.originator_id, e.originator_version"
+                ).format(schema, sql.Identifier(recorder.events_table_name)),
+                (ids, after),
+            )
+            for row in curs.fetchall():
+                events.setdefault(row["originator_id"], []).append(_stored(row))
+        found = {}
+        for aggregate_id in ids:
+            stored = ([snapshots[aggregate_id]] if aggregate_id in snapshots else []) + events.get(
+                aggregate_id, []
+            )
+            if stored:
+                found[aggregate_id] = project(None, (self.mapper.to_domain_event(s) for s in stored))
+        return found
 
     @property
     def process_recorder(self) -> ProcessRecorder:

@@ -16,6 +16,9 @@ from services.notifications.ledgers import (
 )
 from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard, card_id
 
+TOWN_PAGE = 250  # enterprises whose card and three ledgers are read together
+LEDGER_KINDS = ("risks", "dangers", "filings")
+
 
 @dataclass
 class EnterpriseFacts:
@@ -45,22 +48,27 @@ def gather(app: Any, town: str) -> TownFacts:
     """The town's enterprises with their ledgers, as this service holds them now."""
     directory: Directory = app.find(DIRECTORY_ID) or Directory()
     enterprises = []
-    for eid in directory.towns.get(town, []):
-        card: EnterpriseCard | None = app.find(card_id(eid))
-        if card is None:
-            continue
-        enterprises.append(
-            EnterpriseFacts(
-                enterprise_id=eid,
-                name=card.name,
-                registered_at=card.registered_at,
-                closed_at=card.closed_at,
-                supervisors=list(card.supervisors),
-                risks=app.find(ledger_id("risks", eid)) or RiskLedger(enterprise_id=eid),
-                dangers=app.find(ledger_id("dangers", eid)) or DangerLedger(enterprise_id=eid),
-                filings=app.find(ledger_id("filings", eid)) or FilingLedger(enterprise_id=eid),
+    members = list(directory.towns.get(town, []))
+    for start in range(0, len(members), TOWN_PAGE):  # a page of enterprises' card and ledgers at once
+        page = members[start : start + TOWN_PAGE]
+        ids = [i for eid in page for i in (card_id(eid), *(ledger_id(k, eid) for k in LEDGER_KINDS))]
+        found = app.get_many(ids)
+        for eid in page:
+            card: EnterpriseCard | None = found.get(card_id(eid))
+            if card is None:
+                continue
+            enterprises.append(
+                EnterpriseFacts(
+                    enterprise_id=eid,
+                    name=card.name,
+                    registered_at=card.registered_at,
+                    closed_at=card.closed_at,
+                    supervisors=list(card.supervisors),
+                    risks=found.get(ledger_id("risks", eid)) or RiskLedger(enterprise_id=eid),
+                    dangers=found.get(ledger_id("dangers", eid)) or DangerLedger(enterprise_id=eid),
+                    filings=found.get(ledger_id("filings", eid)) or FilingLedger(enterprise_id=eid),
+                )
             )
-        )
     campaigns = app.find(CAMPAIGNS_ID)
     deadlines: dict[str, str] = {}
     for deadline, _name in campaigns.deadlines.get(town, []) if campaigns else []:
