@@ -18,6 +18,7 @@ from services.dangers.plans import (
     check_report,
     check_submission,
 )
+from services.dangers.records import DangerList, list_id
 from services.dangers.views import danger_view
 from services.dangers.vocabulary import Source
 
@@ -32,7 +33,10 @@ class Workflow(Deadlines):
         enterprise = parse_id(caller, "enterprise_id")
         risk_point_id, finding = check_report(fields)
         danger_id = uuid.uuid5(enterprise, f"danger/{idempotency_key}") if idempotency_key else uuid.uuid4()
-        existing = self._find(danger_id) if idempotency_key else None
+        listed = list_id(str(enterprise))
+        # the retried danger (when keyed) and the enterprise's list, read together
+        found = self.get_many([danger_id, listed] if idempotency_key else [listed])
+        existing = found.get(danger_id)
         if isinstance(existing, HiddenDanger):
             return {**danger_view(existing), "created": False}
         danger = HiddenDanger.found(
@@ -42,7 +46,7 @@ class Workflow(Deadlines):
             source=str(Source.SELF_INSPECTION),
             finding=finding,
         )
-        dangers = self._danger_list(str(enterprise))
+        dangers = found.get(listed) or DangerList(str(enterprise))
         dangers.add(str(danger.id))
         self.save(danger, dangers)
         return {**danger_view(danger), "created": True}
