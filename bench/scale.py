@@ -46,22 +46,36 @@ TOWNS = 20  # a province's enterprises spread over towns: 一镇一册 is per to
 
 
 class Phase:
-    """Times items loaded, in tenths, to compare the start with the end."""
+    """Times items loaded, in tenths, to compare the start with the end; with `cpu`, also what each
+    process spent in each tenth (where a per-item cost grows shows there, not only that it grows)."""
 
-    def __init__(self, name: str, total: int) -> None:
-        self.name, self.total = name, total
+    def __init__(self, name: str, total: int, cpu: Callable[[], dict[str, float]] | None = None) -> None:
+        self.name, self.total, self.cpu = name, total, cpu
         self.stamps: list[float] = [time.perf_counter()]
+        self.cpu_stamps: list[dict[str, float]] = []
         self.done = 0
 
     def start(self) -> Phase:
         """The clock starts when the phase's first item is sent, not when the run was planned."""
         self.stamps = [time.perf_counter()]
+        self.cpu_stamps = [self.cpu()] if self.cpu else []
         return self
 
     def advance(self, n: int) -> None:
         self.done += n
         while len(self.stamps) <= 10 * self.done // max(self.total, 1) and len(self.stamps) <= 10:
             self.stamps.append(time.perf_counter())
+            if self.cpu:
+                self.cpu_stamps.append(self.cpu())
+
+    def cpu_by_tenth(self) -> dict[str, list[float]]:
+        """ms of CPU per item, by process, in each tenth of the phase."""
+        tenth = self.total / 10
+        found: dict[str, list[float]] = {}
+        for before, after in zip(self.cpu_stamps, self.cpu_stamps[1:], strict=False):
+            for name, used in cpu_between(before, after).items():
+                found.setdefault(name, []).append(round(1000 * used / tenth, 2))
+        return {name: ms for name, ms in found.items() if any(ms)}
 
     def tenths(self) -> list[float]:
         """Items per second in each tenth of the phase, in order."""
@@ -286,10 +300,14 @@ def run(fraction: float = 1.0, until: str = "dangers", dangers: int | None = Non
             setup_departments(hub)
             channel = grpc.insecure_channel(hub.gateway_address)
             token = (("x-hub-registration-token", hub.registration_token),)
+
+            def cpu() -> dict[str, float]:
+                return cpu_seconds(hub.procs, servers=True)
+
             phases = {
-                "enterprises": Phase("enterprises", enterprises_n),
-                "risk points": Phase("risk points", enterprises_n * per),
-                "dangers": Phase("dangers", dangers_n),
+                "enterprises": Phase("enterprises", enterprises_n, cpu),
+                "risk points": Phase("risk points", enterprises_n * per, cpu),
+                "dangers": Phase("dangers", dangers_n, cpu),
             }
             caught_up: dict[str, float] = {}
             lagging: dict[str, dict[str, int]] = {}
@@ -318,6 +336,7 @@ def run(fraction: float = 1.0, until: str = "dangers", dangers: int | None = Non
                         "caught_up_after_s": caught_up,
                         "behind_at_end_of_load": lagging,
                         "rates_by_tenth": {n: phases[n].tenths() for n in cpu_ms},
+                        "cpu_ms_per_item_by_tenth": {n: phases[n].cpu_by_tenth() for n in cpu_ms},
                         "cpu_ms_per_item": cpu_ms,
                         "rss_mib_after_phase": rss_after,
                     }
@@ -381,6 +400,7 @@ def run(fraction: float = 1.0, until: str = "dangers", dangers: int | None = Non
                     name: dict(zip(("start", "end"), phases[name].rates(), strict=True)) for name in cpu_ms
                 },
                 "rates_by_tenth": {name: phases[name].tenths() for name in cpu_ms},
+                "cpu_ms_per_item_by_tenth": {name: phases[name].cpu_by_tenth() for name in cpu_ms},
                 "caught_up_after_s": caught_up,
                 "behind_at_end_of_load": lagging,
                 "cpu_ms_per_item": cpu_ms,
@@ -440,6 +460,18 @@ def main() -> None:
         cpu.add_row(process, *(f"{result['cpu_ms_per_item'][n].get(process, 0):.2f}" for n in phases))
     cpu.add_row("all", *(f"{sum(result['cpu_ms_per_item'][n].values()):.2f}" for n in phases), style="bold")
     console.print(cpu)
+    growth = Table(title="CPU per item in the first and the last tenth of each phase (ms)")
+    growth.add_column("process")
+    for name in phases:
+        growth.add_column(f"{name}: first", justify="right")
+        growth.add_column("last", justify="right")
+    for process in processes:
+        cells = []
+        for name in phases:
+            tenths = result["cpu_ms_per_item_by_tenth"][name].get(process) or [0.0]
+            cells += [f"{tenths[0]:.2f}", f"{tenths[-1]:.2f}"]
+        growth.add_row(process, *cells)
+    console.print(growth)
     for name, behind in result["behind_at_end_of_load"].items():
         worst = ", ".join(f"{k} {v:,}" for k, v in sorted(behind.items(), key=lambda kv: -kv[1])[:4])
         console.print(f"behind when the last of the {name} went in: {worst or 'nothing'}")
