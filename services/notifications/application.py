@@ -40,6 +40,7 @@ class NotificationsApplication(HubApplication):
         super().__init__(env)
         self._read_for_sending: dict[str, Notification] = {}  # the sender's thread only
         self._kept_queue: SendQueue | None = None  # the sender's thread only
+        self._intake_read = 0  # how far the sender's intake has read the log (its thread only)
 
     def find(self, aggregate_id: uuid.UUID) -> Any:
         try:
@@ -87,12 +88,24 @@ class NotificationsApplication(HubApplication):
         return queue
 
     def intake(self, limit: int = 500) -> int:
-        """Takes the notifications requested since the last intake into the send queue; how many."""
-        position = self.process_recorder.max_tracking_id(INTAKE_TRACKING) or 0
+        """Takes the notifications requested since the last intake into the send queue; how many.
+
+        Reads up to the log's head as it was when the pass began, and remembers how far it read even
+        when nothing there was requested: a read that only stopped at a Requested event began at the
+        last one taken in each pass, and the stretch of other events behind it (a province's ledger
+        events, millions) was scanned again on every pass, costing more the longer the log grew."""
+        position = max(self.process_recorder.max_tracking_id(INTAKE_TRACKING) or 0, self._intake_read)
+        head = self.recorder.max_notification_id() or 0
+        if head <= position:
+            return 0
         page = self.recorder.select_notifications(
-            start=position, limit=limit, topics=[REQUESTED_TOPIC], inclusive_of_start=False
+            start=position, limit=limit, stop=head, topics=[REQUESTED_TOPIC], inclusive_of_start=False
         )
+        # Ids up to the head are all committed (eventsourcing inserts hold the table's lock), so none
+        # below it can still appear: whatever the page did not reach is known to hold nothing requested.
+        read_to = page[-1].id if len(page) == limit else head
         if not page:
+            self._intake_read = read_to
             return 0
         queue = self._queue()
         entries: dict[str, str] = {}
@@ -100,7 +113,7 @@ class NotificationsApplication(HubApplication):
             requested: Any = self.mapper.to_domain_event(item)
             entries[str(item.originator_id)] = requested.requested_at
         queue.enqueue(entries={k: v for k, v in entries.items() if k not in queue.due})
-        processing: ProcessingEvent[Any] = Processing(Tracking(INTAKE_TRACKING, page[-1].id))
+        processing: ProcessingEvent[Any] = Processing(Tracking(INTAKE_TRACKING, read_to))
         processing.collect_events(queue)
         try:
             self.record(processing)

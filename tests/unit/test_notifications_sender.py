@@ -274,3 +274,33 @@ def test_due_messages_come_in_the_order_they_were_queued_and_a_retry_keeps_its_p
     assert world.app.due("2026-11-20T09:05:00+00:00", 2) == ["b", "c"]
     assert world.app.due("2026-11-20T09:10:00+00:00", 10) == ["a", "b", "c", "d"]
     assert world.app.due("2026-11-20T09:00:01+00:00", 10) == ["b"]
+
+
+def test_the_intake_reads_each_stretch_of_the_log_once(world: World) -> None:
+    """What requests nothing (cards, the directory, ledgers: most of a province's log) is read by the
+    sender's intake once, not again on every pass until the next notification is requested."""
+    reads: list[tuple[Any, Any]] = []
+    select = world.app.recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append((kwargs.get("start"), kwargs.get("stop")))
+        return select(*args, **kwargs)
+
+    world.app.recorder.select_notifications = counted  # type: ignore[method-assign]
+    sender = world.sender()
+    sender.run_once()
+    head = world.app.recorder.max_notification_id()
+    reads.clear()
+    assert sender.run_once() == {} and reads == []  # nothing new since: the log is not read
+    register(world.upstream["registry"], 3)
+    world.feed.follow(world.upstream["registry"])
+    newer = world.app.recorder.max_notification_id()
+    assert newer > head  # the new enterprise's card and directory entry, which request nothing
+    assert sender.run_once() == {}
+    assert reads == [(head, newer)]  # read once, from where the last pass ended
+    reads.clear()
+    assert sender.run_once() == {} and reads == []
+    rejected_filing(world, world.upstream["ours"])  # two notifications requested
+    assert sender.run_once() == {"sent": 2}
+    starts = [start for start, _ in reads]
+    assert starts[0] == newer and all(s > newer for s in starts[1:])  # then on past what it took in
