@@ -67,6 +67,8 @@ class FilingApplication(HubApplication):
         super().__init__(env)
         self._recipients_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._entries_seen: set[UUID] = set()  # ledger entries known to exist
+        self._stale_read = 0  # how far stale_registers has read the log
+        self._maybe_stale: set[str] = set()  # filing indexes marked stale since, not yet seen current
 
     # -- views --------------------------------------------------------------------------------
     def _get(self, aggregate_id: Any) -> Any:
@@ -338,19 +340,26 @@ class FilingApplication(HubApplication):
 
     # -- re-filing after a risk factor changed -------------------------------------------------
     def stale_registers(self) -> list[str]:
-        from services.filing.domain import FilingIndex as _Index
-
-        topic = f"{_Index.__module__}:FilingIndex.MarkedStale"
-        found: set[str] = set()
-        start = 1
-        while page := self.recorder.select_notifications(start=start, limit=1000, topics=[topic]):
-            found.update(str(n.originator_id) for n in page)
+        """The enterprises whose register is out of date. The log is read from where the last call
+        stopped (the recompiler asks every few seconds; reading it from the start each time cost the
+        whole log, millions of events in a province), and a register found up to date again is
+        dropped until a new MarkedStale names it."""
+        topic = f"{FilingIndex.__module__}:FilingIndex.MarkedStale"
+        head = self.recorder.max_notification_id() or 0
+        start = self._stale_read + 1
+        while start <= head and (
+            page := self.recorder.select_notifications(start=start, limit=1000, stop=head, topics=[topic])
+        ):
+            self._maybe_stale.update(str(n.originator_id) for n in page)
             start = page[-1].id + 1
+        self._stale_read = max(self._stale_read, head)  # ids up to the head are all committed
         stale = []
-        for index_id in sorted(found):
+        for index_id in sorted(self._maybe_stale):
             index: FilingIndex = self.repository.get(UUID(index_id))
             if index.stale_since is not None:
                 stale.append(index.enterprise_id)
+            else:
+                self._maybe_stale.discard(index_id)
         return stale
 
     def recompile_stale(self) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -119,6 +120,27 @@ def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None
         {"id": points[0]["risk_point_id"], "name": points[0]["name"], "from": 3, "to": 1}
     ]
     assert changes["risk_points_added"] == changes["risk_points_removed"] == []
+
+    # The recompiler asks every few seconds: each call reads only what was stored since the last.
+    starts: list[int] = []
+    select = town.filing.recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        starts.append(kwargs["start"])
+        return select(*args, **kwargs)
+
+    town.filing.recorder.select_notifications = counted  # type: ignore[method-assign]
+    head = town.filing.recorder.max_notification_id()
+    assert town.filing.stale_registers() == [] and starts == []
+    town.riskpoints.assess(
+        str(e.id),
+        points[1]["risk_point_id"],
+        {"method": "LEC", "scores": LEC_SCORES[1]},
+        adjacent_units=["东邻：鲁南化肥厂"],
+    )
+    town.flow()
+    assert town.filing.stale_registers() == [str(e.id)]  # up to date for a while, then stale again
+    assert starts[0] == head + 1
 
 
 def test_town_book_lists_every_major_risk_point_of_the_town(town: Town) -> None:
