@@ -79,6 +79,13 @@ def snapshot_interval(base: int, aggregate: Any) -> int:
 
 
 MANY_AT_ONCE = 500  # aggregates read per pair of queries by get_many
+T = TypeVar("T")
+
+
+def pages(items: list[T], size: int) -> Iterator[list[T]]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _stored(row: Any) -> StoredEvent:
@@ -143,13 +150,14 @@ class HubApplication(Application):
         enterprises' views so, 8,000 round trips for a town of 1,000)."""
         ids = list(dict.fromkeys(aggregate_ids))
         if not isinstance(getattr(self.recorder, "datastore", None), PostgresDatastore):
-            return {i: a for i in ids if (a := self._get_or_none(i)) is not None}
+            return {i: a for i in ids if (a := self.find(i)) is not None}
         found: dict[UUID, Any] = {}
-        for start in range(0, len(ids), MANY_AT_ONCE):
-            found.update(self._read_many(ids[start : start + MANY_AT_ONCE]))
+        for page in pages(ids, MANY_AT_ONCE):
+            found.update(self._read_many(page))
         return found
 
-    def _get_or_none(self, aggregate_id: UUID) -> Any:
+    def find(self, aggregate_id: UUID) -> Any:
+        """The aggregate, or None when it was never saved."""
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,7 @@ from eventsourcing.persistence import RecordConflictError
 from services.backbone import correlation
 from services.backbone.conflicts import retried
 from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
-from services.backbone.store import HubApplication
+from services.backbone.store import HubApplication, pages
 from services.filing import register, signatures
 from services.filing.danger_views import DangerRegister
 from services.filing.domain import (
@@ -401,7 +401,7 @@ class FilingApplication(HubApplication):
             raise NotFoundError("name", f"{town} has no campaign {name}")
         when = datetime.fromisoformat(at) if at else datetime.now(UTC)
         rows = []
-        for enterprise_id, view, index in self._with_filing_indexes(self.town_enterprises(town)):
+        for enterprise_id, view, (index,) in self._with_views(self.town_enterprises(town), filing_index_id):
             if view.status == "closed":
                 continue
             first = index.first_submitted_at if index else None
@@ -423,18 +423,18 @@ class FilingApplication(HubApplication):
             "enterprises": rows,
         }
 
-    def _with_filing_indexes(
-        self, members: list[str]
-    ) -> Iterator[tuple[str, EnterpriseView, FilingIndex | None]]:
-        """Each enterprise with its view and filing index, read a page of enterprises at a time."""
-        for start in range(0, len(members), TOWN_PAGE):
-            page = members[start : start + TOWN_PAGE]
+    def _with_views(
+        self, members: list[str], *also: Callable[[str], UUID]
+    ) -> Iterator[tuple[str, EnterpriseView, list[Any]]]:
+        """Each enterprise with its view and, for each of `also` (an id from the enterprise id), that
+        aggregate or None: read a page of enterprises at a time, not one aggregate at a time."""
+        for page in pages(members, TOWN_PAGE):
             views = self.get_many(enterprise_view_id(e) for e in page)
-            indexes = self.get_many(filing_index_id(e) for e in page)
+            found = self.get_many(make(e) for make in also for e in page)
             for enterprise_id in page:
                 view = views.get(enterprise_view_id(enterprise_id))
                 if view is not None:
-                    yield enterprise_id, view, indexes.get(filing_index_id(enterprise_id))
+                    yield enterprise_id, view, [found.get(make(enterprise_id)) for make in also]
 
     def town_book(self, town: str) -> dict[str, Any]:
         """一镇一册: every level-1/2 risk point of the town's enterprises, with owner departments
@@ -445,26 +445,17 @@ class FilingApplication(HubApplication):
 
         directory: DepartmentsView | None = self._get(DIRECTORY_ID)
         members = self.town_enterprises(town)
+        registers = (riskpoint_views.register_id, danger_views.register_id)
         rows: list[dict[str, Any]] = []
-        for start in range(0, len(members), TOWN_PAGE):
-            page = members[start : start + TOWN_PAGE]
-            views = self.get_many(enterprise_view_id(e) for e in page)
-            points = self.get_many(riskpoint_views.register_id(e) for e in page)
-            dangers = self.get_many(danger_views.register_id(e) for e in page)
-            for enterprise_id in page:
-                view: EnterpriseView | None = views.get(enterprise_view_id(enterprise_id))
-                if view is None:
-                    continue
-                register_ = points.get(riskpoint_views.register_id(enterprise_id))
-                danger_register = dangers.get(danger_views.register_id(enterprise_id))
-                rows.extend(
-                    book_rows(
-                        view.as_dict(),
-                        register_.as_list() if register_ is not None else [],
-                        danger_register.as_list() if danger_register is not None else [],
-                        described(directory, view.supervisors),
-                    )
+        for _, view, (points, dangers) in self._with_views(members, *registers):
+            rows.extend(
+                book_rows(
+                    view.as_dict(),
+                    points.as_list() if points is not None else [],
+                    dangers.as_list() if dangers is not None else [],
+                    described(directory, view.supervisors),
                 )
+            )
         rows.sort(key=lambda r: (r["level"], r["enterprise"], r["risk_point"]))
         return {
             "town": town,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from services.backbone.conflicts import retried
@@ -41,12 +41,6 @@ class NotificationsApplication(HubApplication):
         self._read_for_sending: dict[str, Notification] = {}  # the sender's thread only
         self._kept_queue: SendQueue | None = None  # the sender's thread only
         self._intake_read = 0  # how far the sender's intake has read the log (its thread only)
-
-    def find(self, aggregate_id: uuid.UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
 
     # -- reading -------------------------------------------------------------------------------
     def _note(self, notification_id: str) -> Notification:

@@ -53,11 +53,3 @@ def test_read_together_equals_read_one_by_one(
         assert [state(found[i.id]) for i in indexes] == [state(i) for i in indexes]
     finally:
         app.close()
-
-
-def test_nothing_asked_nothing_read(tmp_path: Path, infrastructure: dict[str, str]) -> None:
-    app = open_store(RegistryApplication, make_settings(tmp_path, "postgres"))
-    try:
-        assert app.get_many([]) == {}
-    finally:
-        app.close()

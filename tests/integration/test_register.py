@@ -103,12 +103,15 @@ def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None
     first = town.filing.compile(str(e.id))
     town.filing.submit(str(e.id), 1, sign_all(first["canonical"], keys))
 
-    town.riskpoints.assess(
-        str(e.id),
-        points[0]["risk_point_id"],
-        {"method": "LEC", "scores": LEC_SCORES[1]},
-        adjacent_units=["东邻：鲁南化肥厂"],
-    )
+    def regrade_to_level_1(point: dict[str, Any]) -> None:
+        town.riskpoints.assess(
+            str(e.id),
+            point["risk_point_id"],
+            {"method": "LEC", "scores": LEC_SCORES[1]},
+            adjacent_units=["东邻：鲁南化肥厂"],
+        )
+
+    regrade_to_level_1(points[0])
     town.flow()
     assert town.filing.stale_registers() == [str(e.id)]
     recompiled = town.filing.recompile_stale()
@@ -132,12 +135,7 @@ def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None
     town.filing.recorder.select_notifications = counted  # type: ignore[method-assign]
     head = town.filing.recorder.max_notification_id()
     assert town.filing.stale_registers() == [] and starts == []
-    town.riskpoints.assess(
-        str(e.id),
-        points[1]["risk_point_id"],
-        {"method": "LEC", "scores": LEC_SCORES[1]},
-        adjacent_units=["东邻：鲁南化肥厂"],
-    )
+    regrade_to_level_1(points[1])
     town.flow()
     assert town.filing.stale_registers() == [str(e.id)]  # up to date for a while, then stale again
     assert starts[0] == head + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.backbone.store import pages
 from services.notifications import clock
 from services.notifications.config import Config
 from services.notifications.ledgers import (
@@ -49,8 +50,7 @@ def gather(app: Any, town: str) -> TownFacts:
     directory: Directory = app.find(DIRECTORY_ID) or Directory()
     enterprises = []
     members = list(directory.towns.get(town, []))
-    for start in range(0, len(members), TOWN_PAGE):  # a page of enterprises' card and ledgers at once
-        page = members[start : start + TOWN_PAGE]
+    for page in pages(members, TOWN_PAGE):  # a page of enterprises' card and ledgers at once
         ids = [i for eid in page for i in (card_id(eid), *(ledger_id(k, eid) for k in LEDGER_KINDS))]
         found = app.get_many(ids)
         for eid in page:
