@@ -18,7 +18,7 @@ from PIL import Image
 from services.backbone.relay import envelopes_after
 from services.backbone.settings import Settings
 from services.notifications import config
-from services.notifications.report import publish
+from services.notifications.report import as_pdf, publish
 from services.notifications.report.timer import ReportTimer
 from tests.notifications_data import AJ, TOWN, TOWN_OFFICE, ZJ, Feed, answer, submit
 from tests.notifications_seed import Seeded, seed, totals
@@ -117,10 +117,16 @@ def pixels(png: bytes) -> Image.Image:
     return Image.open(io.BytesIO(png)).convert("RGB")
 
 
-def share_of(image: Image.Image, colour: str) -> float:
+def share_of(image: Image.Image, colour: str, within: int = 2) -> float:
+    """The share of the image's pixels of the colour, each channel within `within` of it (a chart drawn
+    as an image and scaled shifts its colours a little)."""
     wanted = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    counts = dict((rgb, n) for n, rgb in image.getcolors(maxcolors=1 << 24) or [])
-    return counts.get(wanted, 0) / (image.width * image.height)
+    near = sum(
+        n
+        for n, rgb in image.getcolors(maxcolors=1 << 24) or []
+        if all(abs(a - b) <= within for a, b in zip(rgb, wanted, strict=True))
+    )
+    return near / (image.width * image.height)
 
 
 def test_the_pdf_renders_with_its_charts(report: dict[str, Any], tmp_path: Path) -> None:
@@ -141,6 +147,28 @@ def test_the_pdf_renders_with_its_charts(report: dict[str, Any], tmp_path: Path)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "张山子镇2026-10安全风险报备工作通报" in text.replace("\n", "")
     assert "测试企业3有限公司" in text
+
+
+def test_a_town_of_thousands_is_listed_whole_in_the_pdf_and_the_same_every_time(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    town = dict(
+        report, enterprises=[dict(report["enterprises"][i % 4], name=f"企业{i:04d}") for i in range(1_200)]
+    )
+    pdf = tmp_path / "town.pdf"
+    pdf.write_bytes(as_pdf.render(town))
+    assert as_pdf.render(town) == pdf.read_bytes()  # the same report, the same bytes
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    listed = re.findall(r"企业\d{4}", text)
+    assert sorted(listed) == [
+        f"企业{i:04d}" for i in range(1_200)
+    ]  # every one, once: none lost between tables
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        )[1]
+    )
+    assert pages > 20 and text.count("逾期隐患") >= pages - 5  # the table's header on each of its pages
 
 
 def test_the_html_embeds_every_chart_and_names_the_lagging(report: dict[str, Any], tmp_path: Path) -> None:

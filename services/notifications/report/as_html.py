@@ -9,9 +9,8 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from services.notifications.report import charts
+from services.notifications.report import charts, tables
 
-STATUS = {"filed": "按期报备", "late": "逾期报备", "missing": "未报备"}
 STYLE = (
     "body{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;margin:2em;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #999;padding:.3em .6em}"
@@ -40,20 +39,6 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def summary_rows(report: dict[str, Any]) -> list[list[Any]]:
-    previous = report.get("previous", {}).get("totals", {})
-    change = report.get("change", {})
-    return [
-        [
-            charts.LABELS[k],
-            report["totals"][k],
-            previous.get(k, "—"),
-            f"{change.get(k, 0):+d}" if change else "—",
-        ]
-        for k in report["totals"]
-    ]
-
-
 def render(report: dict[str, Any]) -> str:
     title = f"{report['town']}{report['month']}安全风险报备工作通报"
     parts = [
@@ -61,7 +46,7 @@ def render(report: dict[str, Any]) -> str:
         f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>",
         f"<p>报备截止日期：{_e(report['deadline'])}；统计截至本月末。</p>",
         "<h2>一、总体情况</h2>",
-        _table(["指标", "本月", "上月", "变化"], summary_rows(report)),
+        _table(tables.SUMMARY, tables.summary(report)),
     ]
     for name in charts.NAMES:
         figure = charts.figure(report, name)
@@ -70,68 +55,12 @@ def render(report: dict[str, Any]) -> str:
             f'src="data:image/png;base64,{_png(figure)}">'
         )
     parts.append("<h2>二、各部门情况</h2>")
-    parts.append(
-        _table(
-            [
-                "部门",
-                "监管企业",
-                "按期",
-                "逾期",
-                "未报",
-                "已签收",
-                "退回",
-                "待签收",
-                "未整改隐患",
-                "逾期隐患",
-                "一级",
-                "二级",
-            ],
-            [
-                [
-                    d["name"],
-                    d["enterprises"],
-                    d["filed"],
-                    d["late"],
-                    d["missing"],
-                    d["acknowledged"],
-                    d["rejected"],
-                    d["pending"],
-                    d["open_dangers"],
-                    d["overdue_dangers"],
-                    d["level1"],
-                    d["level2"],
-                ]
-                for d in report["departments"]
-            ],
-        )
-    )
+    parts.append(_table(tables.DEPARTMENTS, tables.departments(report)))
     parts.append("<h2>三、各企业情况</h2>")
-    parts.append(
-        _table(
-            ["企业", "报备", "退回部门", "未整改隐患", "逾期隐患", "一级", "二级"],
-            [
-                [
-                    e["name"],
-                    STATUS[e["filing"]],
-                    "、".join(e["rejected_by"]) or "—",
-                    e["open_dangers"],
-                    e["overdue_dangers"],
-                    e["level1"],
-                    e["level2"],
-                ]
-                for e in report["enterprises"]
-            ],
-        )
-    )
+    parts.append(_table(tables.ENTERPRISES, tables.enterprises(report)))
     parts.append('<h2 class="lag">四、工作滞后的部门和企业</h2>')
-    for heading, items in (
-        ("部门", report["lagging"]["departments"]),
-        ("企业", report["lagging"]["enterprises"]),
-    ):
-        listed = (
-            "".join(f"<li>{_e(i['name'])}：{_e('；'.join(i['reasons']))}</li>" for i in items)
-            or "<li>无</li>"
-        )
+    for heading, rows in tables.lagging(report):
+        listed = "".join(f"<li>{_e(name)}：{_e(reasons)}</li>" for name, reasons in rows) or "<li>无</li>"
         parts.append(f'<h3>{heading}</h3><ul class="lagging" data-kind="{heading}">{listed}</ul>')
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -41,15 +41,20 @@ LABELS = {
 
 
 @functools.cache
-def cjk_font() -> FontProperties:
-    """A font with Chinese glyphs (fontconfig's choice); the Makefile's setup installs one."""
+def cjk_font_files() -> tuple[str, ...]:
+    """The font files with Chinese glyphs fontconfig knows of; the Makefile's setup installs one."""
     files: list[str] = []
     if shutil.which("fc-list"):
         found = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10)
         files = sorted(line.split(":")[0].strip() for line in found.stdout.splitlines() if line.strip())
     if not files:
         raise DomainError("format", "the report needs a CJK font on the hub (e.g. fonts-wqy-microhei)")
-    return FontProperties(fname=files[0])
+    return tuple(files)
+
+
+@functools.cache
+def cjk_font() -> FontProperties:
+    return FontProperties(fname=cjk_font_files()[0])
 
 
 def _series(report: dict[str, Any], name: str) -> tuple[str, list[str], dict[str, list[int]], bool]:
