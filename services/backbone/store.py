@@ -173,10 +173,11 @@ class HubApplication(Application):
             if self.snapshots is not None:
                 snapshots_table = sql.Identifier(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
                 curs.execute(
-                    sql.SQL(
-                        "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
-                        "FROM {}.{} WHERE originator_id = ANY(%s) "
-                        "ORDER BY originator_id, originator_version DESC"
+                    sql.SQL(  # the latest snapshot of each: one index probe, not all its snapshots
+                        "SELECT s.originator_id, s.originator_version, s.topic, s.state "
+                        "FROM unnest(%s::uuid[]) AS i(id) CROSS JOIN LATERAL ("
+                        "SELECT * FROM {}.{} WHERE originator_id = i.id "
+                        "ORDER BY originator_version DESC LIMIT 1) AS s"
                     ).format(schema, snapshots_table),
                     (ids,),
                 )
