@@ -136,11 +136,15 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         inbox = Inbox(capacity=2 * PAGE_SIZE)
         inbox.feed(request_iterator, items_of)
         import_id, position = "", 0
+        finished: dict[str, Any] | None = None
         try:
             while page := inbox.take(PAGE_SIZE, LINGER):
                 import_id = import_id or first[0] or uuid.uuid4().hex
+                last = inbox.ended()  # the client sent everything: this page also finishes the import
                 with correlation.bound(cid):
-                    answer = self._call("upsert_batch", caller, [item for _, item in page], import_id)
+                    answer = self._call("upsert_batch", caller, [item for _, item in page], import_id, last)
+                if last:
+                    finished = answer["progress"]
                 results = [
                     messages.item_result(position + r["index"], page[r["index"]][0], r)
                     for r in answer["results"]
@@ -157,8 +161,10 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
                 )
                 return
             import_id = import_id or (first[0] if first else "") or uuid.uuid4().hex
-            with correlation.bound(cid):
-                progress = self._call("finish_import", caller, import_id)
+            progress = finished
+            if progress is None:  # the stream ended after its last page was taken (or had no items)
+                with correlation.bound(cid):
+                    progress = self._call("finish_import", caller, import_id)
             log.info(
                 "import_finished", import_id=import_id, **{k: progress[k] for k in ("received", "rejected")}
             )

@@ -113,6 +113,12 @@ class Inbox:
                 self._cond.wait(remaining)
         return page
 
+    def ended(self) -> bool:
+        """Whether the client closed its stream and every item has been taken: the page just taken
+        was the last."""
+        with self._cond:
+            return self._closed and not self._items and self.error is None
+
     def abandon(self) -> None:
         with self._cond:
             self._abandoned = True

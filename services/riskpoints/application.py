@@ -114,15 +114,23 @@ class RiskPointsApplication(Reads, HubApplication):
 
     @retried
     def upsert_batch(
-        self, enterprise_id: str, items: list[dict[str, Any]], town: str = "", import_id: str = ""
+        self,
+        enterprise_id: str,
+        items: list[dict[str, Any]],
+        town: str = "",
+        import_id: str = "",
+        finish: bool = False,
     ) -> dict[str, Any]:
-        """One page of a bulk import: an answer per item, every valid item saved in one transaction."""
+        """One page of a bulk import: an answer per item, every valid item saved in one transaction;
+        with `finish`, the import's last page: it is marked finished in the same transaction."""
         enterprise = enterprise_uuid(enterprise_id)
         page = batch.Page(self, enterprise, self.localities.thresholds_for(town))
         page.apply(items)
         progress = self.import_progress(enterprise, import_id) if import_id else None
         if progress is not None:
             progress.page_saved(page.counts)
+            if finish:
+                progress.finish()
         self.save(*page.points, page.index, progress)
         return {"results": page.results, "counts": page.counts, "progress": progress and progress.as_dict()}
 

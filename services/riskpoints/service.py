@@ -72,9 +72,13 @@ class RiskPointsService:
 
     @rpc
     def upsert_batch(
-        self, enterprise_id: str, items: builtins.list[dict[str, Any]], import_id: str = ""
+        self,
+        enterprise_id: str,
+        items: builtins.list[dict[str, Any]],
+        import_id: str = "",
+        finish: bool = False,
     ) -> dict[str, Any]:
-        answer = self.app.upsert_batch(enterprise_id, items, self._town(enterprise_id), import_id)
+        answer = self.app.upsert_batch(enterprise_id, items, self._town(enterprise_id), import_id, finish)
         log.info("risk_points_upserted", import_id=import_id, **answer["counts"])
         return answer
 

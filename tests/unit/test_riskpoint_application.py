@@ -206,6 +206,22 @@ def test_import_progress_is_counted_per_page_and_finished(app: RiskPointsApplica
     assert app.imports()[0]["status"] == "finished"
 
 
+def test_an_import_s_last_page_finishes_it_in_the_same_save(app: RiskPointsApplication) -> None:
+    e = enterprise()
+    app.upsert_batch(e, [item(i) for i in range(3)], import_id="erp-9")
+    last = app.upsert_batch(e, [item(i) for i in range(3, 5)], import_id="erp-9", finish=True)
+    assert (last["progress"]["status"], last["progress"]["pages"], last["progress"]["created"]) == (
+        "finished",
+        2,
+        5,
+    )
+    stored = app.imports()[0]
+    assert (stored["status"], stored["received"]) == ("finished", 5)
+    version = app.import_progress(e, "erp-9").version
+    assert app.finish_import(e, "erp-9")["status"] == "finished"  # a late finish changes nothing
+    assert app.import_progress(e, "erp-9").version == version
+
+
 def test_every_published_event_meets_its_contract(app: RiskPointsApplication) -> None:
     e = enterprise()
     rid = app.create(e, item(1, level=1))["risk_point_id"]
