@@ -245,6 +245,7 @@ class TrackedConsumer:
 
     def _record(self, page: list[Delivery]) -> None:
         uow = UnitOfWork(self.app)
+        self.handlers.prefetch(uow, (delivery.envelope for delivery in page))
         for delivery in page:
             with correlation.bound(delivery.envelope.correlation_id):
                 self.handlers.apply(uow, delivery.envelope)

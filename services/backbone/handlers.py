@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -45,6 +45,21 @@ class UnitOfWork:
                 return default
         return self._aggregates[aggregate_id]
 
+    def prefetch(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Loads these aggregates together (`HubApplication.get_many`: two queries for a page of
+        enterprises' views on PostgreSQL, where `get` costs two each); later `get`s find them here."""
+        wanted = [
+            i for i in dict.fromkeys(aggregate_ids) if i not in self._aggregates and i not in self._missing
+        ]
+        if not wanted:
+            return
+        found = self.app.get_many(wanted)
+        for aggregate_id in wanted:
+            if aggregate_id in found:
+                self._aggregates[aggregate_id] = found[aggregate_id]
+            else:
+                self._missing.add(aggregate_id)
+
     def add(self, aggregate: Any) -> Any:
         self._aggregates[aggregate.id] = aggregate
         self._missing.discard(aggregate.id)
@@ -65,6 +80,7 @@ class UnitOfWork:
 
 
 Handler = Callable[[UnitOfWork, Envelope], None]
+Reads = Callable[[Envelope], Iterable[UUID]]  # the aggregates a handler will read for an envelope
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,7 @@ class Handlers:
         self.consumer = consumer
         self._by_key: dict[tuple[str, str], Registration] = {}
         self._also: dict[tuple[str, str], list[Handler]] = {}
+        self._reads: dict[tuple[str, str], list[Reads]] = {}
 
     def on(self, upstream: str, type_: str, version: int = 1) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -98,6 +115,26 @@ class Handlers:
             return fn
 
         return register
+
+    def reads(self, upstream: str, *types: str) -> Callable[[Reads], Reads]:
+        """Declares what the handlers of these event types read for an envelope (e.g. the enterprise's
+        register), so that a page's reads are made together before its envelopes are applied."""
+
+        def register(fn: Reads) -> Reads:
+            for type_ in types:
+                self._reads.setdefault((upstream, type_), []).append(fn)
+            return fn
+
+        return register
+
+    def prefetch(self, uow: UnitOfWork, envelopes: Iterable[Envelope]) -> None:
+        """Reads together what the page's handlers declared they will read."""
+        uow.prefetch(
+            aggregate_id
+            for envelope in envelopes
+            for reads in self._reads.get((envelope.upstream, envelope.type), ())
+            for aggregate_id in reads(envelope)
+        )
 
     @property
     def upstreams(self) -> set[str]:

@@ -88,6 +88,9 @@ def register(handlers: Handlers) -> None:
     for type_ in STATUS:
         handlers.on(UPSTREAM, type_)(apply)
     handlers.on(UPSTREAM, "HiddenDanger.Overdue")(overdue)
+    handlers.reads(UPSTREAM, *STATUS, "HiddenDanger.Overdue")(
+        lambda envelope: [register_id(str(envelope.enterprise_id))]
+    )
 
 
 def dangers_of(app: Any, enterprise_id: str) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 import structlog
@@ -51,6 +52,13 @@ def watch(handlers: Handlers) -> None:
     handlers.also("riskpoints", "RiskPoint.Retired")(_risk_point("risk point retired"))
     handlers.also("dangers", "HiddenDanger.Assessed")(_major_danger_opened)
     handlers.also("dangers", "HiddenDanger.Closed")(_danger_closed)
+    handlers.reads("riskpoints", "RiskPoint.Identified", "RiskPoint.Assessed", "RiskPoint.Retired")(_index)
+    handlers.reads("dangers", "HiddenDanger.Assessed", "HiddenDanger.Closed")(_index)
+
+
+def _index(envelope: Envelope) -> list[uuid.UUID]:
+    """What mark_stale reads: the enterprise's filing index."""
+    return [filing_index_id(str(envelope.enterprise_id))]
 
 
 class Recompiler:

@@ -121,6 +121,10 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "RiskPoint.Updated")(updated)
     handlers.on(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(noted)
     handlers.on(UPSTREAM, "RiskPoint.Retired")(retired)
+    handlers.reads(UPSTREAM, *CHANGES)(lambda envelope: [register_id(str(envelope.enterprise_id))])
+
+
+CHANGES = ("RiskPoint.Identified", "RiskPoint.Assessed", "RiskPoint.Updated", "RiskPoint.Retired")
 
 
 def riskpoint_register(app: Any, enterprise_id: str) -> list[dict[str, Any]]:

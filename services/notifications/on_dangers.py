@@ -98,3 +98,14 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "HiddenDanger.EscalatedToAuthorities")(to_authorities)
     for step in templates.ENFORCEMENT_STEPS:
         handlers.on(UPSTREAM, step)(enforcement)
+    ledgered = (
+        "Reported",
+        "Assessed",
+        "Overdue",
+        "Closed",
+        "EscalatedToResponsible",
+        "EscalatedToAuthorities",
+    )
+    handlers.reads(UPSTREAM, *(f"HiddenDanger.{t}" for t in ledgered))(
+        lambda envelope: [ledger_id("dangers", str(envelope.enterprise_id))]
+    )

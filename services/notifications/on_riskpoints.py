@@ -73,4 +73,7 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "RiskPoint.Identified")(graded)
     handlers.on(UPSTREAM, "RiskPoint.Assessed")(graded)
     handlers.on(UPSTREAM, "RiskPoint.Retired")(retired)
+    handlers.reads(UPSTREAM, "RiskPoint.Identified", "RiskPoint.Assessed", "RiskPoint.Retired")(
+        lambda envelope: [ledger_id("risks", str(envelope.enterprise_id))]
+    )
     handlers.on(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(adjacent)

@@ -1,0 +1,67 @@
+"""A consumer reads what a page's handlers declared they read in one go: a page of risk points from
+many enterprises reads their registers together (get_many), not one aggregate at a time, and applies
+the same changes as before."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.backbone.consumer import Delivery, TrackedConsumer
+from services.backbone.relay import envelopes_after
+from services.backbone.store import open_store
+from services.backbone.view_cache import ViewCache
+from services.filing import riskpoint_views
+from services.filing.application import FilingApplication
+from services.filing.handlers import handlers
+from services.filing.riskpoint_views import register_id, riskpoint_register
+from services.riskpoints.application import RiskPointsApplication
+from tests.conftest import make_settings
+from tests.notifications_data import POPO
+from tests.riskpoint_factories import item
+
+pytestmark = pytest.mark.integration
+
+ENTERPRISES = [str(uuid.uuid4()) for _ in range(6)]
+
+
+def imported(riskpoints: RiskPointsApplication, first: int, count: int) -> None:
+    for enterprise in ENTERPRISES:
+        riskpoints.upsert_batch(enterprise, [item(i) for i in range(first, first + count)])
+
+
+def test_a_page_reads_its_enterprises_registers_together(
+    tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path, "postgres")
+    filing = open_store(FilingApplication, settings)
+    riskpoints = RiskPointsApplication(env=POPO)
+    consumer = TrackedConsumer(filing, handlers, settings, "riskpoints")
+    try:
+        imported(riskpoints, 0, 3)
+        envelopes, position = envelopes_after(riskpoints, 0, 10_000)
+        consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])  # the registers now exist
+
+        imported(riskpoints, 3, 2)  # a second page: two more points for each enterprise
+        # as a province's enterprises are to the process: many more than it keeps views of between pages
+        monkeypatch.setattr(
+            riskpoint_views, "_kept", ViewCache(is_clean=lambda register: not register._staged)
+        )
+        envelopes, _ = envelopes_after(riskpoints, position, 10_000)
+        assert len({e.enterprise_id for e in envelopes}) == len(ENTERPRISES)
+        single: list[Any] = []
+        repository_get = filing.repository.get
+        monkeypatch.setattr(
+            filing.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
+        )
+        consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
+
+        registers = {register_id(e) for e in ENTERPRISES}
+        assert not registers & set(single)  # read together before the page was applied
+        for enterprise in ENTERPRISES:
+            assert len(riskpoint_register(filing, enterprise)) == 5
+    finally:
+        filing.close()
