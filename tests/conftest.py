@@ -110,7 +110,7 @@ def cleanup(settings: Settings) -> None:
             for consumer in SERVICES:
                 channel.queue_delete(settings.queue(consumer, service))
             channel.exchange_delete(settings.exchange(service))
-        channel.queue_delete(settings.unrouted)
+        channel.queue_delete(settings.unrouted_queue)
         channel.exchange_delete(settings.unrouted)
         conn.release()
     except Exception:  # noqa: BLE001 - best effort

@@ -86,7 +86,13 @@ class Settings:
 
     @property
     def unrouted(self) -> str:
+        """The exchange that takes the events no queue is bound to."""
         return f"{self.namespace}hub.unrouted"
+
+    @property
+    def unrouted_queue(self) -> str:
+        """Where the latest of those are kept for a look (the stores hold them all)."""
+        return f"{self.namespace}hub.unrouted.latest"
 
     @property
     def nameko_config(self) -> dict[str, object]:

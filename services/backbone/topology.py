@@ -12,6 +12,9 @@ from services.backbone.settings import Settings
 
 TOPOLOGY_FILE = Path(__file__).resolve().parents[2] / "infra" / "topology.yaml"
 UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
+# Unrouted events are copies of stored ones (a relay can publish them again): the latest are kept for a
+# look, not all of a week (a province's SMS records and checkpoints: hundreds of thousands a day).
+UNROUTED_MAX = 100_000
 
 
 @cache
@@ -49,12 +52,13 @@ def declare_exchange(channel: Any, settings: Settings, service: str) -> str:
     """The service's topic exchange; events nobody is bound to land in the unrouted queue."""
     channel.exchange_declare(settings.unrouted, "fanout", durable=True, auto_delete=False)
     channel.queue_declare(
-        settings.unrouted,
+        settings.unrouted_queue,
         durable=True,
         auto_delete=False,
-        arguments={"x-message-ttl": UNROUTED_TTL_MS},
+        arguments={"x-message-ttl": UNROUTED_TTL_MS, "x-max-length": UNROUTED_MAX, "x-overflow": "drop-head"},
     )
-    channel.queue_bind(settings.unrouted, settings.unrouted, "")
+    channel.queue_bind(settings.unrouted_queue, settings.unrouted, "")
+    channel.queue_delete(settings.unrouted)  # the unbounded queue of earlier versions (a no-op when gone)
     name = settings.exchange(service)
     channel.exchange_declare(
         name,
