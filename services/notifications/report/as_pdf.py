@@ -64,7 +64,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", fontName=face, fontSize=16, leading=22, alignment=TA_CENTER),
         "note": ParagraphStyle("note", fontName=face, fontSize=10.5, leading=15, alignment=TA_CENTER),
-        "h2": ParagraphStyle("h2", fontName=face, fontSize=13, leading=20, spaceBefore=6, spaceAfter=6),
         "h3": ParagraphStyle("h3", fontName=face, fontSize=11, leading=16, spaceBefore=4, spaceAfter=4),
         "cell": ParagraphStyle("cell", fontName=face, fontSize=CELL_SIZE, leading=10.5, wordWrap="CJK"),
     }
