@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
-from services.backbone.handlers import UnitOfWork
+if TYPE_CHECKING:
+    from services.backbone.handlers import UnitOfWork
+
+_CACHES: WeakSet[ViewCache] = WeakSet()  # every cache of this process, for `kept`
 
 
 class ViewCache:
@@ -25,6 +28,7 @@ class ViewCache:
         self.is_clean, self.maxsize = is_clean, maxsize
         self._kept: OrderedDict[UUID, tuple[Any, Any]] = OrderedDict()  # id -> (app, view)
         self._served: WeakKeyDictionary[UnitOfWork, dict[UUID, Any]] = WeakKeyDictionary()
+        _CACHES.add(self)
 
     def get(self, uow: UnitOfWork, view_id: UUID) -> Any | None:
         """The view as this page has it: kept from the last page, else loaded; None if none exists."""
@@ -60,6 +64,12 @@ class ViewCache:
         if kept_app is not app or not self.is_clean(view) or not is_current(app, view):
             return None
         return view
+
+
+def kept(app: Any, view_id: UUID) -> bool:
+    """Whether a cache of this process keeps that view of `app` from an earlier page (its next `get`
+    checks it is current with one small query rather than reading it whole)."""
+    return any(view_id in cache._kept and cache._kept[view_id][0] is app for cache in _CACHES)
 
 
 def is_current(app: Any, aggregate: Any) -> bool:

@@ -33,34 +33,40 @@ def imported(riskpoints: RiskPointsApplication, first: int, count: int) -> None:
         riskpoints.upsert_batch(enterprise, [item(i) for i in range(first, first + count)])
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["not kept", "kept from the last page"])
 def test_a_page_reads_its_enterprises_registers_together(
-    tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    kept: bool, tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Registers the process does not keep are read together, none one by one; those its view cache
+    keeps from the last page are not read whole again."""
     settings = make_settings(tmp_path, "postgres")
     filing = open_store(FilingApplication, settings)
     riskpoints = RiskPointsApplication(env=POPO)
     consumer = TrackedConsumer(filing, handlers, settings, "riskpoints")
+    cache = ViewCache(is_clean=lambda register: not register._staged)
+    monkeypatch.setattr(riskpoint_views, "_kept", cache)
     try:
         imported(riskpoints, 0, 3)
         envelopes, position = envelopes_after(riskpoints, 0, 10_000)
         consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])  # the registers now exist
 
         imported(riskpoints, 3, 2)  # a second page: two more points for each enterprise
-        # as a province's enterprises are to the process: many more than it keeps views of between pages
-        monkeypatch.setattr(
-            riskpoint_views, "_kept", ViewCache(is_clean=lambda register: not register._staged)
-        )
+        if not kept:  # as a province's enterprises are to the process: many more than it keeps
+            cache._kept.clear()
         envelopes, _ = envelopes_after(riskpoints, position, 10_000)
         assert len({e.enterprise_id for e in envelopes}) == len(ENTERPRISES)
         single: list[Any] = []
-        repository_get = filing.repository.get
+        together: list[Any] = []
+        repository_get, get_many = filing.repository.get, filing.get_many
         monkeypatch.setattr(
             filing.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
         )
+        monkeypatch.setattr(filing, "get_many", lambda ids: get_many(together.extend(ids) or together))
         consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
 
         registers = {register_id(e) for e in ENTERPRISES}
-        assert not registers & set(single)  # read together before the page was applied
+        assert not registers & set(single)  # never one by one
+        assert (registers <= set(together)) is not kept  # together, unless kept
         for enterprise in ENTERPRISES:
             assert len(riskpoint_register(filing, enterprise)) == 5
     finally:
