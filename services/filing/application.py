@@ -354,9 +354,10 @@ class FilingApplication(HubApplication):
             start = page[-1].id + 1
         self._stale_read = max(self._stale_read, head)  # ids up to the head are all committed
         stale = []
+        found = self.get_many(UUID(i) for i in sorted(self._maybe_stale))  # read together, not one by one
         for index_id in sorted(self._maybe_stale):
-            index: FilingIndex = self.repository.get(UUID(index_id))
-            if index.stale_since is not None:
+            index: FilingIndex | None = found.get(UUID(index_id))
+            if index is not None and index.stale_since is not None:
                 stale.append(index.enterprise_id)
             else:
                 self._maybe_stale.discard(index_id)
