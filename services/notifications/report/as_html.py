@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import Any
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from services.notifications.report import charts, tables
 
@@ -20,12 +17,6 @@ STYLE = (
 
 def _e(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -52,7 +43,7 @@ def render(report: dict[str, Any]) -> str:
         figure = charts.figure(report, name)
         parts.append(
             f'<img class="chart" data-chart="{name}" alt="{_e(name)}" '
-            f'src="data:image/png;base64,{_png(figure)}">'
+            f'src="data:image/png;base64,{base64.b64encode(charts.png(figure)).decode("ascii")}">'
         )
     parts.append("<h2>二、各部门情况</h2>")
     parts.append(_table(tables.DEPARTMENTS, tables.departments(report)))

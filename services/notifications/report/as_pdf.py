@@ -12,7 +12,6 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -76,13 +75,10 @@ def _text(text: str, style: str) -> Paragraph:
 def _chart(report: dict[str, Any], name: str, max_height: float) -> Image:
     """One of the report's charts as an image, as wide as the text or as tall as max_height allows."""
     figure = charts.figure(report, name)
-    buffer = io.BytesIO()
-    figure.set_dpi(CHART_DPI)
-    FigureCanvasAgg(figure).print_png(buffer)
+    picture = io.BytesIO(charts.png(figure, CHART_DPI))
     inches_wide, inches_high = figure.get_size_inches()
     scale = min(WIDTH / inches_wide, max_height / inches_high)
-    buffer.seek(0)
-    return Image(buffer, width=inches_wide * scale, height=inches_high * scale)
+    return Image(picture, width=inches_wide * scale, height=inches_high * scale)
 
 
 def _cell(value: Any, width: float) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import io
 import shutil
 import subprocess
 from typing import Any
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
@@ -120,3 +122,12 @@ def figure(report: dict[str, Any], name: str) -> Figure:
     draw(found.add_subplot(), report, name)
     found.tight_layout()
     return found
+
+
+def png(figure: Figure, dpi: float | None = None) -> bytes:
+    """A chart as PNG, at the figure's own resolution unless `dpi` is given."""
+    if dpi is not None:
+        figure.set_dpi(dpi)
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
