@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
-from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent
+from eventsourcing.persistence import Notification, ProcessRecorder, Recording, StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
@@ -155,6 +155,22 @@ class HubApplication(Application):
         for page in pages(ids, MANY_AT_ONCE):
             found.update(self._read_many(page))
         return found
+
+    def read_topic(self, after: int, topic: str, limit: int) -> tuple[list[Notification], int]:
+        """Up to `limit` events of `topic` stored after notification `after`, read no further than the
+        log's head as it is now; and how far the read reached. Ids up to the head are all committed
+        (eventsourcing inserts under the table's lock), so nothing of the topic can still appear below
+        that point: a periodic reader goes on from there, not from its last event of the topic (which
+        rescanned every other event since, each time)."""
+        head = self.recorder.max_notification_id() or 0
+        if head <= after:
+            return [], after
+        page = list(
+            self.recorder.select_notifications(
+                start=after, limit=limit, stop=head, topics=[topic], inclusive_of_start=False
+            )
+        )
+        return page, page[-1].id if len(page) == limit else head
 
     def find(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None when it was never saved."""

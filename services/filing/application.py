@@ -345,14 +345,11 @@ class FilingApplication(HubApplication):
         whole log, millions of events in a province), and a register found up to date again is
         dropped until a new MarkedStale names it."""
         topic = f"{FilingIndex.__module__}:FilingIndex.MarkedStale"
-        head = self.recorder.max_notification_id() or 0
-        start = self._stale_read + 1
-        while start <= head and (
-            page := self.recorder.select_notifications(start=start, limit=1000, stop=head, topics=[topic])
-        ):
+        while True:
+            page, self._stale_read = self.read_topic(self._stale_read, topic, 1000)
             self._maybe_stale.update(str(n.originator_id) for n in page)
-            start = page[-1].id + 1
-        self._stale_read = max(self._stale_read, head)  # ids up to the head are all committed
+            if len(page) < 1000:
+                break
         stale = []
         found = self.get_many(UUID(i) for i in sorted(self._maybe_stale))  # read together, not one by one
         for index_id in sorted(self._maybe_stale):

@@ -83,21 +83,9 @@ class NotificationsApplication(HubApplication):
 
     def intake(self, limit: int = 500) -> int:
         """Takes the notifications requested since the last intake into the send queue; how many.
-
-        Reads up to the log's head as it was when the pass began, and remembers how far it read even
-        when nothing there was requested: a read that only stopped at a Requested event began at the
-        last one taken in each pass, and the stretch of other events behind it (a province's ledger
-        events, millions) was scanned again on every pass, costing more the longer the log grew."""
+        Remembers how far it read even when nothing there was requested (`read_topic`)."""
         position = max(self.process_recorder.max_tracking_id(INTAKE_TRACKING) or 0, self._intake_read)
-        head = self.recorder.max_notification_id() or 0
-        if head <= position:
-            return 0
-        page = self.recorder.select_notifications(
-            start=position, limit=limit, stop=head, topics=[REQUESTED_TOPIC], inclusive_of_start=False
-        )
-        # Ids up to the head are all committed (eventsourcing inserts hold the table's lock), so none
-        # below it can still appear: whatever the page did not reach is known to hold nothing requested.
-        read_to = page[-1].id if len(page) == limit else head
+        page, read_to = self.read_topic(position, REQUESTED_TOPIC, limit)
         if not page:
             self._intake_read = read_to
             return 0
