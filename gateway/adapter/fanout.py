@@ -57,10 +57,13 @@ class Fanout:
                         conn.drain_events(timeout=0.5)
                     except TimeoutError:
                         conn.heartbeat_check()
-                    while self._inbox:
-                        message = self._inbox.pop(0)
-                        self.fan_out(out, message.body)
-                        channel.basic_ack(message.delivery_info["delivery_tag"])
+                    if self._inbox:
+                        # every filing that arrived meanwhile, then one wait for the broker's confirms
+                        batch, self._inbox[:] = list(self._inbox), []
+                        for message in batch:
+                            self.fan_out(out, message.body)
+                        out.wait()  # the events are acked only after every job is safe with the broker
+                        channel.basic_ack(batch[-1].delivery_info["delivery_tag"], multiple=True)
             except CONNECTION_ERRORS as error:
                 log.warning("fanout_reconnecting", error=repr(error))
                 self._inbox.clear()
@@ -92,6 +95,5 @@ class Fanout:
             copy = amqp.Message(body, delivery_mode=2, content_type="application/json")
             # A department without an AMQP subscription simply has no queue bound: not mandatory.
             out.publish(copy, jobs.subscription_exchange(self.settings), department, mandatory=False)
-        out.wait()  # the event is acked only after every job is safe with the broker
         departments = len(envelope.payload["departments"])
         log.info("filing_fanned_out", enterprise_id=envelope.enterprise_id, departments=departments)

@@ -1,8 +1,9 @@
 """The adapter's writes to the filing ledger, batched: one RPC and one transaction for the answers
 that twenty departments' pushers gathered meanwhile, instead of one of each per answer.
 
-A pusher hands its answer over and waits until the filing service has stored it; only then does it
-acknowledge the job. A crash between the two repeats the push, and the ledger ignores the repeat.
+A pusher hands its answer over and goes on pushing its next job; it acknowledges a job only once the
+filing service has stored the job's answer. A crash between the two repeats the push, and the ledger
+ignores the repeat.
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ from services.backbone.errors import UnavailableError
 log = structlog.get_logger(__name__)
 
 
-class Stopping(Exception):
-    """The adapter is shutting down before the answer was stored: the job stays unacknowledged."""
-
-
 @dataclass
-class _Pending:
+class Pending:
+    """One answer on its way to the ledger: `done` is set once it is stored (or refused, in `answer`)."""
+
     move: dict[str, Any]
     done: threading.Event = field(default_factory=threading.Event)
     answer: dict[str, Any] = field(default_factory=dict)
@@ -37,22 +36,19 @@ class _Pending:
 class LedgerWriter:
     def __init__(self, services: Services, stop: threading.Event, batch: int = 200) -> None:
         self.services, self.stop, self.batch = services, stop, batch
-        self._queue: queue.Queue[_Pending] = queue.Queue()
+        self._queue: queue.Queue[Pending] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
 
     def start(self) -> LedgerWriter:
         self._thread.start()
         return self
 
-    def record(self, move: dict[str, Any]) -> dict[str, Any]:
-        """Stores one ledger move (enterprise_id, version, department, outcome, reason, receipt);
-        blocks until stored. The answer holds the entry's new state, or the error that refused it."""
-        pending = _Pending(move)
+    def submit(self, move: dict[str, Any]) -> Pending:
+        """Hands one ledger move (enterprise_id, version, department, outcome, reason, receipt) to the
+        writer and returns at once; the move is stored in the order it was handed over."""
+        pending = Pending(move)
         self._queue.put(pending)
-        while not pending.done.wait(0.5):
-            if self.stop.is_set():
-                raise Stopping
-        return pending.answer
+        return pending
 
     def _run(self) -> None:
         while not self.stop.is_set():
@@ -68,15 +64,21 @@ class LedgerWriter:
                     break
             self._write(batch)
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[Pending]) -> None:
         attempt = 0
         while not self.stop.is_set():
             attempt += 1
             try:
                 answers = self.services.call("filing", "record_deliveries", [p.move for p in batch])
+                if not isinstance(answers, list) or len(answers) != len(batch):
+                    raise ValueError(f"record_deliveries answered {len(answers)} of {len(batch)} moves")
             except (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError) as error:
                 # the filing service restarting, or a transient failure there: the same batch again
                 log.warning("ledger_retry", moves=len(batch), attempt=attempt, error=repr(error))
+                self.stop.wait(backoff(attempt, cap=5.0))
+                continue
+            except Exception:  # noqa: BLE001 - the writer must not die: every pusher waits on it
+                log.exception("ledger_write_failed", moves=len(batch), attempt=attempt)
                 self.stop.wait(backoff(attempt, cap=5.0))
                 continue
             for pending, answer in zip(batch, answers, strict=True):

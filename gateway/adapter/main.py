@@ -53,14 +53,27 @@ class Adapter:
 
     def start(self) -> Adapter:
         self.ledger.start()
-        try:
-            for department in self.services.call("registry", "list_departments"):
-                self.ensure_pusher(department["code"])
-        except Exception as error:  # noqa: BLE001 - the registry may still be starting
-            log.warning("departments_not_listed", error=repr(error))
+        threading.Thread(target=self._start_known_pushers, name="departments", daemon=True).start()
         threading.Thread(target=Fanout(self.settings, self.stop, self.ensure_pusher).run, daemon=True).start()
-        log.info("adapter_started", departments=len(self.pushers))
+        log.info("adapter_started")
         return self
+
+    def _start_known_pushers(self, attempts: int = 30, pause: float = 2.0) -> None:
+        """A pusher for every department the registry knows, ready before their first filing; the
+        registry may still be starting, so it is asked again for a minute. A department added
+        later gets its pusher with its first filing."""
+        for _ in range(attempts):
+            try:
+                departments = self.services.call("registry", "list_departments")
+            except Exception as error:  # noqa: BLE001 - the registry may still be starting
+                log.info("departments_not_listed_yet", error=repr(error))
+                if self.stop.wait(pause):
+                    return
+                continue
+            for department in departments:
+                self.ensure_pusher(department["code"])
+            log.info("department_pushers_started", departments=len(departments))
+            return
 
     def close(self) -> None:
         self.stop.set()

@@ -1,9 +1,15 @@
-"""Pushes one department's filings to its platform, in order, until each is answered or parked."""
+"""Pushes one department's filings to its platform, in order, until each is answered or parked.
+
+Pushing and recording overlap: while the ledger stores one answer the next filing is already on its
+way to the platform. A job is acknowledged only once its answer is stored, so a crash in between
+pushes it again (the platform answers a repeated delivery id as before) and loses nothing.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import amqp
@@ -14,7 +20,7 @@ from hub.v1 import department_pb2_grpc
 
 from gateway.adapter import jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
-from gateway.adapter.ledger import LedgerWriter, Stopping
+from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
@@ -33,8 +39,18 @@ TRANSIENT = {
 }
 
 
+class Stopping(Exception):
+    """The adapter is shutting down: the jobs in hand stay unacknowledged and come back."""
+
+
+# Jobs a pusher holds at once: pushed one after another in queue order, each acknowledged once the
+# ledger holds its answer. The ledger's round trip (a batch of every department's answers) no longer
+# paces a department to one filing per round trip.
+PREFETCH = 32
+
+
 class DepartmentPusher:
-    """One worker per department (prefetch 1 keeps the department's order)."""
+    """One worker per department: one push at a time keeps the department's order."""
 
     def __init__(
         self,
@@ -53,8 +69,10 @@ class DepartmentPusher:
         self.breaker = CircuitBreaker()
         self.queue = jobs.delivery_queue(settings, department)
         self._endpoint: tuple[str, grpc.Channel, Any] | None = None
+        self._ready: Any = None  # the platform channel's connection attempt, kept while it runs
         self._conn: Any = None
-        self._pending: list[Any] = []
+        self._pending: list[Any] = []  # received, not yet pushed
+        self._recording: deque[tuple[int, str, Pending]] = deque()  # pushed: (tag, delivery, answer)
 
     # -- the queue ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -72,6 +90,7 @@ class DepartmentPusher:
                 log.exception("pusher_failed", department=self.department)
             finally:
                 self._pending.clear()
+                self._recording.clear()  # unacknowledged: the broker gives them to the next connection
                 self._close()
             self.stop.wait(1.0)
 
@@ -79,17 +98,43 @@ class DepartmentPusher:
         self._conn = connect(self.settings.amqp_uri)
         channel = raw_channel(self._conn)
         channel.queue_declare(self.queue, durable=True, auto_delete=False)
-        channel.basic_qos(0, 1, False)
+        channel.basic_qos(0, PREFETCH, False)
         channel.basic_consume(self.queue, callback=self._pending.append)
+        self._warm_up()
         while not self.stop.is_set():
             try:
-                self._conn.drain_events(timeout=0.5)
+                # while answers are on their way to the ledger, look back soon to acknowledge them
+                self._conn.drain_events(timeout=0.02 if self._recording else 0.5)
             except TimeoutError:
                 self._conn.heartbeat_check()
             while self._pending:
                 message = self._pending.pop(0)
-                self.handle(message)
-                channel.basic_ack(message.delivery_info["delivery_tag"])
+                tag = message.delivery_info["delivery_tag"]
+                recording = self.handle(message)
+                if recording is None:
+                    channel.basic_ack(tag)
+                else:
+                    self._recording.append((tag, *recording))
+                self._acknowledge_recorded(channel)
+            self._acknowledge_recorded(channel)
+
+    def _warm_up(self) -> None:
+        """Looks the department up and starts connecting to its platform before the first job
+        comes, so that the first filing after a start does not wait for either."""
+        try:
+            self._stub()
+            if self._endpoint is not None:
+                self._ready = grpc.channel_ready_future(self._endpoint[1])  # connects meanwhile
+        except Exception as error:  # noqa: BLE001 - the first job looks again, and says why
+            log.debug("pusher_warm_up_failed", department=self.department, error=repr(error))
+
+    def _acknowledge_recorded(self, channel: Any) -> None:
+        """Acknowledges, in order, the jobs whose answers the ledger has stored."""
+        while self._recording and self._recording[0][2].done.is_set():
+            tag, delivery, pending = self._recording.popleft()
+            if "error" in pending.answer:
+                log.error("ledger_refused", delivery_id=delivery, **pending.answer["error"])
+            channel.basic_ack(tag)
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -109,13 +154,15 @@ class DepartmentPusher:
                 self._conn.heartbeat_check()
 
     # -- one delivery ------------------------------------------------------------------------
-    def handle(self, message: Any) -> None:
+    def handle(self, message: Any) -> tuple[str, Pending] | None:
+        """Pushes one job (retrying, or parking it); the delivery id and its answer on the way to
+        the ledger, or None when there is nothing to record."""
         job = jobs.from_bytes(message.body)
         with correlation.bound(job.get("correlation_id") or None):
             if self._pull_only():
                 # no platform to push to: the department pulls (FilingFeedService) and answers
                 log.info("delivery_left_for_pull", delivery_id=job["delivery_id"])
-                return
+                return None
             error = ""
             for attempt in range(1, self.max_attempts + 1):
                 self._sleep(self.breaker.wait_time())
@@ -136,10 +183,9 @@ class DepartmentPusher:
                 self.breaker.success()
                 # A push is answered in the same call: delivered and answered are one ledger move.
                 outcome = "acknowledged" if receipt["outcome"] == "OUTCOME_ACCEPTED" else "rejected"
-                self._record(job, outcome, receipt["reason"], receipt)
                 log.info("filing_delivered", delivery_id=job["delivery_id"], outcome=outcome)
-                return
-            self._park(job, error)
+                return job["delivery_id"], self._record(job, outcome, receipt["reason"], receipt)
+            return job["delivery_id"], self._park(job, error)
 
     def _push(self, job: dict[str, Any]) -> dict[str, Any]:
         stub = self._stub()
@@ -197,8 +243,8 @@ class DepartmentPusher:
             self._endpoint[1].close()
         self._endpoint, self._record_cache = None, None
 
-    def _record(self, job: dict[str, Any], outcome: str, reason: str = "", receipt: Any = None) -> None:
-        answer = self.ledger.record(
+    def _record(self, job: dict[str, Any], outcome: str, reason: str = "", receipt: Any = None) -> Pending:
+        return self.ledger.submit(
             {
                 "enterprise_id": job["enterprise_id"],
                 "version": job["version"],
@@ -209,10 +255,8 @@ class DepartmentPusher:
                 "correlation_id": correlation.current(),
             }
         )
-        if "error" in answer:
-            log.error("ledger_refused", delivery_id=job["delivery_id"], outcome=outcome, **answer["error"])
 
-    def _park(self, job: dict[str, Any], error: str) -> None:
+    def _park(self, job: dict[str, Any], error: str) -> Pending:
         conn = connect(self.settings.amqp_uri)
         try:
             channel = raw_channel(conn)
@@ -224,8 +268,8 @@ class DepartmentPusher:
             )
         finally:
             conn.release()
-        self._record(job, "parked", error)
         log.error("delivery_parked", delivery_id=job["delivery_id"], error=error)
+        return self._record(job, "parked", error)
 
 
 class _NoEndpoint(grpc.RpcError):

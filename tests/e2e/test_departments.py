@@ -99,6 +99,8 @@ def test_a_department_that_was_down_gets_everything_once_none_twice(hub: Hub) ->
     received = inbox(hub, "TOWN-ZSZ", *filers)
     assert len(received) == 3 == len({r["delivery_id"] for r in received})
     assert all(r["times_delivered"] == 1 for r in received)
+    # in the order they were filed (the inbox lists by time received)
+    assert [r["delivery_id"].split("/")[0] for r in received] == [f.enterprise_id for f in filers]
 
 
 def test_a_rejection_reaches_the_enterprise_with_its_reason(hub: Hub) -> None:

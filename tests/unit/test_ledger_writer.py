@@ -6,9 +6,7 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
-from gateway.adapter.ledger import LedgerWriter, Stopping
+from gateway.adapter.ledger import LedgerWriter
 from services.backbone.errors import UnavailableError
 
 
@@ -40,7 +38,9 @@ def record_from_threads(writer: LedgerWriter, departments: list[str]) -> dict[st
     answers: dict[str, dict[str, Any]] = {}
 
     def push(department: str) -> None:
-        answers[department] = writer.record({"department": department, "outcome": "acknowledged"})
+        pending = writer.submit({"department": department, "outcome": "acknowledged"})
+        assert pending.done.wait(10)
+        answers[department] = pending.answer
 
     threads = [threading.Thread(target=push, args=(d,)) for d in departments]
     for t in threads:
@@ -71,9 +71,58 @@ def test_a_filing_service_that_is_away_gets_the_same_batch_again() -> None:
     assert sorted(m["department"] for c in service.calls for m in c) == ["A", "B"]  # stored once
 
 
-def test_stopping_leaves_an_unwritten_answer_unacknowledged() -> None:
+def test_stopping_leaves_an_unwritten_answer_unstored() -> None:
     stop, service = threading.Event(), FilingService(failures=10**6)
     writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    pending = writer.submit({"department": "A", "outcome": "acknowledged"})
     threading.Timer(0.3, stop.set).start()
-    with pytest.raises(Stopping):
-        writer.record({"department": "A", "outcome": "acknowledged"})
+    writer._thread.join(timeout=10)  # the writer gives up retrying once the adapter stops
+    assert not writer._thread.is_alive()
+    assert not pending.done.is_set() and service.calls == []  # so its pusher never acknowledges the job
+
+
+class HeldFilingService(FilingService):
+    """A filing service that stores nothing until it is let go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def call(self, service: str, method: str, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert self.go.wait(10)
+        return super().call(service, method, moves)
+
+
+def test_a_pusher_hands_answers_over_without_waiting_and_they_are_stored_in_order() -> None:
+    stop, service = threading.Event(), HeldFilingService()
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    # handed over while the filing service stores nothing: submit() does not wait for it
+    pending = [writer.submit({"department": "A", "outcome": "acknowledged", "n": n}) for n in range(5)]
+    assert not any(p.done.is_set() for p in pending)
+    service.go.set()
+    assert all(p.done.wait(5) for p in pending)
+    stop.set()
+    assert [m["n"] for c in service.calls for m in c] == [0, 1, 2, 3, 4]
+    assert all(p.answer == {"department": "A", "ledger": {"A": "acknowledged"}} for p in pending)
+
+
+class OnceBrokenFilingService(FilingService):
+    """Answers its first call with something the writer did not expect (fewer answers than moves)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = True
+
+    def call(self, service: str, method: str, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.broken:
+            self.broken = False
+            return []
+        return super().call(service, method, moves)
+
+
+def test_an_unexpected_failure_does_not_stop_the_writer() -> None:
+    stop, service = threading.Event(), OnceBrokenFilingService()
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    answers = record_from_threads(writer, ["A"])
+    stop.set()
+    assert answers["A"] == {"department": "A", "ledger": {"A": "acknowledged"}}
