@@ -46,10 +46,13 @@ def items_for(enterprise: int, count: int) -> list[dict[str, Any]]:
     return [item(enterprise * 100_000 + i, level=LEVELS[i % len(LEVELS)]) for i in range(count)]
 
 
-def raw_batched_save(settings: Settings, items: list[dict[str, Any]]) -> tuple[float, int, float]:
+def raw_batched_save(
+    settings: Settings, items: list[dict[str, Any]], copy: bool = False
+) -> tuple[float, int, float]:
     """eventsourcing on PostgreSQL, save() of PAGE risk points per transaction:
-    (points/s, events, CPU µs of this process per point)."""
-    app = open_store(RiskPointsApplication, settings)
+    (points/s, events, CPU µs of this process per point). With eventsourcing's own INSERT (the
+    baseline), or with the hub's COPY of the events (services.backbone.copy_events) when `copy`."""
+    app = open_store(RiskPointsApplication, settings, HUB_COPY_EVENTS=str(copy).lower())
     enterprise = "00000000-0000-4000-8000-000000000001"
     points = []
     for fields in items:
@@ -109,11 +112,15 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4) -> list[R
     per = points // enterprises
     plan = [items_for(e, per) for e in range(enterprises)]
     with tempfile.TemporaryDirectory(prefix="bench-riskpoints-") as tmp:
+        everything = [f for p in plan for f in p]
         baseline_settings = make_settings(Path(tmp) / "raw", "postgres")
+        copy_settings = make_settings(Path(tmp) / "raw-copy", "postgres")
         try:
-            raw_rate, raw_events, raw_cpu = raw_batched_save(baseline_settings, [f for p in plan for f in p])
+            raw_rate, raw_events, raw_cpu = raw_batched_save(baseline_settings, everything)
+            copy_rate, _, copy_cpu = raw_batched_save(copy_settings, everything, copy=True)
         finally:
             cleanup(baseline_settings)
+            cleanup(copy_settings)
         with isolated_hub_settings(Path(tmp) / "hub") as settings:
             hub = Hub(settings, Path(tmp))
             try:
@@ -121,7 +128,11 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4) -> list[R
                 measured = _import(hub, plan, streams)
             finally:
                 hub.stop()
-    return [_result(*measured, raw_rate=raw_rate, raw_events=raw_events, raw_cpu=raw_cpu, streams=streams)]
+    result = _result(*measured, raw_rate=raw_rate, raw_events=raw_events, raw_cpu=raw_cpu, streams=streams)
+    # the same save with the hub's COPY: what the store alone does now, for comparison (not the baseline)
+    result.extra["raw_copy_points_per_s"] = round(copy_rate)
+    result.extra["raw_copy_cpu_us_per_point"] = round(copy_cpu)
+    return [result]
 
 
 def _import(
@@ -193,7 +204,7 @@ def _result(
     return Result(
         name=f"risk point import: gRPC stream → store → relay → filing view ({created:,} points)",
         rate=created / elapsed,
-        baseline_name="eventsourcing save() of 500 RiskPoints per transaction, PostgreSQL",
+        baseline_name="eventsourcing's own save() of 500 RiskPoints per transaction, PostgreSQL",
         baseline=raw_rate,
         unit="risk points/s",
         target=0.40,

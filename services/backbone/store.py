@@ -12,9 +12,10 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
 from eventsourcing.persistence import Notification, ProcessRecorder, Recording, StoredEvent
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
+from services.backbone import copy_events
 from services.backbone.settings import Settings
 
 TApp = TypeVar("TApp", bound="HubApplication")
@@ -116,7 +117,10 @@ class HubApplication(Application):
         return recordings
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        recorder = self.factory.process_recorder()
+        if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
+            recorder.__class__ = copy_events.CopyingProcessRecorder  # the same state, events by COPY
+        return recorder
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Stores the events a consumer caused, atomically with its tracking record."""

@@ -1,0 +1,118 @@
+"""Events written with COPY (services.backbone.copy_events) are stored, numbered, locked and refused as
+eventsourcing's own INSERT stores, numbers, locks and refuses them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+
+from services.backbone.copy_events import CopyingProcessRecorder
+from services.backbone.store import HubApplication, Processing, open_store
+from services.registry.application import RegistryApplication
+from services.registry.index import EnterpriseIndex
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.integration
+
+
+def indexes(n: int, tag: str) -> list[EnterpriseIndex]:
+    """n indexes of two events each (opened, changed)."""
+    made = []
+    for i in range(n):
+        index = EnterpriseIndex(kind="town", value=f"{tag}{i}")
+        index.change(added={f"{tag}{i}-a", f"{tag}{i}-b"}, removed=set())
+        made.append(index)
+    return made
+
+
+def log(app: HubApplication) -> list[tuple[int, str, int, str, bytes]]:
+    return [
+        (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+        for n in app.recorder.select_notifications(start=1, limit=10_000)
+    ]
+
+
+@pytest.fixture
+def stores(tmp_path: Path, infrastructure: dict[str, str]) -> Any:
+    copying = open_store(RegistryApplication, make_settings(tmp_path / "copy", "postgres"))
+    inserting = open_store(
+        RegistryApplication, make_settings(tmp_path / "insert", "postgres"), HUB_COPY_EVENTS="false"
+    )
+    yield copying, inserting
+    copying.close()
+    inserting.close()
+
+
+def test_the_same_saves_make_the_same_log_as_eventsourcing_s_insert(stores: Any) -> None:
+    copying, inserting = stores
+    assert type(copying.recorder) is CopyingProcessRecorder
+    assert type(inserting.recorder) is PostgresProcessRecorder
+    pages = [indexes(3, "甲"), indexes(1, "乙"), indexes(250, "丙")]
+    returned = []
+    for page in pages:
+        recordings = copying.save(*page)
+        inserting.recorder.insert_events(
+            [copying.mapper.to_stored_event(r.domain_event) for r in recordings]
+        )  # the very same stored events, by eventsourcing's INSERT
+        returned.extend(r.notification.id for r in recordings)
+    assert log(copying) == log(inserting)
+    assert returned == [n[0] for n in log(copying)]  # the ids save() returned are the ids stored
+    assert copying.repository.get(pages[2][7].id).members == pages[2][7].members
+
+
+def test_a_version_saved_twice_is_refused_and_nothing_of_its_page_is_stored(stores: Any) -> None:
+    copying, _ = stores
+    [first] = indexes(1, "丁")
+    copying.save(first)
+    stale = copying.repository.get(first.id)
+    first.change(added={"x"}, removed=set())
+    copying.save(first)
+    stale.change(added={"y"}, removed=set())  # the same version again, from an older copy
+    [fresh] = indexes(1, "戊")
+    before = log(copying)
+    with pytest.raises(IntegrityError):
+        copying.save(fresh, stale)
+    assert log(copying) == before
+
+
+def test_a_consumer_s_events_and_tracking_are_stored_together_or_not_at_all(stores: Any) -> None:
+    copying, _ = stores
+
+    def apply(position: int, tag: str) -> None:
+        processing = Processing(Tracking("registry", position))
+        processing.collect_events(*indexes(2, tag))
+        copying.record(processing)
+
+    apply(7, "己")
+    assert copying.recorder.max_tracking_id("registry") == 7
+    before = log(copying)
+    with pytest.raises(IntegrityError):
+        apply(7, "庚")  # the same upstream position again: already applied
+    assert log(copying) == before
+    apply(8, "辛")
+    assert copying.recorder.max_tracking_id("registry") == 8 and len(log(copying)) == len(before) + 4
+
+
+def test_concurrent_transactions_number_their_events_in_commit_order(stores: Any) -> None:
+    copying, _ = stores
+    batches: dict[int, list[int]] = {}
+
+    def writer(k: int) -> None:
+        for round_ in range(5):
+            recordings = copying.save(*indexes(40, f"w{k}r{round_}-"))
+            batches[k * 10 + round_] = [r.notification.id for r in recordings]
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    ids = [n[0] for n in log(copying)]
+    assert ids == sorted(ids) and len(ids) == len(set(ids)) == 4 * 5 * 80
+    for numbers in batches.values():  # each transaction's ids are one run of the log, not interleaved
+        assert numbers == list(range(numbers[0], numbers[0] + 80))
