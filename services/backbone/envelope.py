@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import Notification
 
 # Fields of a stored event that belong in the envelope, not the payload.
@@ -48,6 +49,23 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def dumps(value: Any) -> bytes:
+    """UTF-8 JSON of an envelope or a batch: orjson (a tenth of the standard library's time, for every
+    event a relay publishes), or the standard library for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def loads(body: bytes | str) -> Any:
+    """The JSON value of a message body (orjson; the standard library for what orjson refuses)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)  # the same ValueError when it is not JSON at all
+
+
 def split_topic(topic: str) -> tuple[str, str]:
     """('Enterprise', 'Registered') for 'services.registry.domain:Enterprise.Registered'."""
     qualname = topic.split(":", 1)[1]
@@ -82,7 +100,7 @@ class Envelope:
         return {name: getattr(self, name) for name in FIELD_NAMES}
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        return dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Any) -> Envelope:
@@ -96,7 +114,7 @@ class Envelope:
 
     @classmethod
     def from_json(cls, body: bytes | str) -> Envelope:
-        return cls.from_dict(json.loads(body))
+        return cls.from_dict(loads(body))
 
     def replace(self, **changes: Any) -> Envelope:
         return dataclasses.replace(self, **changes)
@@ -107,12 +125,12 @@ FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Envelope))
 
 def batch_to_json(envelopes: list[Envelope]) -> bytes:
     """Several envelopes of one stream, in its order, as one message body: a JSON array."""
-    return json.dumps([e.to_dict() for e in envelopes], ensure_ascii=False).encode("utf-8")
+    return dumps([e.to_dict() for e in envelopes])
 
 
 def envelopes_from_json(body: bytes | str) -> list[Envelope]:
     """The envelopes of a message body: one envelope (an object) or a batch (an array of them)."""
-    data = json.loads(body)
+    data = loads(body)
     if isinstance(data, list):
         if not data:
             raise ValueError("envelope batch: empty")
@@ -155,6 +173,11 @@ def _as_text(obj: dict[str, Any]) -> Any:
     return obj
 
 
+_STORED_STATE = json.JSONDecoder(
+    object_hook=_as_text
+)  # made once: json.loads(…, object_hook=) makes one a call
+
+
 def from_stored(
     upstream: str, notification: Notification, event_class: type, previous_id: int
 ) -> Envelope | None:
@@ -164,7 +187,7 @@ def from_stored(
     if getattr(event_class, "class_version", 1) != 1:
         return None
     try:
-        state = json.loads(notification.state, object_hook=_as_text)
+        state = _STORED_STATE.decode(notification.state.decode("utf-8"))
     except _NotPlain:
         return None
     if not isinstance(state, dict) or "class_version" in state:
