@@ -70,13 +70,20 @@ class AdjacentDigest:
         group.points.append((cause, point))
 
     def flush(self, uow: UnitOfWork) -> None:
-        for group in self.groups.values():
-            for start in range(0, len(group.points), POINTS_PER_MESSAGE):
-                chunk = group.points[start : start + POINTS_PER_MESSAGE]
-                cause = chunk[0][0]
-                # flushed after the page's handlers ran: the message carries its first event's correlation
-                with correlation.bound(getattr(cause, "correlation_id", None)):
-                    requests.request(uow, cause, KIND, group.recipients, text_of(group, chunk))
+        messages = [
+            (group, group.points[start : start + POINTS_PER_MESSAGE])
+            for group in self.groups.values()
+            for start in range(0, len(group.points), POINTS_PER_MESSAGE)
+        ]
+        # whether each was requested before (a page applied again): looked up together, not one by one
+        uow.prefetch(
+            i for group, chunk in messages for i in requests.requested_ids(chunk[0][0], group.recipients)
+        )
+        for group, chunk in messages:
+            cause = chunk[0][0]
+            # flushed after the page's handlers ran: the message carries its first event's correlation
+            with correlation.bound(getattr(cause, "correlation_id", None)):
+                requests.request(uow, cause, KIND, group.recipients, text_of(group, chunk))
         self.groups.clear()
 
 

@@ -13,6 +13,7 @@ from services.backbone.handlers import Handlers, UnitOfWork
 from services.notifications import clock, digests, requests
 from services.notifications.ledgers import RiskLedger, ledger_id
 from services.notifications.requests import LEDGERS
+from services.notifications.views import card_id
 
 UPSTREAM = "riskpoints"
 
@@ -77,3 +78,6 @@ def register(handlers: Handlers) -> None:
         lambda envelope: [ledger_id("risks", str(envelope.enterprise_id))]
     )
     handlers.on(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(adjacent)
+    handlers.reads(UPSTREAM, "RiskPoint.AdjacentNotificationRequired")(
+        lambda envelope: [card_id(str(envelope.enterprise_id))]  # its name and town
+    )

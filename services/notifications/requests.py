@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -81,6 +82,11 @@ def channel_of(recipient: dict[str, str]) -> str:
     return str(Channel.DEPARTMENT if recipient["kind"] == "department" else Channel.SMS)
 
 
+def requested_ids(cause: Cause, recipients: list[dict[str, str]]) -> list[uuid.UUID]:
+    """The ids of the notifications `request` makes for a cause: the same cause asks for them once."""
+    return [notification_id(r, channel_of(r), cause.event_id) for r in recipients]
+
+
 def request(
     uow: UnitOfWork,
     cause: Cause,
@@ -93,9 +99,9 @@ def request(
     made = []
     caused_by = {"event_id": cause.event_id, "type": cause.type, "upstream": cause.upstream}
     at = clock.utc(cause.occurred_at)
-    for recipient in recipients:
+    for recipient, requested in zip(recipients, requested_ids(cause, recipients), strict=True):
         channel = channel_of(recipient)
-        if uow.get(notification_id(recipient, channel, cause.event_id)) is not None:
+        if uow.get(requested) is not None:
             continue
         note = uow.add(
             Notification(
