@@ -136,6 +136,10 @@ LEC_FACTORS: dict[str, tuple[float, ...]] = {
 }
 LS_FACTORS: dict[str, tuple[float, ...]] = {"L": (1, 2, 3, 4, 5), "S": (1, 2, 3, 4, 5)}
 FACTORS: dict[Method, dict[str, tuple[float, ...]]] = {Method.LEC: LEC_FACTORS, Method.LS: LS_FACTORS}
+# A score as given → the table's value it equals (3.0 → 3): one look-up, not a scan, per factor.
+_ALLOWED: dict[Method, dict[str, dict[float, float]]] = {
+    m: {name: {a: a for a in allowed} for name, allowed in table.items()} for m, table in FACTORS.items()
+}
 
 
 def _exact(x: float | Decimal) -> Decimal:
@@ -259,18 +263,15 @@ def assess(
     table = FACTORS[m]
     canonical: dict[str, float] = {}
     violations: list[tuple[str, str]] = []
-    for name, allowed in table.items():
+    for name, allowed in _ALLOWED[m].items():
         field = f"scores.{name}"
         if name not in scores or scores[name] is None:
             violations.append((field, f"{name} is required for {m}"))
             continue
         raw = scores[name]
-        match = next(
-            (a for a in allowed if not isinstance(raw, bool) and isinstance(raw, int | float) and raw == a),
-            None,
-        )
+        match = allowed.get(raw) if not isinstance(raw, bool) and isinstance(raw, int | float) else None
         if match is None:
-            violations.append((field, f"{name} must be one of {_format_allowed(allowed)}"))
+            violations.append((field, f"{name} must be one of {_format_allowed(table[name])}"))
         else:
             canonical[name] = match
     for name in scores:
