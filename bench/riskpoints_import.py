@@ -14,9 +14,9 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -154,19 +154,14 @@ def _import(
     answers: list[list[Any]] = [[] for _ in plan]
     cpu_before = cpu_seconds(hub.procs)
     started = time.perf_counter()
-    pending = list(range(len(plan)))
-    while pending:
-        batch, pending = pending[:streams], pending[streams:]
-        threads = [
-            threading.Thread(
-                target=stream, args=(hub.gateway_address, credentials[e], payloads[e], answers[e])
-            )
-            for e in batch
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    # `streams` imports in flight at any time, as an integrator's worker pool keeps them: the next
+    # enterprise's stream starts when one ends, not when the slowest of a round has ended
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        for done in [
+            pool.submit(stream, hub.gateway_address, credentials[e], payloads[e], answers[e])
+            for e in range(len(plan))
+        ]:
+            done.result()
     answered = time.perf_counter() - started
     deadline = time.monotonic() + 600
     while not settled(riskpoints, filing):
