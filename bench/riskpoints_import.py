@@ -1,11 +1,12 @@
 """Bulk risk point import through the gateway's stream, until filing's view has applied every event,
 beside eventsourcing's raw batched save of the same aggregates on PostgreSQL, in the same run.
 
-    python -m bench.riskpoints_import [--points 20000] [--enterprises 10] [--streams 4]
+    python -m bench.riskpoints_import [--points 20000] [--enterprises 10] [--streams 4] [--repeats 3]
 
 Starts a whole hub as `make run` does (on PostgreSQL, its own namespace), registers the enterprises,
 then times from the first streamed item until the riskpoints relay has published every event and the
-filing consumer has applied every published one.
+filing consumer has applied every published one. Each side is measured `repeats` times (the raw saves
+before the hub starts) and the medians are compared.
 """
 
 from __future__ import annotations
@@ -70,11 +71,11 @@ def raw_batched_save(
     return rate, events, cpu_us
 
 
-def register(hub: Hub, count: int) -> list[list[tuple[str, str]]]:
+def register(hub: Hub, count: int, first: int = 0) -> list[list[tuple[str, str]]]:
     channel = grpc.insecure_channel(hub.gateway_address)
     stub = enterprise_pb2_grpc.EnterpriseServiceStub(channel)
     credentials = []
-    for n in range(count):
+    for n in range(first, first + count):
         fields = enterprise_fields(900 + n)
         contacts = [enterprise_pb2.Contact(**c) for c in fields.pop("contacts")]
         answer = stub.RegisterEnterprise(
@@ -108,42 +109,59 @@ def settled(riskpoints: RiskPointsApplication, filing: FilingApplication) -> boo
     return relay_read_position(riskpoints) >= head and applied >= published
 
 
-def run(points: int = 20_000, enterprises: int = 10, streams: int = 4) -> list[Result]:
+def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: int = 3) -> list[Result]:
+    """`repeats` rounds of each (this machine's rates wander by a fifth from one run to the next):
+    the raw saves first, before the hub starts; then the imports, each of enterprises of its own.
+    The medians are compared; every round's figures are in the result."""
     per = points // enterprises
-    plan = [items_for(e, per) for e in range(enterprises)]
+    plans = [[items_for(r * enterprises + e, per) for e in range(enterprises)] for r in range(repeats)]
+    raws, copies = [], []
     with tempfile.TemporaryDirectory(prefix="bench-riskpoints-") as tmp:
-        everything = [f for p in plan for f in p]
-        baseline_settings = make_settings(Path(tmp) / "raw", "postgres")
-        copy_settings = make_settings(Path(tmp) / "raw-copy", "postgres")
-        try:
-            raw_rate, raw_events, raw_cpu = raw_batched_save(baseline_settings, everything)
-            copy_rate, _, copy_cpu = raw_batched_save(copy_settings, everything, copy=True)
-        finally:
-            cleanup(baseline_settings)
-            cleanup(copy_settings)
+        for r, plan in enumerate(plans):
+            everything = [f for p in plan for f in p]
+            baseline_settings = make_settings(Path(tmp) / f"raw-{r}", "postgres")
+            copy_settings = make_settings(Path(tmp) / f"raw-copy-{r}", "postgres")
+            try:
+                raws.append(raw_batched_save(baseline_settings, everything))
+                copies.append(raw_batched_save(copy_settings, everything, copy=True))
+            finally:
+                cleanup(baseline_settings)
+                cleanup(copy_settings)
+        imports = []
         with isolated_hub_settings(Path(tmp) / "hub") as settings:
             hub = Hub(settings, Path(tmp))
             try:
                 hub.start_all()
-                measured = _import(hub, plan, streams)
+                for r, plan in enumerate(plans):
+                    imports.append(_import(hub, plan, streams, first=r * enterprises))
             finally:
                 hub.stop()
+    raw_rate, raw_events, raw_cpu = median_by_rate(raws)
+    copy_rate, _, copy_cpu = median_by_rate(copies)
+    measured = sorted(imports, key=lambda m: m[0] / m[1])[len(imports) // 2]
     result = _result(*measured, raw_rate=raw_rate, raw_events=raw_events, raw_cpu=raw_cpu, streams=streams)
+    result.extra["rounds"] = repeats
+    result.extra["hub_points_per_s_each_round"] = ", ".join(f"{m[0] / m[1]:,.0f}" for m in imports)
+    result.extra["raw_points_per_s_each_round"] = ", ".join(f"{r[0]:,.0f}" for r in raws)
     # the same save with the hub's COPY: what the store alone does now, for comparison (not the baseline)
     result.extra["raw_copy_points_per_s"] = round(copy_rate)
     result.extra["raw_copy_cpu_us_per_point"] = round(copy_cpu)
     return [result]
 
 
+def median_by_rate(rounds: list[tuple[float, int, float]]) -> tuple[float, int, float]:
+    return sorted(rounds)[len(rounds) // 2]
+
+
 def _import(
-    hub: Hub, plan: list[list[dict[str, Any]]], streams: int
+    hub: Hub, plan: list[list[dict[str, Any]]], streams: int, first: int = 0
 ) -> tuple[int, float, float, int, dict[str, float]]:
     """Streams every enterprise's items; (created, seconds to settle, seconds to last answer, events)."""
-    credentials = register(hub, len(plan))
+    credentials = register(hub, len(plan), first)
     payloads = [
         [
             pb.ImportRiskPointsRequest(
-                import_id=f"bench-{e}", items=[item_message(f) for f in items[i : i + CHUNK]]
+                import_id=f"bench-{first + e}", items=[item_message(f) for f in items[i : i + CHUNK]]
             )
             for i in range(0, len(items), CHUNK)
         ]
@@ -152,6 +170,7 @@ def _import(
     riskpoints = open_store(RiskPointsApplication, hub.settings)
     filing = open_store(FilingApplication, hub.settings)
     answers: list[list[Any]] = [[] for _ in plan]
+    events_before = riskpoints.recorder.max_notification_id() or 0
     cpu_before = cpu_seconds(hub.procs)
     started = time.perf_counter()
     # `streams` imports in flight at any time, as an integrator's worker pool keeps them: the next
@@ -172,7 +191,7 @@ def _import(
     cpu = {k: round(v, 1) for k, v in cpu_between(cpu_before, cpu_seconds(hub.procs)).items()}
     print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
     created = sum(a[-1].progress.created for a in answers if a)
-    events = riskpoints.recorder.max_notification_id() or 0
+    events = (riskpoints.recorder.max_notification_id() or 0) - events_before
     riskpoints.close()
     filing.close()
     wanted = sum(len(items) for items in plan)
@@ -225,8 +244,9 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--enterprises", type=int, default=10)
     parser.add_argument("--streams", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    results = run(args.points, args.enterprises, args.streams)
+    results = run(args.points, args.enterprises, args.streams, args.repeats)
     show(results, "Risk point bulk import")
     for r in results:
         print({k: v for k, v in r.extra.items()})
