@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import uuid
 
 import pytest
 
 from services.backbone.errors import TransitionError, ValidationError
 from services.riskpoints.domain import KEEP, RiskPoint, fingerprint, risk_point_id
-from services.riskpoints.grading import DEFAULT_THRESHOLDS, assess
+from services.riskpoints.grading import DEFAULT_THRESHOLDS, LEC_FACTORS, LS_FACTORS, assess
 from services.riskpoints.validation import clean_item
 from tests.riskpoint_factories import LEC_SCORES, item
 
@@ -121,3 +124,26 @@ def test_the_import_form_of_a_point_matches_the_item_it_came_from() -> None:
     assert fingerprint(point.import_form()) == item_fingerprint(checked)
     point.change({"name": "别的名字"}, tier=KEEP)
     assert fingerprint(point.import_form()) != item_fingerprint(checked)
+
+
+def _stdlib_fingerprint(form: dict) -> str:
+    """How fingerprints were made before (and are stored in risk points saved then)."""
+    canonical = json.dumps(form, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+
+
+@pytest.mark.parametrize("method", ["LEC", "LS"])
+def test_fingerprints_are_those_stored_before_for_every_score_and_any_text(method: str) -> None:
+    """A re-sent import of points saved before the fingerprint moved to orjson is still seen unchanged."""
+    odd_text = "".join(chr(c) for c in range(1, 0x80)) + '风险点\u2028\u2029\U0001f600\ufeff\\"'
+    table = LEC_FACTORS if method == "LEC" else LS_FACTORS
+    for n, scores in enumerate(itertools.product(*table.values())):
+        data = item(n, level=1 + n % 4)
+        data["assessment"] = {"method": method, "scores": dict(zip(table, scores, strict=True))}
+        data["name"], data["location"] = f"{n}{odd_text[-60:]}", odd_text
+        data["adjacent_units"] = [odd_text[:90], odd_text[-90:], "东邻：鲁南化肥厂"]
+        checked = clean_item(data, DEFAULT_THRESHOLDS)
+        point = RiskPoint.identify(
+            ENTERPRISE, checked.external_id, checked.details, checked.assessment, checked.control_tier
+        )
+        assert fingerprint(point.import_form()) == _stdlib_fingerprint(point.import_form())
