@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar
 
 from services.backbone.errors import ValidationError
@@ -71,11 +72,38 @@ def _list(value: Any, field: str, required: bool) -> list[Any]:
     return list(value)
 
 
+E = TypeVar("E", bound=Enum)
+
+
+def _members(enum: type[E]) -> Callable[[Any], E | None]:
+    """The member of an enumeration with this value, or None: a dict look-up first, where calling
+    the enumeration (several per item of an import) goes through its metaclass; the call for the
+    rest, which its _missing_ may still accept (其它 for 其他)."""
+    by_value: dict[Any, E] = {m.value: m for m in enum}
+
+    def member(value: Any) -> E | None:
+        try:
+            found = by_value.get(value)
+        except TypeError:  # unhashable: a list or an object where a name was wanted
+            return None
+        if found is not None:
+            return found
+        try:
+            return enum(value)
+        except ValueError:
+            return None
+
+    return member
+
+
+_category, _accident, _measure = _members(Category), _members(AccidentType), _members(ControlMeasureType)
+
+
 def category(value: Any) -> str:
-    try:
-        return Category(value).value
-    except ValueError:
-        raise ValidationError("category", f"must be one of {', '.join(Category)}") from None
+    found = _category(value)
+    if found is None:
+        raise ValidationError("category", f"must be one of {', '.join(Category)}")
+    return found.value
 
 
 GB6441_ORDER = {t: i for i, t in enumerate(AccidentType)}
@@ -85,20 +113,21 @@ def accident_types(value: Any) -> list[str]:
     found: set[AccidentType] = set()
     violations: list[tuple[str, str]] = []
     for i, raw in enumerate(_list(value, "accident_types", required=True)):
-        try:
-            found.add(AccidentType(raw))
-        except ValueError:
+        accident = _accident(raw)
+        if accident is None:
             violations.append((f"accident_types[{i}]", "must be an accident type of GB 6441-1986"))
+        else:
+            found.add(accident)
     if violations:
         raise ValidationError.many(violations)
     return [t.value for t in sorted(found, key=GB6441_ORDER.__getitem__)]
 
 
 def measure_kind(value: Any, field: str) -> str:
-    try:
-        return ControlMeasureType(value).value
-    except ValueError:
-        raise ValidationError(field, f"must be one of {', '.join(ControlMeasureType)}") from None
+    found = _measure(value)
+    if found is None:
+        raise ValidationError(field, f"must be one of {', '.join(ControlMeasureType)}")
+    return found.value
 
 
 def control_measures(value: Any) -> list[dict[str, str]]:
