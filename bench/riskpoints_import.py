@@ -171,7 +171,7 @@ def _import(
     filing = open_store(FilingApplication, hub.settings)
     answers: list[list[Any]] = [[] for _ in plan]
     events_before = riskpoints.recorder.max_notification_id() or 0
-    cpu_before = cpu_seconds(hub.procs)
+    cpu_before = cpu_seconds(hub.procs, servers=True)
     started = time.perf_counter()
     # `streams` imports in flight at any time, as an integrator's worker pool keeps them: the next
     # enterprise's stream starts when one ends, not when the slowest of a round has ended
@@ -188,7 +188,7 @@ def _import(
             raise RuntimeError("the relay and filing did not catch up within 10 minutes")
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
-    cpu = {k: round(v, 1) for k, v in cpu_between(cpu_before, cpu_seconds(hub.procs)).items()}
+    cpu = {k: round(v, 1) for k, v in cpu_between(cpu_before, cpu_seconds(hub.procs, servers=True)).items()}
     print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
     created = sum(a[-1].progress.created for a in answers if a)
     events = (riskpoints.recorder.max_notification_id() or 0) - events_before
