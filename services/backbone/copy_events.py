@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import InterfaceError, OperationalError, sql
+from psycopg import sql
 
 ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks' raw baseline)
 
@@ -45,6 +45,7 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             self._copy_statements = (reserve, copy)
         return self._copy_statements
 
+    # eventsourcing's own retry: its datastore turns psycopg's errors into these
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if self.datastore.enable_db_functions:

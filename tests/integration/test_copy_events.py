@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
@@ -15,7 +16,7 @@ from services.backbone.copy_events import CopyingProcessRecorder
 from services.backbone.store import HubApplication, Processing, open_store
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
-from tests.conftest import make_settings
+from tests.conftest import PG_URL, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +117,19 @@ def test_concurrent_transactions_number_their_events_in_commit_order(stores: Any
     assert ids == sorted(ids) and len(ids) == len(set(ids)) == 4 * 5 * 80
     for numbers in batches.values():  # each transaction's ids are one run of the log, not interleaved
         assert numbers == list(range(numbers[0], numbers[0] + 80))
+
+
+def test_a_save_whose_connection_was_cut_is_made_again_once(stores: Any) -> None:
+    """PostgreSQL ended the pooled connection (a restart, an idle timeout): the save is made on a new
+    connection, and its events are stored once."""
+    copying, _ = stores
+    copying.save(*indexes(1, "壬"))
+    with copying.recorder.datastore.get_connection() as conn:
+        pid = conn.info.backend_pid
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    page = indexes(3, "癸")
+    before = len(log(copying))
+    copying.save(*page)
+    assert len(log(copying)) == before + 6
+    assert copying.repository.get(page[2].id).members == page[2].members
