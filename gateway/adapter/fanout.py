@@ -60,10 +60,15 @@ class Fanout:
                     if self._inbox:
                         # every filing that arrived meanwhile, then one wait for the broker's confirms
                         batch, self._inbox[:] = list(self._inbox), []
-                        for message in batch:
-                            self.fan_out(out, message.body)
+                        filed = [self.fan_out(out, message.body) for message in batch]
                         out.wait()  # the events are acked only after every job is safe with the broker
                         channel.basic_ack(batch[-1].delivery_info["delivery_tag"], multiple=True)
+                        for envelope in filed:
+                            log.info(
+                                "filing_fanned_out",
+                                enterprise_id=envelope.enterprise_id,
+                                departments=len(envelope.payload["departments"]),
+                            )
             except CONNECTION_ERRORS as error:
                 log.warning("fanout_reconnecting", error=repr(error))
                 self._inbox.clear()
@@ -79,7 +84,8 @@ class Fanout:
                     except Exception:  # noqa: BLE001 - closing a broken connection
                         pass
 
-    def fan_out(self, out: ConfirmedChannel, body: bytes) -> None:
+    def fan_out(self, out: ConfirmedChannel, body: bytes) -> Envelope:
+        """Publishes a filing's delivery jobs and subscription copies (confirmed by the caller)."""
         envelope = Envelope.from_json(body)
         for job in jobs.jobs_from(envelope):
             department = job["department"]
@@ -95,5 +101,4 @@ class Fanout:
             copy = amqp.Message(body, delivery_mode=2, content_type="application/json")
             # A department without an AMQP subscription simply has no queue bound: not mandatory.
             out.publish(copy, jobs.subscription_exchange(self.settings), department, mandatory=False)
-        departments = len(envelope.payload["departments"])
-        log.info("filing_fanned_out", enterprise_id=envelope.enterprise_id, departments=departments)
+        return envelope

@@ -70,7 +70,7 @@ class LedgerWriter:
             attempt += 1
             try:
                 answers = self.services.call("filing", "record_deliveries", [p.move for p in batch])
-                if not isinstance(answers, list) or len(answers) != len(batch):
+                if len(answers) != len(batch):
                     raise ValueError(f"record_deliveries answered {len(answers)} of {len(batch)} moves")
             except (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError) as error:
                 # the filing service restarting, or a transient failure there: the same batch again

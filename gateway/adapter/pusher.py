@@ -72,7 +72,7 @@ class DepartmentPusher:
         self._ready: Any = None  # the platform channel's connection attempt, kept while it runs
         self._conn: Any = None
         self._pending: list[Any] = []  # received, not yet pushed
-        self._recording: deque[tuple[int, str, Pending]] = deque()  # pushed: (tag, delivery, answer)
+        self._recording: deque[tuple[int, Pending]] = deque()  # pushed: (tag, answer on its way)
 
     # -- the queue ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -114,7 +114,7 @@ class DepartmentPusher:
                 if recording is None:
                     channel.basic_ack(tag)
                 else:
-                    self._recording.append((tag, *recording))
+                    self._recording.append((tag, recording))
                 self._acknowledge_recorded(channel)
             self._acknowledge_recorded(channel)
 
@@ -130,9 +130,11 @@ class DepartmentPusher:
 
     def _acknowledge_recorded(self, channel: Any) -> None:
         """Acknowledges, in order, the jobs whose answers the ledger has stored."""
-        while self._recording and self._recording[0][2].done.is_set():
-            tag, delivery, pending = self._recording.popleft()
+        while self._recording and self._recording[0][1].done.is_set():
+            tag, pending = self._recording.popleft()
             if "error" in pending.answer:
+                move = pending.move
+                delivery = jobs.delivery_id(move["enterprise_id"], move["version"], move["department"])
                 log.error("ledger_refused", delivery_id=delivery, **pending.answer["error"])
             channel.basic_ack(tag)
 
@@ -154,9 +156,9 @@ class DepartmentPusher:
                 self._conn.heartbeat_check()
 
     # -- one delivery ------------------------------------------------------------------------
-    def handle(self, message: Any) -> tuple[str, Pending] | None:
-        """Pushes one job (retrying, or parking it); the delivery id and its answer on the way to
-        the ledger, or None when there is nothing to record."""
+    def handle(self, message: Any) -> Pending | None:
+        """Pushes one job (retrying, or parking it); its answer on the way to the ledger, or None when
+        there is nothing to record."""
         job = jobs.from_bytes(message.body)
         with correlation.bound(job.get("correlation_id") or None):
             if self._pull_only():
@@ -184,8 +186,8 @@ class DepartmentPusher:
                 # A push is answered in the same call: delivered and answered are one ledger move.
                 outcome = "acknowledged" if receipt["outcome"] == "OUTCOME_ACCEPTED" else "rejected"
                 log.info("filing_delivered", delivery_id=job["delivery_id"], outcome=outcome)
-                return job["delivery_id"], self._record(job, outcome, receipt["reason"], receipt)
-            return job["delivery_id"], self._park(job, error)
+                return self._record(job, outcome, receipt["reason"], receipt)
+            return self._park(job, error)
 
     def _push(self, job: dict[str, Any]) -> dict[str, Any]:
         stub = self._stub()
