@@ -19,7 +19,7 @@ from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.utils import retry
+from eventsourcing.utils import retry, strtobool
 from psycopg import sql
 
 ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks' raw baseline)
@@ -28,10 +28,11 @@ ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks'
 class CopyingProcessRecorder(PostgresProcessRecorder):
     """eventsourcing's PostgresProcessRecorder, but the events go in with COPY (see the module)."""
 
-    _copy_statements: tuple[sql.Composed, sql.Composed] | None = None
+    _copy: tuple[sql.Composed, sql.Composed, list[str]] | None = None  # made on first use
 
-    def _statements(self) -> tuple[sql.Composed, sql.Composed]:
-        if self._copy_statements is None:
+    def _copy_plan(self) -> tuple[sql.Composed, sql.Composed, list[str]]:
+        """The statement reserving n notification ids, the COPY, and the COPY's column types."""
+        if self._copy is None:
             table = sql.Identifier(self.datastore.schema, self.events_table_name)
             qualified = f'"{self.datastore.schema}"."{self.events_table_name}"'
             reserve = sql.SQL(
@@ -42,16 +43,15 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
                 "COPY {table} (notification_id, originator_id, originator_version, topic, state)"
                 " FROM STDIN (FORMAT BINARY)"
             ).format(table=table)
-            self._copy_statements = (reserve, copy)
-        return self._copy_statements
+            self._copy = (reserve, copy, ["int8", self.datastore.originator_id_type, "int8", "text", "bytea"])
+        return self._copy
 
     # eventsourcing's own retry: its datastore turns psycopg's errors into these
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)  # type: ignore[no-any-return]
-        reserve, copy_statement = self._statements()
-        types = [self.datastore.originator_id_type, "int8", "text", "bytea"]
+        reserve, copy_statement, types = self._copy_plan()
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)  # a consumer's tracking record
             if not stored_events:
@@ -61,11 +61,12 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             curs.execute(reserve, (len(stored_events),))
             ids = sorted(row["id"] for row in curs.fetchall())
             with curs.copy(copy_statement) as copy:
-                copy.set_types(["int8", *types])
+                copy.set_types(types)
                 for n, e in zip(ids, stored_events, strict=True):
                     copy.write_row((n, e.originator_id, e.originator_version, e.topic, e.state))
         return ids
 
 
 def enabled(env: Any) -> bool:
-    return str(env.get(ENV, "true")).lower() not in ("false", "0", "no")
+    """Whether the store writes by COPY, read as eventsourcing reads its flags (true/false, y/n, 1/0)."""
+    return strtobool(env.get(ENV, "true"))

@@ -173,9 +173,8 @@ def _as_text(obj: dict[str, Any]) -> Any:
     return obj
 
 
-_STORED_STATE = json.JSONDecoder(
-    object_hook=_as_text
-)  # made once: json.loads(…, object_hook=) makes one a call
+# made once: json.loads(…, object_hook=…) makes a decoder every call, once per event the relay reads
+_STORED_STATE = json.JSONDecoder(object_hook=_as_text)
 
 
 def from_stored(
