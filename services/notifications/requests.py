@@ -99,7 +99,9 @@ def request(
     made = []
     caused_by = {"event_id": cause.event_id, "type": cause.type, "upstream": cause.upstream}
     at = clock.utc(cause.occurred_at)
-    for recipient, requested in zip(recipients, requested_ids(cause, recipients), strict=True):
+    ids = requested_ids(cause, recipients)
+    uow.prefetch(ids)  # whether any was requested before: one read for all (none for ids read already)
+    for recipient, requested in zip(recipients, ids, strict=True):
         channel = channel_of(recipient)
         if uow.get(requested) is not None:
             continue
