@@ -76,10 +76,10 @@ E = TypeVar("E", bound=Enum)
 
 
 def _members(enum: type[E]) -> Callable[[Any], E | None]:
-    """The member of an enumeration with this value, or None: a dict look-up first, where calling
+    """The member of an enumeration with this value, or None: its own value map first, where calling
     the enumeration (several per item of an import) goes through its metaclass; the call for the
     rest, which its _missing_ may still accept (其它 for 其他)."""
-    by_value: dict[Any, E] = {m.value: m for m in enum}
+    by_value = enum._value2member_map_
 
     def member(value: Any) -> E | None:
         try:
@@ -87,7 +87,7 @@ def _members(enum: type[E]) -> Callable[[Any], E | None]:
         except TypeError:  # unhashable: a list or an object where a name was wanted
             return None
         if found is not None:
-            return found
+            return found  # type: ignore[return-value]
         try:
             return enum(value)
         except ValueError:
