@@ -39,8 +39,8 @@ from tests.conftest import Hub, free_port, isolated_hub_settings
 from tests.e2e.filing_flow import Filer
 
 SUBMITTED = "services.filing.domain:Filing.Submitted"
-WARM_UP = 5  # filings submitted and answered before the measured ones
 RECORDED = "services.filing.domain:FilingDelivery.Recorded"
+WARM_UP = 5  # filings submitted and answered before the measured ones
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,10 +16,10 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
@@ -38,6 +38,7 @@ from tests.conftest import Hub, cleanup, isolated_hub_settings, make_settings
 from tests.factories import enterprise_fields
 from tests.riskpoint_factories import item, item_message
 
+T = TypeVar("T")
 PAGE = 500
 CHUNK = 100  # items per stream message
 LEVELS = (1, 2, 2, 3, 3, 3, 4, 4, 4, 4)  # a plausible mix: 1 in 10 major, 2 significant
@@ -136,9 +137,9 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
                     imports.append(_import(hub, plan, streams, first=r * enterprises))
             finally:
                 hub.stop()
-    raw_rate, raw_events, raw_cpu = median_by_rate(raws)
-    copy_rate, _, copy_cpu = median_by_rate(copies)
-    measured = sorted(imports, key=lambda m: m[0] / m[1])[len(imports) // 2]
+    raw_rate, raw_events, raw_cpu = median(raws, lambda r: r[0])
+    copy_rate, _, copy_cpu = median(copies, lambda r: r[0])
+    measured = median(imports, lambda m: m[0] / m[1])  # by points/s: created over seconds to settle
     result = _result(*measured, raw_rate=raw_rate, raw_events=raw_events, raw_cpu=raw_cpu, streams=streams)
     result.extra["rounds"] = repeats
     result.extra["hub_points_per_s_each_round"] = ", ".join(f"{m[0] / m[1]:,.0f}" for m in imports)
@@ -149,8 +150,9 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
     return [result]
 
 
-def median_by_rate(rounds: list[tuple[float, int, float]]) -> tuple[float, int, float]:
-    return sorted(rounds)[len(rounds) // 2]
+def median(rounds: list[T], rate: Callable[[T], float]) -> T:
+    """The round of the median rate (the upper one of an even number)."""
+    return sorted(rounds, key=rate)[len(rounds) // 2]
 
 
 def _import(

@@ -61,7 +61,13 @@ def test_a_page_reads_its_enterprises_registers_together(
         monkeypatch.setattr(
             filing.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
         )
-        monkeypatch.setattr(filing, "get_many", lambda ids: get_many(together.extend(ids) or together))
+
+        def counted_many(ids: Any) -> Any:
+            ids = list(ids)
+            together.extend(ids)
+            return get_many(ids)
+
+        monkeypatch.setattr(filing, "get_many", counted_many)
         consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
 
         registers = {register_id(e) for e in ENTERPRISES}
