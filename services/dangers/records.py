@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
+from services.backbone.ids import per_enterprise
 
 RECORDS = uuid.UUID("c3b1d9e4-7a52-4f0e-8d6b-1e9a2f7c5d40")
 COVERAGE_ID = uuid.uuid5(RECORDS, "coverage")
@@ -21,10 +22,12 @@ class Internal(HubAggregate):
         published = False
 
 
+@per_enterprise
 def record_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(RECORDS, f"enterprise/{enterprise_id}")
 
 
+@per_enterprise
 def list_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(RECORDS, f"dangers/{enterprise_id}")
 

@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.backbone.ids import per_enterprise
 from services.filing.views import View
 
 UPSTREAM = "dangers"
@@ -25,6 +26,7 @@ STATUS = {
 }
 
 
+@per_enterprise
 def register_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/danger-register")
 

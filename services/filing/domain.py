@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
 from services.backbone.errors import TransitionError
+from services.backbone.ids import per_enterprise
 
 FILINGS = uuid.UUID("a3c1d3f0-6b1e-4a59-8d1e-0f6c1d9b7e21")
 
@@ -217,5 +218,6 @@ class FilingIndex(HubAggregate):
         return self.versions[-1] if self.versions else 0
 
 
+@per_enterprise
 def filing_index_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(FILINGS, f"{enterprise_id}/index")

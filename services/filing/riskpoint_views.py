@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.backbone.ids import per_enterprise
 from services.backbone.view_cache import ViewCache
 from services.filing.views import View
 
@@ -37,6 +38,7 @@ ROW_FIELDS = (
 )
 
 
+@per_enterprise
 def register_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/riskpoint-register")
 

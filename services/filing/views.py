@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
+from services.backbone.ids import per_enterprise
 
 
 class View(HubAggregate):
@@ -17,6 +18,7 @@ class View(HubAggregate):
         published = False
 
 
+@per_enterprise
 def enterprise_view_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/enterprise-view")
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from services.backbone.ids import per_enterprise
 from services.notifications.views import VIEWS, View
 
 
+@per_enterprise
 def ledger_id(kind: str, enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(VIEWS, f"{kind}/{enterprise_id}")
 

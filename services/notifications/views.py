@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
+from services.backbone.ids import per_enterprise
 
 VIEWS = uuid.UUID("0d6f2a8b-93c4-4e1b-a5d7-6c2e8f1b4a90")
 DIRECTORY_ID = uuid.uuid5(VIEWS, "directory")
@@ -25,6 +26,7 @@ class View(HubAggregate):
         published = False
 
 
+@per_enterprise
 def card_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(VIEWS, f"enterprise/{enterprise_id}")
 

@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
+from services.backbone.ids import per_enterprise
 
 
 class Internal(HubAggregate):
@@ -21,6 +22,7 @@ class Internal(HubAggregate):
 RETIRED = "-"  # the fingerprint of a retired risk point in the index
 
 
+@per_enterprise
 def index_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "riskpoints/index")
 
