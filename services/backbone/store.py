@@ -11,12 +11,20 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, DomainEvent
-from eventsourcing.persistence import Notification, ProcessRecorder, Recording, StoredEvent
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    ProcessRecorder,
+    Recording,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
 from services.backbone import copy_events
 from services.backbone.settings import Settings
+from services.backbone.transcoder import OrjsonTranscoder
 
 TApp = TypeVar("TApp", bound="HubApplication")
 
@@ -115,6 +123,14 @@ class HubApplication(Application):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = self.factory.transcoder()
+        if type(transcoder) is JSONTranscoder:
+            transcoder.__class__ = OrjsonTranscoder  # the same state and stored form, orjson's speed
+        if isinstance(transcoder, JSONTranscoder):
+            self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()
