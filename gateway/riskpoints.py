@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+import orjson
 import structlog
 from hub.v1 import riskpoint_pb2 as pb
 from hub.v1 import riskpoint_pb2_grpc
@@ -142,7 +143,8 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
                 import_id = import_id or first[0] or uuid.uuid4().hex
                 last = inbox.ended()  # the client sent everything: this page also finishes the import
                 with correlation.bound(cid):
-                    answer = self._call("upsert_batch", caller, [item for _, item in page], import_id, last)
+                    items = orjson.dumps([item for _, item in page]).decode()  # one string for kombu
+                    answer = self._call("upsert_batch", caller, items, import_id, last)
                 if last:
                     finished = answer["progress"]
                 results = [

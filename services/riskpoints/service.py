@@ -6,6 +6,7 @@ import builtins
 import time
 from typing import Any
 
+import orjson
 import structlog
 from nameko.rpc import RpcProxy, rpc
 
@@ -74,11 +75,15 @@ class RiskPointsService:
     def upsert_batch(
         self,
         enterprise_id: str,
-        items: builtins.list[dict[str, Any]],
+        items: builtins.list[dict[str, Any]] | str,
         import_id: str = "",
         finish: bool = False,
     ) -> dict[str, Any]:
-        answer = self.app.upsert_batch(enterprise_id, items, self._town(enterprise_id), import_id, finish)
+        """`items`: the page's items, or their JSON text. The gateway sends the text: kombu carries one
+        string, and orjson reads it here in a fraction of the time kombu's JSON (an object hook called
+        for every item and every field holding an object) takes to read the items."""
+        page = orjson.loads(items) if isinstance(items, str) else items
+        answer = self.app.upsert_batch(enterprise_id, page, self._town(enterprise_id), import_id, finish)
         log.info("risk_points_upserted", import_id=import_id, **answer["counts"])
         return answer
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from hub.v1 import riskpoint_pb2 as pb
 
@@ -26,7 +27,10 @@ class Riskpoints:
         assert service == "riskpoints"
         self.calls.append((method, args))
         if method == "upsert_batch":
-            _caller, items, _import_id, *finish = args
+            _caller, text, _import_id, *finish = args
+            assert isinstance(text, str)  # a page travels as its JSON text
+            items = orjson.loads(text)
+            assert [i["external_id"] for i in items] == [item(n)["external_id"] for n in range(len(items))]
             self.received += len(items)
             results = [
                 {"index": i, "status": "created", "risk_point_id": f"rp-{i}"} for i in range(len(items))
