@@ -30,8 +30,9 @@ PAGE = 500
 
 def raw_batched_save(settings: Settings, count: int) -> float:
     """eventsourcing, PostgreSQL, save() of PAGE aggregates per transaction: events/s. eventsourcing's
-    own INSERT, not the hub's COPY (services.backbone.copy_events): the raw library is the baseline."""
-    app = open_store(RegistryApplication, settings, HUB_COPY_EVENTS="false")
+    own INSERT and JSON transcoder, not the hub's COPY and orjson (services.backbone.copy_events and
+    .transcoder): the raw library is the baseline."""
+    app = open_store(RegistryApplication, settings, HUB_COPY_EVENTS="false", HUB_ORJSON_EVENTS="false")
     aggregates = [Enterprise(**enterprise_kwargs(i)) for i in range(count)]
     started = time.perf_counter()
     for i in range(0, count, PAGE):

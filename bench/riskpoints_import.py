@@ -52,9 +52,15 @@ def raw_batched_save(
     settings: Settings, items: list[dict[str, Any]], copy: bool = False
 ) -> tuple[float, int, float]:
     """eventsourcing on PostgreSQL, save() of PAGE risk points per transaction:
-    (points/s, events, CPU µs of this process per point). With eventsourcing's own INSERT (the
-    baseline), or with the hub's COPY of the events (services.backbone.copy_events) when `copy`."""
-    app = open_store(RiskPointsApplication, settings, HUB_COPY_EVENTS=str(copy).lower())
+    (points/s, events, CPU µs of this process per point). With eventsourcing's own INSERT and JSON
+    transcoder (the baseline), or with the hub's COPY and orjson (services.backbone.copy_events and
+    .transcoder) when `copy`."""
+    app = open_store(
+        RiskPointsApplication,
+        settings,
+        HUB_COPY_EVENTS=str(copy).lower(),
+        HUB_ORJSON_EVENTS=str(copy).lower(),
+    )
     enterprise = "00000000-0000-4000-8000-000000000001"
     points = []
     for fields in items:

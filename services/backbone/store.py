@@ -22,9 +22,8 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import copy_events
+from services.backbone import copy_events, transcoder
 from services.backbone.settings import Settings
-from services.backbone.transcoder import OrjsonTranscoder
 
 TApp = TypeVar("TApp", bound="HubApplication")
 
@@ -125,12 +124,12 @@ class HubApplication(Application):
         return recordings
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = self.factory.transcoder()
-        if type(transcoder) is JSONTranscoder:
-            transcoder.__class__ = OrjsonTranscoder  # the same state and stored form, orjson's speed
-        if isinstance(transcoder, JSONTranscoder):
-            self.register_transcodings(transcoder)
-        return transcoder
+        made = self.factory.transcoder()
+        if type(made) is JSONTranscoder and transcoder.enabled(self.env):
+            made.__class__ = transcoder.OrjsonTranscoder  # the same state and stored form, orjson's speed
+        if isinstance(made, JSONTranscoder):
+            self.register_transcodings(made)
+        return made
 
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()

@@ -26,7 +26,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.utils import strtobool
 
+ENV = "HUB_ORJSON_EVENTS"  # "false" keeps eventsourcing's transcoder (the benchmarks' raw baselines)
 _WRITE_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _TYPE_KEY = b'"_type_":'  # a key as orjson and json write it: inside a text its quotes are escaped
 # 2**64 has 20 digits: a run of 20 (in a text too, then read by json) is found as 20 zeros once every
@@ -120,3 +122,8 @@ class OrjsonTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         return loads(data, self._decode_obj, self.decoder.decode)
+
+
+def enabled(env: Any) -> bool:
+    """Whether the stores use this transcoder, read as eventsourcing reads its flags (true/false, 1/0)."""
+    return strtobool(env.get(ENV, "true"))

@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from services.backbone.store import HubApplication
 from services.backbone.transcoder import OrjsonTranscoder
 from tests.notifications_seed import Seeded, seed
 
@@ -137,3 +138,13 @@ def test_every_stored_event_of_every_service_is_written_and_read_as_before(seede
             assert FAST.encode(state) == STDLIB.encode(state) == notification.state
             kinds.add(notification.topic)
     assert len(kinds) >= 30
+
+
+def test_the_stores_use_it_unless_switched_back_to_eventsourcing_s_own() -> None:
+    class Store(HubApplication):
+        service = "transcoder-test"
+
+    memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    assert type(Store(env=memory).mapper.transcoder) is OrjsonTranscoder
+    for off in ("false", "0", "no"):
+        assert type(Store(env={**memory, "HUB_ORJSON_EVENTS": off}).mapper.transcoder) is JSONTranscoder
