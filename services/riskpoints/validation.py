@@ -78,20 +78,22 @@ E = TypeVar("E", bound=Enum)
 def _members(enum: type[E]) -> Callable[[Any], E | None]:
     """The member of an enumeration with this value, or None: its own value map first, where calling
     the enumeration (several per item of an import) goes through its metaclass; the call for the
-    rest, which its _missing_ may still accept (其它 for 其他)."""
+    rest, which its _missing_ may still accept (其它 for 其他), and is then remembered."""
     by_value = enum._value2member_map_
+    aliases: dict[Any, E] = {}  # names _missing_ accepted (其它爆炸 in every item of an ERP's import)
 
     def member(value: Any) -> E | None:
         try:
-            found = by_value.get(value)
+            found = by_value.get(value) or aliases.get(value)
         except TypeError:  # unhashable: a list or an object where a name was wanted
             return None
         if found is not None:
             return found  # type: ignore[return-value]
         try:
-            return enum(value)
+            found = aliases[value] = enum(value)
         except ValueError:
             return None
+        return found
 
     return member
 
