@@ -76,9 +76,15 @@ def _restore(value: Any, transcoded: Callable[[dict[str, Any]], Any]) -> Any:
     return value
 
 
-def loads(data: bytes, transcoded: Callable[[dict[str, Any]], Any], fallback: Callable[[str], Any]) -> Any:
+def loads(
+    data: bytes | bytearray | memoryview,
+    transcoded: Callable[[dict[str, Any]], Any],
+    fallback: Callable[[str], Any],
+) -> Any:
     """Stored JSON read by orjson, its transcoded values put back by `transcoded` (called with every
     two-key object, as an object hook is); `fallback` reads what orjson refuses."""
+    if type(data) is not bytes:
+        data = bytes(data)  # a memoryview, say, as a driver may hand a column over
     if _LONG_NUMBER in data.translate(_ZEROED):  # orjson reads an integer beyond 64 bits as a float
         return fallback(data.decode("utf-8"))
     try:
