@@ -74,16 +74,16 @@ class Filer:
         return filer
 
     def wait_until_filing_knows_it(self) -> None:
-        with ClusterRpcProxy(self.hub.settings.nameko_config, timeout=10) as rpc:
-
-            def ready() -> bool:
-                try:
+        def ready() -> bool:
+            # a proxy per look: one whose broker restarts under it (make chaos) stays broken
+            try:
+                with ClusterRpcProxy(self.hub.settings.nameko_config, timeout=10) as rpc:
                     view = rpc.filing.enterprise_view(self.enterprise_id)
-                except Exception:  # noqa: BLE001 - not there yet
-                    return False
-                return len(view["public_keys"]) == 2 and len(view["supervisors"]) >= 2
+            except Exception:  # noqa: BLE001 - not there yet, or the broker is away
+                return False
+            return len(view["public_keys"]) == 2 and len(view["supervisors"]) >= 2
 
-            wait_for(ready, timeout=60, what="the filing view to hold keys and supervisors")
+        wait_for(ready, timeout=60, what="the filing view to hold keys and supervisors")
 
     def file(self) -> int:
         """Compiles, signs and submits; returns the version filed."""
