@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import pytest
@@ -32,6 +33,15 @@ class Colour(StrEnum):  # json writes it as its text; orjson would too, but is w
 
 class Plain(Enum):  # no transcoding: refused by both
     ONE = 1
+
+
+class Pair(NamedTuple):
+    left: int
+    right: str
+
+
+class Ratio(float):
+    pass
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,14 @@ STATES: dict[str, Any] = {
     "a key that is not text": {"timestamp": NOW, "by_level": {1: "红", 2: "橙"}},
     "a transcoding whose data holds a UUID": {"timestamp": NOW, "point": Point(uuid4())},
     "twenty digits in a text": {"timestamp": NOW, "code": "91370400MA3C1234567890123456"},
+    "a text that is just _type_": {"timestamp": NOW, "field": "_type_", "pair": {"_type_": "x", "n": 1}},
+    "subclasses of the containers": {
+        "timestamp": NOW,
+        "ordered": OrderedDict(ref=uuid4()),
+        "pair": Pair(1, "二"),
+        "counts": defaultdict(list, {"a": [uuid4()]}),
+        "ratio": Ratio(0.5),
+    },
 }
 
 
