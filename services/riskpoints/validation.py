@@ -90,9 +90,11 @@ def _members(enum: type[E]) -> Callable[[Any], E | None]:
         if found is not None:
             return found  # type: ignore[return-value]
         try:
-            found = aliases[value] = enum(value)
+            found = enum(value)
         except ValueError:
             return None
+        if len(aliases) < 64:  # _missing_ accepts a handful; never let input grow this without bound
+            aliases[value] = found
         return found
 
     return member
