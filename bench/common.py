@@ -99,7 +99,7 @@ def show(results: list[Result], title: str = "Benchmarks") -> None:
             f"{r.rate:,.0f} {r.unit}",
             r.baseline_name,
             f"{r.baseline:,.0f} {r.unit}",
-            f"{r.ratio:.0%}{mark}",
+            f"{r.ratio:.1%}{mark}",  # one decimal: 39.5% is not 40%
             target,
         )
     Console().print(table)
