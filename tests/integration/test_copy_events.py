@@ -119,9 +119,9 @@ def test_concurrent_transactions_number_their_events_in_commit_order(stores: Any
         assert numbers == list(range(numbers[0], numbers[0] + 80))
 
 
-def test_a_save_whose_connection_was_cut_is_made_again_once(stores: Any) -> None:
-    """PostgreSQL ended the pooled connection (a restart, an idle timeout): the save is made on a new
-    connection, and its events are stored once."""
+def test_a_save_after_its_pooled_connection_was_cut_is_stored_once(stores: Any) -> None:
+    """PostgreSQL ended a connection idle in the pool (a restart, an idle timeout): the pool hands out a
+    new one and the save is stored once. (A cut inside the save is the next test's: the retry's.)"""
     copying, _ = stores
     copying.save(*indexes(1, "壬"))
     with copying.recorder.datastore.get_connection() as conn:
@@ -131,5 +131,30 @@ def test_a_save_whose_connection_was_cut_is_made_again_once(stores: Any) -> None
     page = indexes(3, "癸")
     before = len(log(copying))
     copying.save(*page)
+    assert len(log(copying)) == before + 6
+    assert copying.repository.get(page[2].id).members == page[2].members
+
+
+def test_a_save_whose_connection_is_cut_inside_its_transaction_is_made_again_once(
+    stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL ends the connection between the table lock and the COPY (a restart mid-save): the
+    recorder's retry makes the whole transaction again on a new connection; the events are stored once."""
+    copying, _ = stores
+    recorder = copying.recorder
+    lock_table, locks = recorder._lock_table, []
+
+    def cut_the_first_time(curs: Any) -> None:
+        locks.append(curs.connection.info.backend_pid)
+        if len(locks) == 1:
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (locks[0],))
+        lock_table(curs)
+
+    monkeypatch.setattr(recorder, "_lock_table", cut_the_first_time)
+    page = indexes(3, "子")
+    before = len(log(copying))
+    copying.save(*page)
+    assert len(locks) == 2 and locks[0] != locks[1]  # tried again, on another connection
     assert len(log(copying)) == before + 6
     assert copying.repository.get(page[2].id).members == page[2].members
