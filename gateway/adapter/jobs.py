@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from hub.v1 import department_pb2 as pb
 
-from services.backbone.envelope import Envelope
+from services.backbone.envelope import Envelope, dumps, loads
 from services.backbone.settings import Settings
 from services.filing import register
 
@@ -42,11 +41,11 @@ def jobs_from(envelope: Envelope) -> list[dict[str, Any]]:
 
 
 def to_bytes(job: dict[str, Any]) -> bytes:
-    return orjson.dumps(job)  # UTF-8 JSON, as json.dumps(ensure_ascii=False) wrote it: 21 per filing
+    return dumps(job)  # as the envelopes are written (orjson): 21 jobs per filing
 
 
 def from_bytes(body: bytes | str) -> dict[str, Any]:
-    job = orjson.loads(body)
+    job = loads(body)
     if not isinstance(job, dict) or "delivery_id" not in job:
         raise ValueError("not a delivery job")
     return job

@@ -69,7 +69,6 @@ class DepartmentPusher:
         self.breaker = CircuitBreaker()
         self.queue = jobs.delivery_queue(settings, department)
         self._endpoint: tuple[str, grpc.Channel, Any] | None = None
-        self._ready: Any = None  # the platform channel's connection attempt, kept while it runs
         self._conn: Any = None
         self._pending: list[Any] = []  # received, not yet pushed
         self._recording: deque[tuple[int, Pending]] = deque()  # pushed: (tag, answer on its way)
@@ -124,7 +123,7 @@ class DepartmentPusher:
         try:
             self._stub()
             if self._endpoint is not None:
-                self._ready = grpc.channel_ready_future(self._endpoint[1])  # connects meanwhile
+                grpc.channel_ready_future(self._endpoint[1])  # connects meanwhile (the channel holds it)
         except Exception as error:  # noqa: BLE001 - the first job looks again, and says why
             log.debug("pusher_warm_up_failed", department=self.department, error=repr(error))
 
