@@ -11,8 +11,8 @@ import pytest
 
 from services.backbone.errors import TransitionError, ValidationError
 from services.riskpoints.domain import KEEP, RiskPoint, fingerprint, risk_point_id
-from services.riskpoints.grading import DEFAULT_THRESHOLDS, LEC_FACTORS, LS_FACTORS, assess
-from services.riskpoints.validation import clean_item
+from services.riskpoints.grading import DEFAULT_THRESHOLDS, LEC_FACTORS, LS_FACTORS, AccidentType, assess
+from services.riskpoints.validation import _members, clean_item
 from tests.riskpoint_factories import LEC_SCORES, item
 
 ENTERPRISE = str(uuid.uuid4())
@@ -152,7 +152,7 @@ def test_fingerprints_are_those_stored_before_for_every_score_and_any_text(metho
 def test_an_item_s_names_are_checked_by_value_and_the_other_spelling_of_other_is_taken() -> None:
     data = item(11, level=3)
     data["accident_types"] = ["其它伤害", data["accident_types"][0]]
-    for _ in range(2):  # the second time from the remembered alias
+    for _ in range(2):  # the same both times (the second from the spelling remembered: next test)
         checked = clean_item(data, DEFAULT_THRESHOLDS)
         assert "其他伤害" in checked.details["accident_types"]  # stored in DESIGN's spelling
         assert "其它伤害" not in checked.details["accident_types"]
@@ -166,3 +166,18 @@ def test_an_item_s_names_are_checked_by_value_and_the_other_spelling_of_other_is
         "accident_types[1]",
         "control_measures[0].type",
     }
+
+
+def test_an_accepted_other_spelling_is_parsed_once_then_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = []
+    missing = AccidentType._missing_
+
+    def counting(value: object) -> AccidentType | None:
+        parsed.append(value)
+        return missing(value)
+
+    monkeypatch.setattr(AccidentType, "_missing_", counting)
+    member = _members(AccidentType)
+    assert [member("其它爆炸") for _ in range(3)] == [AccidentType.OTHER_EXPLOSION] * 3
+    assert member("火灾") is AccidentType.FIRE and member("无此类型") is None and member(["火灾"]) is None
+    assert parsed.count("其它爆炸") == 1  # parsed once, then looked up
