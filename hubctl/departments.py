@@ -15,8 +15,20 @@ from hubctl.rpc import service
 app = typer.Typer(help="Supervising departments (安监, 住建, 镇安委会办公室 …).", no_args_is_help=True)
 
 
-def _platform(endpoint: str | None, tls_ca: Path | None, credentials_ref: str | None) -> dict[str, Any]:
-    given: dict[str, Any] = {"endpoint": endpoint, "credentials_ref": credentials_ref}
+RECEIPT_KEY_HELP = (
+    "SM2 public key (hex) the platform signs receipts with; receipts must verify under it."
+    " Left out: the key of the platform's first receipt is kept (pinned)."
+)
+
+
+def _platform(
+    endpoint: str | None, tls_ca: Path | None, credentials_ref: str | None, receipt_public_key: str | None
+) -> dict[str, Any]:
+    given: dict[str, Any] = {
+        "endpoint": endpoint,
+        "credentials_ref": credentials_ref,
+        "receipt_public_key": receipt_public_key,
+    }
     if tls_ca is not None:
         given["tls_ca"] = tls_ca.read_text(encoding="utf-8")
     return {k: v for k, v in given.items() if v is not None}
@@ -35,6 +47,7 @@ def add(
     credentials_ref: str = typer.Option(
         "", help="Where its credentials are: env:NAME, file:/path, vault:path."
     ),
+    receipt_public_key: str = typer.Option("", help=RECEIPT_KEY_HELP),
 ) -> None:
     """Register a department (a town safety office at once supervises its whole town)."""
     fields = {
@@ -42,7 +55,7 @@ def add(
         "name": name,
         "kind": kind,
         "town": town,
-        **_platform(endpoint, tls_ca, credentials_ref),
+        **_platform(endpoint, tls_ca, credentials_ref, receipt_public_key),
     }
     with service("registry") as registry:
         answer = registry.add_department(fields)
@@ -56,9 +69,13 @@ def update(
     endpoint: str | None = typer.Option(None),
     tls_ca: Path | None = typer.Option(None, help="PEM file of the platform's CA."),  # noqa: B008
     credentials_ref: str | None = typer.Option(None),
+    receipt_public_key: str | None = typer.Option(None, help=RECEIPT_KEY_HELP),
 ) -> None:
-    """Change a department's name or how its platform is reached."""
-    changes = _platform(endpoint, tls_ca, credentials_ref) | ({"name": name} if name is not None else {})
+    """Change a department's name, how its platform is reached, or the key its receipts verify under
+    (then `hubctl deliveries replay --department CODE` sends again what an untrusted receipt parked)."""
+    changes = _platform(endpoint, tls_ca, credentials_ref, receipt_public_key) | (
+        {"name": name} if name is not None else {}
+    )
     with service("registry") as registry:
         answer = registry.update_department(code, changes)
     typer.echo(f"{answer['code']}: version {answer['version']}")
@@ -73,9 +90,19 @@ def list_departments(as_json: bool = typer.Option(False, "--json", help="Print J
         typer.echo(json.dumps(departments, ensure_ascii=False, indent=2))
         return
     table = Table(title="Departments")
-    for column in ("code", "name", "kind", "town", "endpoint", "tls", "credentials"):
+    for column in ("code", "name", "kind", "town", "endpoint", "tls", "credentials", "receipt key"):
         table.add_column(column)
     for d in departments:
         tls = "CA" if d["tls_ca"] else ""
-        table.add_row(d["code"], d["name"], d["kind"], d["town"], d["endpoint"], tls, d["credentials_ref"])
+        key = d.get("receipt_public_key") or ""
+        table.add_row(
+            d["code"],
+            d["name"],
+            d["kind"],
+            d["town"],
+            d["endpoint"],
+            tls,
+            d["credentials_ref"],
+            f"{key[:18]}…" if key else "(first receipt's)",
+        )
     Console().print(table)

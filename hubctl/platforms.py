@@ -40,6 +40,13 @@ def mode(
     typer.echo(f"{code}: {set_to}")
 
 
+@app.command("key")
+def key(code: str) -> None:
+    """The SM2 public key a reference platform signs its receipts with (made on first use), to register
+    with `hubctl departments update CODE --receipt-public-key KEY`."""
+    typer.echo(server.platform_key(data_dir(code)).public_key_hex)
+
+
 @app.command("inbox")
 def inbox(code: str) -> None:
     """What a reference platform has received and answered."""

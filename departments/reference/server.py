@@ -136,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     server, port = serve(args.code, args.address, args.data_dir)
-    print(f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port}", flush=True)
+    print(
+        f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port};"
+        f" receipts signed with SM2 key {platform_key(args.data_dir).public_key_hex}",
+        flush=True,
+    )
     wait_for_signal()
     server.stop(3).wait()
     return 0

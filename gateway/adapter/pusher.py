@@ -43,6 +43,11 @@ class Stopping(Exception):
     """The adapter is shutting down: the jobs in hand stay unacknowledged and come back."""
 
 
+class UntrustedReceipt(Exception):
+    """A receipt that does not verify under the department's registered key: not the department's
+    answer. Asking again gets the same receipt, so the delivery is parked with this reason."""
+
+
 # Jobs a pusher holds at once: pushed one after another in queue order, each acknowledged once the
 # ledger holds its answer. The ledger's round trip (a batch of every department's answers) no longer
 # paces a department to one filing per round trip.
@@ -169,6 +174,11 @@ class DepartmentPusher:
                 self._sleep(self.breaker.wait_time())
                 try:
                     receipt = self._push(job)
+                except UntrustedReceipt as untrusted:
+                    error = f"UNTRUSTED_RECEIPT: {untrusted}"
+                    log.error("receipt_untrusted", delivery_id=job["delivery_id"], error=str(untrusted))
+                    self._record_cache = None  # the operator may have registered the right key since
+                    break
                 except grpc.RpcError as failure:
                     code = failure.code()  # type: ignore[attr-defined]
                     error = f"{code.name}: {failure.details()}"  # type: ignore[attr-defined]
@@ -196,15 +206,45 @@ class DepartmentPusher:
             metadata=(("x-correlation-id", correlation.current()),),
         )
         r = response.receipt
+        if r.delivery_id != job["delivery_id"]:
+            raise UntrustedReceipt(f"the receipt answers {r.delivery_id!r}, not this delivery")
         signed = f"{r.delivery_id}|{job['document_hash']}|{pb.Outcome.Name(r.outcome)}|{r.received_at}"
+        key = self._check_receipt(r.public_key, signed.encode(), r.signature)
         return {
             "outcome": pb.Outcome.Name(r.outcome),
             "reason": r.reason,
             "received_at": r.received_at,
-            "public_key": r.public_key,
+            "public_key": key,
             "signature": r.signature,
-            "verified": signatures.verify(r.public_key, signed.encode(), r.signature),
+            "verified": True,
         }
+
+    def _check_receipt(self, public_key: str, signed: bytes, signature: str) -> str:
+        """The department's key, once the receipt verifies under it; UntrustedReceipt otherwise. A
+        department registered without a key gets the one its platform first signs with (pinned in the
+        registry, as ssh pins a host key); every later receipt must verify under that one."""
+        try:
+            given = signatures.validate_public_key(public_key)
+        except ValueError as error:
+            raise UntrustedReceipt(f"the receipt carries no usable public key ({error})") from None
+        registered = (self._department() or {}).get("receipt_public_key") or ""
+        if registered and given != registered:
+            raise UntrustedReceipt(
+                f"signed with key {given[:18]}…, not the department's registered key {registered[:18]}…"
+            )
+        if not signatures.verify(given, signed, signature):
+            raise UntrustedReceipt("the receipt's signature does not verify")
+        if not registered:
+            pinned = self.services.call("registry", "pin_receipt_key", self.department, given)
+            registered = pinned["receipt_public_key"]
+            if self._record_cache is not None and self._record_cache[1] is not None:
+                self._record_cache = (self._record_cache[0], {**self._record_cache[1], **pinned})
+            log.warning("receipt_key_pinned", department=self.department, public_key=registered[:18] + "…")
+            if given != registered:  # another key was registered meanwhile
+                raise UntrustedReceipt(
+                    f"signed with key {given[:18]}…, not the department's registered key {registered[:18]}…"
+                )
+        return registered
 
     def _pull_only(self) -> bool:
         record = self._department()

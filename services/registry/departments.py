@@ -55,11 +55,14 @@ def department_id(code: str) -> uuid.UUID:
 
 # What an operator may change after registration. Kind and town decide routing, so they are fixed:
 # a department that changes kind is a different department with a new code.
-CHANGEABLE = ("name", "endpoint", "tls_ca", "credentials_ref")
+CHANGEABLE = ("name", "endpoint", "tls_ca", "credentials_ref", "receipt_public_key")
 
 
 class Department(HubAggregate):
-    """A supervising department and how the hub reaches its platform (gRPC endpoint, TLS, credentials)."""
+    """A supervising department and how the hub reaches its platform (gRPC endpoint, TLS, credentials),
+    and the SM2 public key its platform signs receipts with (empty until registered or first pinned)."""
+
+    receipt_public_key: str = ""  # departments registered before the key was kept have none
 
     @staticmethod
     def create_id(code: str, **_: Any) -> uuid.UUID:
@@ -75,9 +78,11 @@ class Department(HubAggregate):
         endpoint: str,
         tls_ca: str,
         credentials_ref: str,
+        receipt_public_key: str = "",
     ) -> None:
         self.code, self.name, self.kind, self.town = code, name, kind, town
         self.endpoint, self.tls_ca, self.credentials_ref = endpoint, tls_ca, credentials_ref
+        self.receipt_public_key = receipt_public_key
 
     def change(self, changes: dict[str, Any]) -> None:
         changed = {k: v for k, v in changes.items() if k in CHANGEABLE and getattr(self, k) != v}
@@ -98,6 +103,7 @@ class Department(HubAggregate):
             "endpoint": self.endpoint,
             "tls_ca": self.tls_ca,
             "credentials_ref": self.credentials_ref,
+            "receipt_public_key": self.receipt_public_key,
             "version": self.version,
         }
 

@@ -22,7 +22,9 @@ class Directory(RegistryBase):
         clean = check_department(fields)
         existing = self._find(department_id(clean["code"]))
         if isinstance(existing, Department):
-            if all(existing.as_dict()[k] == v for k, v in clean.items()):
+            held = existing.as_dict()
+            # a receipt key left out says nothing: the one registered or pinned since stays
+            if all(held[k] == v for k, v in clean.items() if v or k != "receipt_public_key"):
                 return {**existing.as_dict(), "created": False}
             raise ConflictError("code", f"department {clean['code']} is registered with other details")
         directory = self._directory()
@@ -42,13 +44,24 @@ class Directory(RegistryBase):
 
     @retried
     def update_department(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Changes a department's name, endpoint, TLS CA or credentials reference."""
+        """Changes a department's name, endpoint, TLS CA, credentials reference or receipt key."""
         fixed = sorted(set(changes) - set(CHANGEABLE))
         if fixed:
             raise ValidationError.many((f, "cannot be changed (register a new department)") for f in fixed)
         department = self._department(code)
         department.change(check_department(changes, partial=True))
         self.save(department)
+        return department.as_dict()
+
+    @retried
+    def pin_receipt_key(self, code: str, public_key: str) -> dict[str, Any]:
+        """Keeps the key a department's platform first signed a receipt with, when none was registered
+        (trust on first use, as ssh does with a host key); a department that has a key keeps it. The
+        answer holds the key now registered: the caller compares it with the one it saw."""
+        department = self._department(code)
+        if not department.receipt_public_key:
+            department.change(check_department({"receipt_public_key": public_key}, partial=True))
+            self.save(department)
         return department.as_dict()
 
     def get_department(self, code: str) -> dict[str, Any]:

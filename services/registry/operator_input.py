@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from services.backbone.errors import ValidationError
+from services.filing.signatures import validate_public_key
 from services.registry.departments import DepartmentKind
 from services.registry.routing import WILDCARD
 from services.registry.validation import validate_length, validate_required
@@ -82,6 +83,18 @@ def _credentials_ref(value: Any) -> str:
     return text
 
 
+def _receipt_public_key(value: Any) -> str:
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    try:
+        return validate_public_key(text)
+    except ValueError as error:
+        raise ValidationError(
+            "receipt_public_key", f"must be the platform's SM2 public key: {error}"
+        ) from None
+
+
 def check_department(fields: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
     """Clean department fields; with partial, only the changeable ones that are given."""
     checks: dict[str, Callable[[], Any]] = {
@@ -92,6 +105,7 @@ def check_department(fields: Mapping[str, Any], partial: bool = False) -> dict[s
         "endpoint": lambda: _endpoint(fields.get("endpoint")),
         "tls_ca": lambda: _tls_ca(fields.get("tls_ca")),
         "credentials_ref": lambda: _credentials_ref(fields.get("credentials_ref")),
+        "receipt_public_key": lambda: _receipt_public_key(fields.get("receipt_public_key")),
     }
     if partial:
         checks = {k: v for k, v in checks.items() if k in fields and k not in ("code", "kind", "town")}

@@ -86,6 +86,10 @@ class RegistryService:
         return self.app.update_department(code, changes)
 
     @rpc
+    def pin_receipt_key(self, code: str, public_key: str) -> dict[str, Any]:
+        return self.app.pin_receipt_key(code, public_key)
+
+    @rpc
     def get_department(self, code: str) -> dict[str, Any]:
         return self.app.get_department(code)
 

@@ -134,6 +134,43 @@ def test_parked_deliveries_are_replayed(hub: Hub, processes: Processes) -> None:
     assert len(inbox(hub, "XF2-TEZ")) == 1
 
 
+def test_receipts_must_verify_under_the_department_s_key(hub: Hub, processes: Processes) -> None:
+    """A receipt signed with any key but the one registered for the department is no answer: the
+    delivery is parked with the reason; once the operator registers the platform's key, the replay is
+    acknowledged. A department registered without a key keeps its platform's first one (pinned)."""
+    from departments.reference.server import platform_key
+    from services.filing import signatures
+
+    address = f"127.0.0.1:{free_port()}"
+    start_platform(processes, hub, "XF3-TEZ", address)
+    impostor = signatures.generate_keypair().public_key_hex  # not the platform's key
+    setup_departments(hub, {"XF3-TEZ": ("消防", address)})
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.update_department("XF3-TEZ", {"receipt_public_key": impostor})
+        rpc.registry.set_routing_rule("民爆", "*", ["XF3-TEZ"])
+    filer = Filer.register(hub, 81, industry="民爆")
+    version = filer.file()
+    wait_for(
+        lambda: filer.ledger(version)["XF3-TEZ"][0] == PARKED, timeout=60, what="the delivery to be parked"
+    )
+    state, reason = filer.ledger(version)["XF3-TEZ"]
+    assert "UNTRUSTED_RECEIPT" in reason and "registered key" in reason
+    # the other departments are not held up
+    wait_for(lambda: filer.ledger(version)["TOWN-ZSZ"][0] == ACK, timeout=30, what="the town's receipt")
+
+    platform = platform_key(platform_dir(hub, "XF3-TEZ")).public_key_hex
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.update_department("XF3-TEZ", {"receipt_public_key": platform})
+        # the department registered without a key has its platform's, pinned by its first receipt
+        assert rpc.registry.get_department("TOWN-ZSZ")["receipt_public_key"] == (
+            platform_key(platform_dir(hub, "TOWN-ZSZ")).public_key_hex
+        )
+    assert replay_parked(hub.settings, "XF3-TEZ") == 1
+    assert filer.wait_answered(version)["XF3-TEZ"] == (ACK, "")
+    [received] = inbox(hub, "XF3-TEZ")
+    assert received["times_delivered"] == 2  # the platform answered the replay as before
+
+
 def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
     setup_departments(hub)
     mine = subscriptions.create(hub.settings, "AJJ-TEZ", rotate=True)

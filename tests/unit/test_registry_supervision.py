@@ -143,6 +143,47 @@ def test_departments_are_idempotent_conflicting_or_updated(app: RegistryApplicat
     assert [d["code"] for d in app.list_departments()] == ["AJ", "JY", "ZJ", "ZSZ-AWB"]
 
 
+def test_a_department_s_receipt_key_is_checked_registered_or_pinned_once(app: RegistryApplication) -> None:
+    from services.filing.signatures import generate_keypair
+
+    with pytest.raises(ValidationError) as refused:
+        app.update_department("AJ", {"receipt_public_key": "04" + "ab" * 64})
+    assert refused.value.field == "receipt_public_key" and "curve" in refused.value.rule
+    first, second = generate_keypair().public_key_hex, generate_keypair().public_key_hex
+    assert app.get_department("AJ")["receipt_public_key"] == ""
+    assert app.pin_receipt_key("AJ", first)["receipt_public_key"] == first
+    assert app.pin_receipt_key("AJ", second)["receipt_public_key"] == first  # pinned: kept
+    assert not app.add_department(AJ)["created"]  # registering again without a key is no conflict
+    with pytest.raises(ConflictError):
+        app.add_department({**AJ, "receipt_public_key": second})
+    # an operator changes it (the platform has a new key); given as x||y it is kept uncompressed
+    assert app.update_department("AJ", {"receipt_public_key": second[2:]})["receipt_public_key"] == second
+    registered = app.add_department({**JY, "code": "JY-2", "receipt_public_key": first})
+    assert registered["receipt_public_key"] == first
+
+
+def test_a_department_registered_before_receipt_keys_has_none(tmp_path: Path) -> None:
+    """Its stored Registered event has no receipt_public_key: it reads as empty, to be pinned."""
+    from services.registry.departments import Department, DepartmentKind
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo", "HUB_RUNTIME_DIR": str(tmp_path)}
+    old = RegistryApplication(env=env)
+    department = Department(
+        code="OLD",
+        name="旧部门",
+        kind=DepartmentKind.parse("安监"),
+        town="",
+        endpoint="",
+        tls_ca="",
+        credentials_ref="",
+    )
+    [registered] = department.collect_events()
+    del registered.__dict__["receipt_public_key"]  # as events stored before the field existed
+    old.events.put([registered])
+    assert old.repository.get(department.id).receipt_public_key == ""
+    old.close()
+
+
 def test_orders_are_validated_and_transitions_enforced(app: RegistryApplication) -> None:
     eid = app.register(fields(1))["enterprise_id"]
     with pytest.raises(ValidationError) as refused:
