@@ -65,6 +65,25 @@ def test_sign_verify_round_trip(keys: KeyPair) -> None:
     assert other != signature and verify(keys.public_key_hex, DATA, other)  # randomised k
 
 
+@pytest.mark.parametrize("uid", [DEFAULT_USER_ID, b"91350100M000100Y43"])
+def test_the_digest_made_beside_the_library_is_the_one_it_signs(keys: KeyPair, uid: bytes) -> None:
+    """sign and verify hash Z || M themselves (OpenSSL's SM3) and hand gmalglib the digest: what they
+    make and accept is exactly what gmalglib's whole-message sign and verify make and accept."""
+    from gmalglib.sm2 import SM2
+
+    from services.filing import signatures
+
+    register = random.Random(7).randbytes(60_000)  # a register of a few dozen risk points
+    whole = SM2(pk=bytes.fromhex(keys.public_key_hex), uid=uid)
+    ours = sign(keys.private_key_hex, register, uid=uid)
+    assert whole.verify(register, bytes.fromhex(ours))
+    theirs = SM2(sk=bytes.fromhex(keys.private_key_hex), uid=uid).sign(register).hex()
+    assert verify(keys.public_key_hex, register, theirs, uid=uid)
+    assert not verify(keys.public_key_hex, register[:-1], theirs, uid=uid)
+    z = whole.get_entity_info()
+    assert signatures._digest_openssl(z, register) == signatures._digest_gmalglib(z, register)
+
+
 def test_round_trip_with_a_custom_user_id(keys: KeyPair) -> None:
     signature = sign(keys.private_key_hex, DATA, uid=b"91350100M000100Y43")
     assert verify(keys.public_key_hex, DATA, signature, uid=b"91350100M000100Y43")
