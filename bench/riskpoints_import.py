@@ -6,8 +6,8 @@ beside eventsourcing's raw batched save of the same aggregates on PostgreSQL, in
 Starts a whole hub as `make run` does (on PostgreSQL, its own namespace), registers the enterprises,
 imports a few thousand points unmeasured (as a running hub, it has made its connections), then times from
 the first streamed item until the riskpoints relay has published every event and the filing consumer
-has applied every published one. `repeats` rounds, each a raw save right before an
-import (the hub idles meanwhile); the round with the median ratio is reported.
+has applied every published one. `repeats` rounds, each a raw save right before an import (the hub
+idles meanwhile); the round with the median ratio is reported.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ T = TypeVar("T")
 PAGE = 500
 CHUNK = 100  # items per stream message
 LEVELS = (1, 2, 2, 3, 3, 3, 4, 4, 4, 4)  # a plausible mix: 1 in 10 major, 2 significant
+WARM_UP_POINTS = 1_000  # for each of two enterprises, imported before the measured rounds
 
 
 def items_for(enterprise: int, count: int) -> list[dict[str, Any]]:
@@ -100,9 +101,6 @@ def register(hub: Hub, count: int, first: int = 0) -> list[list[tuple[str, str]]
     return credentials
 
 
-WARM_UP_POINTS = 1_000  # per enterprise, two enterprises
-
-
 def stream(address: str, metadata: list[tuple[str, str]], messages: list[Any], out: list[Any]) -> None:
     channel = grpc.insecure_channel(address)
     stub = riskpoint_pb2_grpc.RiskPointServiceStub(channel)
@@ -155,7 +153,10 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
                 finally:
                     cleanup(baseline_settings)
                     cleanup(copy_settings)
-                rounds.append((raw, copy, _import(hub, plan, streams, first=r * enterprises)))
+                imported = _import(hub, plan, streams, first=r * enterprises)
+                busy = {k: v for k, v in imported[4].items() if v >= 0.1}
+                print(f"round {r + 1}: CPU seconds per hub process during the import:", busy)
+                rounds.append((raw, copy, imported))
         finally:
             hub.stop()
     raw, copy, measured = median(rounds, lambda r: r[2][0] / r[2][1] / r[0][0])  # by the round's ratio
@@ -224,7 +225,6 @@ def _import(hub: Hub, plan: list[list[dict[str, Any]]], streams: int, first: int
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
     cpu = {k: round(v, 1) for k, v in cpu_between(cpu_before, cpu_seconds(hub.procs, servers=True)).items()}
-    print("CPU seconds per hub process during the import:", {k: v for k, v in cpu.items() if v >= 0.1})
     created = sum(a[-1].progress.created for a in answers if a)
     events = (riskpoints.recorder.max_notification_id() or 0) - events_before
     riskpoints.close()

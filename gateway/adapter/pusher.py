@@ -227,24 +227,27 @@ class DepartmentPusher:
             given = signatures.validate_public_key(public_key)
         except ValueError as error:
             raise UntrustedReceipt(f"the receipt carries no usable public key ({error})") from None
-        registered = (self._department() or {}).get("receipt_public_key") or ""
-        if registered and given != registered:
+        if not signatures.verify(given, signed, signature):
+            raise UntrustedReceipt("the receipt's signature does not verify")
+        registered = (self._department() or {}).get("receipt_public_key") or self._pin(given)
+        if given != registered:
             raise UntrustedReceipt(
                 f"signed with key {given[:18]}…, not the department's registered key {registered[:18]}…"
             )
-        if not signatures.verify(given, signed, signature):
-            raise UntrustedReceipt("the receipt's signature does not verify")
-        if not registered:
-            pinned = self.services.call("registry", "pin_receipt_key", self.department, given)
-            registered = pinned["receipt_public_key"]
-            if self._record_cache is not None and self._record_cache[1] is not None:
-                self._record_cache = (self._record_cache[0], {**self._record_cache[1], **pinned})
-            log.warning("receipt_key_pinned", department=self.department, public_key=registered[:18] + "…")
-            if given != registered:  # another key was registered meanwhile
-                raise UntrustedReceipt(
-                    f"signed with key {given[:18]}…, not the department's registered key {registered[:18]}…"
-                )
         return registered
+
+    def _pin(self, key: str) -> str:
+        """Registers the key of the department's first verified receipt, unless one was registered
+        meanwhile; the key the registry now holds."""
+        record = self.services.call("registry", "pin_receipt_key", self.department, key)
+        if self._record_cache is not None:
+            self._record_cache = (self._record_cache[0], record)
+        log.warning(
+            "receipt_key_pinned",
+            department=self.department,
+            public_key=record["receipt_public_key"][:18] + "…",
+        )
+        return str(record["receipt_public_key"])
 
     def _pull_only(self) -> bool:
         record = self._department()

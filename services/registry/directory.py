@@ -25,7 +25,7 @@ class Directory(RegistryBase):
             held = existing.as_dict()
             # a receipt key left out says nothing: the one registered or pinned since stays
             if all(held[k] == v for k, v in clean.items() if v or k != "receipt_public_key"):
-                return {**existing.as_dict(), "created": False}
+                return {**held, "created": False}
             raise ConflictError("code", f"department {clean['code']} is registered with other details")
         directory = self._directory()
         office = directory.town_office(clean["town"])
