@@ -46,9 +46,9 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
     try:
         channel = raw_channel(conn)
         exchange = jobs.subscription_exchange(settings)
-        channel.exchange_declare(exchange, "direct", durable=True, auto_delete=False)
+        channel.exchange_declare(exchange, "headers", durable=True, auto_delete=False)
         channel.queue_declare(queue, durable=True, auto_delete=False)
-        channel.queue_bind(queue, exchange, department)
+        channel.queue_bind(queue, exchange, "", arguments=jobs.binding(department))
     finally:
         conn.release()
     user, password = user_of(settings, department), new_password()

@@ -1,5 +1,7 @@
-"""Fans each filed register out into one delivery job per department (and each department's
-own AMQP subscription), then acknowledges the event: at least once, never lost."""
+"""Fans each filed register out to its departments, then acknowledges the event: at least once,
+never lost. One publish carries the delivery job to every addressed department's queue and one more
+the filing to their AMQP subscriptions (headers exchanges route them): the broker stores and routes
+a 60 KB register once, not once per department."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ def declare(channel: Any, settings: Settings) -> str:
         queue, durable=True, auto_delete=False, arguments=topology.consumer_queue_arguments(settings)
     )
     channel.queue_bind(queue, exchange, "Filing.Submitted.*")
-    channel.exchange_declare(jobs.subscription_exchange(settings), "direct", durable=True, auto_delete=False)
+    channel.exchange_declare(jobs.delivery_exchange(settings), "headers", durable=True, auto_delete=False)
+    channel.exchange_declare(jobs.subscription_exchange(settings), "headers", durable=True, auto_delete=False)
     channel.queue_declare(jobs.parked_queue(settings), durable=True, auto_delete=False)
     return queue
 
@@ -39,7 +42,7 @@ class Fanout:
     ) -> None:
         self.settings, self.stop, self.on_department = settings, stop, on_department
         self._inbox: list[Any] = []
-        self._declared: set[str] = set()  # delivery queues declared on the current connection
+        self._declared: set[str] = set()  # departments whose queues are declared and bound on this connection
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -85,20 +88,27 @@ class Fanout:
                         pass
 
     def fan_out(self, out: ConfirmedChannel, body: bytes) -> Envelope:
-        """Publishes a filing's delivery jobs and subscription copies (confirmed by the caller)."""
+        """Publishes a filing's delivery job and its subscription copy (confirmed by the caller)."""
         envelope = Envelope.from_json(body)
-        for job in jobs.jobs_from(envelope):
-            department = job["department"]
+        job = jobs.job_from(envelope)
+        for department in job["departments"]:
             self.on_department(department)
-            queue = jobs.delivery_queue(self.settings, department)
-            if queue not in self._declared:  # once per connection, not once per filing
+            if department not in self._declared:  # once per connection, not once per filing
+                queue = jobs.delivery_queue(self.settings, department)
                 out.channel.queue_declare(queue, durable=True, auto_delete=False)
-                self._declared.add(queue)
-            message = amqp.Message(
-                jobs.to_bytes(job), delivery_mode=2, correlation_id=envelope.correlation_id
-            )
-            out.publish(message, exchange="", routing_key=queue)
-            copy = amqp.Message(body, delivery_mode=2, content_type="application/json")
-            # A department without an AMQP subscription simply has no queue bound: not mandatory.
-            out.publish(copy, jobs.subscription_exchange(self.settings), department, mandatory=False)
+                out.channel.queue_bind(
+                    queue, jobs.delivery_exchange(self.settings), "", arguments=jobs.binding(department)
+                )
+                self._declared.add(department)
+        route = jobs.route(job["departments"])
+        message = amqp.Message(
+            jobs.to_bytes(job),
+            delivery_mode=2,
+            correlation_id=envelope.correlation_id,
+            application_headers=route,
+        )
+        out.publish(message, exchange=jobs.delivery_exchange(self.settings), routing_key="")
+        copy = amqp.Message(body, delivery_mode=2, content_type="application/json", application_headers=route)
+        # A department without an AMQP subscription simply has no queue bound: not mandatory.
+        out.publish(copy, jobs.subscription_exchange(self.settings), "", mandatory=False)
         return envelope

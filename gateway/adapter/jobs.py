@@ -1,4 +1,6 @@
-"""Delivery jobs: one per (filing version, department), made from a Filing.Submitted event."""
+"""Delivery jobs, made from a Filing.Submitted event: one message per filing, routed by the broker to
+the queue of every department it is addressed to (a headers exchange), which each department's pusher
+completes into its own delivery (filing version, department)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ def delivery_id(enterprise_id: str, version: int, department: str) -> str:
     return f"{enterprise_id}/{version}/{department}"
 
 
-def jobs_from(envelope: Envelope) -> list[dict[str, Any]]:
-    """The deliveries a submission causes, one per department it is addressed to."""
+def job_from(envelope: Envelope) -> dict[str, Any]:
+    """The delivery job a submission causes: one for all the departments it is addressed to."""
     p = envelope.payload
     enterprise = p["document"]["enterprise"]
-    common = {
+    return {
         "enterprise_id": p["enterprise_id"],
         "uscc": enterprise.get("uscc", ""),
         "enterprise_name": enterprise.get("name", ""),
@@ -33,20 +35,42 @@ def jobs_from(envelope: Envelope) -> list[dict[str, Any]]:
         ],
         "submitted_at": p["submitted_at"],
         "correlation_id": envelope.correlation_id,
+        "departments": list(p["departments"]),
     }
-    return [
-        {**common, "department": d, "delivery_id": delivery_id(p["enterprise_id"], p["version"], d)}
-        for d in p["departments"]
-    ]
+
+
+def for_department(job: dict[str, Any], department: str) -> dict[str, Any]:
+    """One department's delivery of a job (a parked or replayed job is one already)."""
+    if "delivery_id" in job:
+        return job
+    return {
+        **job,
+        "department": department,
+        "delivery_id": delivery_id(job["enterprise_id"], job["version"], department),
+    }
+
+
+def route(departments: list[str]) -> dict[str, str]:
+    """The headers that route a message to these departments' queues."""
+    return {_header(d): "1" for d in departments}
+
+
+def binding(department: str) -> dict[str, str]:
+    """How a department's queue is bound to a headers exchange: any message addressed to it."""
+    return {"x-match": "any", _header(department): "1"}
+
+
+def _header(department: str) -> str:
+    return f"to.{department}"
 
 
 def to_bytes(job: dict[str, Any]) -> bytes:
-    return dumps(job)  # as the envelopes are written (orjson): 21 jobs per filing
+    return dumps(job)  # as the envelopes are written (orjson)
 
 
 def from_bytes(body: bytes | str) -> dict[str, Any]:
     job = loads(body)
-    if not isinstance(job, dict) or "delivery_id" not in job:
+    if not isinstance(job, dict) or not ("delivery_id" in job or "departments" in job):
         raise ValueError("not a delivery job")
     return job
 
@@ -70,6 +94,11 @@ def to_filing(job: dict[str, Any]) -> pb.Filing:
     )
 
 
+def delivery_exchange(settings: Settings) -> str:
+    """Where the fan-out publishes each filing's job once, for every addressed department's queue."""
+    return f"{settings.namespace}deliveries.by-department"
+
+
 def delivery_queue(settings: Settings, department: str) -> str:
     return f"{settings.namespace}deliveries.{department}"
 
@@ -79,8 +108,9 @@ def parked_queue(settings: Settings) -> str:
 
 
 def subscription_exchange(settings: Settings) -> str:
-    """Where every department's own AMQP subscription queue is bound, by department code."""
-    return f"{settings.namespace}departments.filings"
+    """Where each filing is published once for the AMQP subscriptions of the departments it is
+    addressed to (a headers exchange; each subscription queue is bound with `binding`)."""
+    return f"{settings.namespace}departments.filings.by-department"
 
 
 def subscription_queue(settings: Settings, department: str) -> str:

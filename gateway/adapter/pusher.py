@@ -163,7 +163,7 @@ class DepartmentPusher:
     def handle(self, message: Any) -> Pending | None:
         """Pushes one job (retrying, or parking it); its answer on the way to the ledger, or None when
         there is nothing to record."""
-        job = jobs.from_bytes(message.body)
+        job = jobs.for_department(jobs.from_bytes(message.body), self.department)
         with correlation.bound(job.get("correlation_id") or None):
             if self._pull_only():
                 # no platform to push to: the department pulls (FilingFeedService) and answers

@@ -77,6 +77,15 @@ def test_a_filing_reaches_exactly_its_supervising_departments(hub: Hub, processe
         [received] = inbox(hub, code, filer)
         assert received["outcome"] == "OUTCOME_ACCEPTED" and received["version"] == version
     assert inbox(hub, "XF-TEZ") == []  # not a supervisor: received nothing
+    # once a filing addressed to it has bound its queue, the department still gets only its own
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.set_routing_rule("烟花爆竹", "*", ["XF-TEZ"])
+    fireworks = Filer.register(hub, 2, industry="烟花爆竹")
+    assert fireworks.wait_answered(fireworks.file()) == {"XF-TEZ": (ACK, ""), "TOWN-ZSZ": (ACK, "")}
+    chemical = Filer.register(hub, 3)
+    assert set(chemical.wait_answered(chemical.file())) == {"AJJ-TEZ", "TOWN-ZSZ"}
+    assert [r["delivery_id"].split("/")[0] for r in inbox(hub, "XF-TEZ")] == [fireworks.enterprise_id]
+    assert len(inbox(hub, "TOWN-ZSZ", filer, fireworks, chemical)) == 3
 
 
 def test_a_department_that_was_down_gets_everything_once_none_twice(hub: Hub) -> None:
@@ -175,6 +184,7 @@ def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
     setup_departments(hub)
     mine = subscriptions.create(hub.settings, "AJJ-TEZ", rotate=True)
     theirs = subscriptions.create(hub.settings, "TOWN-ZSZ", rotate=True)
+    bystander = subscriptions.create(hub.settings, "XF9-TEZ", rotate=True)  # supervises none of them
     try:
         filer = Filer.register(hub, 41)
         filer.wait_answered(filer.file())
@@ -184,13 +194,19 @@ def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
         assert filer.enterprise_id in (
             message.body if isinstance(message.body, str) else message.body.decode()
         )
+        assert channel.basic_get(mine.queue, no_ack=True) is None  # once, not once per department
+        # the filing was published with its addressees' subscription copies: none reached the bystander
+        operator = connect(hub.settings.amqp_uri)
+        stray = raw_channel(operator).basic_get(bystander.queue, no_ack=True)
+        assert stray is None, (stray.properties, stray.delivery_info, stray.body[:300])
+        operator.release()
         with pytest.raises(amqp.exceptions.AccessRefused):
             raw_channel(conn).basic_get(theirs.queue, no_ack=True)
         conn.release()
         assert jobs.subscription_queue(hub.settings, "TOWN-ZSZ") == theirs.queue
     finally:
-        subscriptions.remove(hub.settings, "AJJ-TEZ")
-        subscriptions.remove(hub.settings, "TOWN-ZSZ")
+        for department in ("AJJ-TEZ", "TOWN-ZSZ", "XF9-TEZ"):
+            subscriptions.remove(hub.settings, department)
 
 
 def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub) -> None:
