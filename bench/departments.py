@@ -8,6 +8,11 @@ their signatures made beforehand; then filings are submitted on a fixed schedule
 threads, so a slow answer does not delay the next submission). The latency of a filing is the time
 from its Submitted event to the last department's acknowledgement, read from the filing store's own
 event timestamps. The raw baseline is the same ReceiveFiling call made directly to one platform.
+
+CPU is counted for every process (hub, platforms, PostgreSQL, RabbitMQ) and shown per filing, beside
+the floor no hub can go under on this machine: one raw call per department (caller and platform) and
+the hub's own signature checks. The platforms share the machine's cores with the hub here; a
+department's platform would run on its own machine.
 """
 
 from __future__ import annotations
@@ -49,9 +54,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else 0.0
 
 
-def raw_calls(address: str, filing: dpb.Filing, count: int) -> tuple[float, list[float]]:
+def raw_calls(
+    address: str, platform: subprocess.Popen[bytes], filing: dpb.Filing, count: int
+) -> tuple[float, list[float], float]:
+    """Sequential ReceiveFiling calls straight to one platform: calls/s, each call's latency, and the
+    CPU seconds a call costs the caller and the platform together (the platform's checks included)."""
     stub = department_pb2_grpc.DepartmentPlatformServiceStub(grpc.insecure_channel(address))
     latencies = []
+    before, caller = cpu_seconds({"platform": platform}), time.process_time()
     started = time.perf_counter()
     for i in range(count):
         request = dpb.ReceiveFilingRequest()
@@ -60,7 +70,9 @@ def raw_calls(address: str, filing: dpb.Filing, count: int) -> tuple[float, list
         t = time.perf_counter()
         stub.ReceiveFiling(request, timeout=10)
         latencies.append(time.perf_counter() - t)
-    return count / (time.perf_counter() - started), latencies
+    rate = count / (time.perf_counter() - started)
+    cpu = time.process_time() - caller + cpu_between(before, cpu_seconds({"platform": platform}))["platform"]
+    return rate, latencies, cpu / count
 
 
 def latencies_from_store(filing: FilingApplication, measured: set[str]) -> tuple[list[float], float, float]:
@@ -151,11 +163,11 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
                 filer.wait_answered(int(c.version.version), timeout=120)
             console.print(f"submitting at {rate:g}/s …")
             groups = {**hub.procs, **{f"platform-{c}": p for c, p in zip(codes, platforms, strict=True)}}
-            cpu_before = cpu_seconds(groups)
+            cpu_before = cpu_seconds(groups, servers=True)
             offered = submit_on_schedule(requests, rate)
             for filer, c, _ in requests:
                 filer.wait_answered(int(c.version.version), timeout=600)
-            used = cpu_between(cpu_before, cpu_seconds(groups))
+            used = cpu_between(cpu_before, cpu_seconds(groups, servers=True))
             cpu = {k: v for k, v in used.items() if not k.startswith("platform-BENCH")}
             cpu["platforms"] = sum(v for k, v in used.items() if k.startswith("platform-BENCH"))
             cpu = {k: round(v, 1) for k, v in cpu.items()}
@@ -164,8 +176,8 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
             store = open_store(FilingApplication, settings)
             spans, first, last = latencies_from_store(store, {f.enterprise_id for f in filers})
             store.close()
-            raw_rate, raw_latencies = raw_calls(
-                addresses[0], _sample_filing(filers[0], requests[0][1], codes[0]), 500
+            raw_rate, raw_latencies, raw_cpu = raw_calls(
+                addresses[0], platforms[0], _sample_filing(filers[0], requests[0][1], codes[0]), 500
             )
             verify_s, sign_s = sm2_cost(filers[0], requests[0][1].canonical_document)
         finally:
@@ -197,7 +209,28 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
     cores = os.cpu_count() or 1
     window = last - first
     busy = sum(cpu.values())
-    table.add_row("CPU used (hub and platforms)", f"{busy / window:.1f} cores of {cores}", "")
+    servers = cpu.get("PostgreSQL", 0.0) + cpu.get("RabbitMQ", 0.0)
+    platforms_s = cpu["platforms"] + cpu.get("platform-town", 0.0)
+    per_filing_ms = busy / filings * 1000
+    # The least a filing can cost on this machine, whatever the hub does: one raw call per department
+    # (caller and platform, the platform's own checks and signature included) and the hub's checks of
+    # the receipts and of the two signatures at submission.
+    floor_ms = (recipients * raw_cpu + (recipients + 2) * verify_s) * 1000
+    table.add_row(
+        "CPU used (hub, platforms, PostgreSQL, RabbitMQ)", f"{busy / window:.1f} cores of {cores}", ""
+    )
+    table.add_row(
+        "CPU per filing",
+        f"{per_filing_ms:.0f} ms: platforms {platforms_s / filings * 1000:.0f},"
+        f" hub {(busy - platforms_s - servers) / filings * 1000:.0f},"
+        f" PostgreSQL and RabbitMQ {servers / filings * 1000:.0f}",
+        f"{raw_cpu * 1000:.1f} ms a call (caller and platform)",
+    )
+    table.add_row(
+        f"floor per filing ({recipients} raw calls, {recipients + 2} checks by the hub)",
+        f"{floor_ms:.0f} ms: at most {cores / floor_ms * 1000:.0f} filings/s on {cores} cores",
+        "",
+    )
     table.add_row(
         f"SM2 per filing ({verifies} verifications, {signs} signatures)",
         f"{sm2_ms:.0f} ms = {rate * sm2_ms / 1000:.2f} cores at {rate:g}/s",
@@ -224,6 +257,9 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
                 "cores_used": round(busy / window, 2),
                 "sm2_ms_per_filing": round(sm2_ms, 1),
                 "sm2_cores_at_rate": round(rate * sm2_ms / 1000, 2),
+                "cpu_ms_per_filing": round(per_filing_ms, 1),
+                "floor_ms_per_filing": round(floor_ms, 1),
+                "raw_call_cpu_ms": round(raw_cpu * 1000, 2),
             },
         )
     ]
