@@ -10,6 +10,7 @@ import grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
+from departments import receipts
 from gateway.adapter.jobs import delivery_id
 from gateway.calls import grpc_method
 from gateway.errors import status_code, to_status
@@ -93,10 +94,26 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             raise ValidationError("receipt.outcome", "must be OUTCOME_ACCEPTED or OUTCOME_REJECTED")
         if outcome == "rejected" and not receipt.reason.strip():
             raise ValidationError("receipt.reason", "a rejection must say why")
+        if not receipt.received_at:
+            raise ValidationError("receipt.received_at", "is required: it is part of what the receipt signs")
+        filed = self.services.call("filing", "status", enterprise_id, int(version))
+        signed = receipts.signed_bytes(
+            receipt.delivery_id, filed["document_hash"], pb.Outcome.Name(receipt.outcome), receipt.received_at
+        )
+        try:
+            key = receipts.check(
+                receipt.public_key,
+                signed,
+                receipt.signature,
+                lambda given: self._registered_key(department, given),
+            )
+        except receipts.UntrustedReceipt as untrusted:
+            raise ValidationError("receipt.signature", str(untrusted)) from None
         answer = {
             "received_at": receipt.received_at,
-            "public_key": receipt.public_key,
+            "public_key": key,
             "signature": receipt.signature,
+            "verified": True,
         }
         summary = self.services.call(
             "filing",
@@ -109,3 +126,10 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             answer,
         )
         return pb.AcknowledgeFilingResponse(state=summary["ledger"].get(department, ""))
+
+    def _registered_key(self, department: str, given: str) -> str:
+        """The department's registered receipt key, or `given` pinned as its key when it has none."""
+        record = self.services.call("registry", "get_department", department)
+        if record.get("receipt_public_key"):
+            return str(record["receipt_public_key"])
+        return str(self.services.call("registry", "pin_receipt_key", department, given)["receipt_public_key"])

@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
+from departments import receipts
 from departments.reference import control
 from departments.reference.store import Inbox
 from services.backbone.process import wait_for_signal
@@ -39,10 +40,6 @@ def platform_key(data_dir: Path) -> signatures.KeyPair:
         path.chmod(0o600)
     private = path.read_text(encoding="utf-8").strip()
     return signatures.KeyPair(private, signatures.public_key_of(private))
-
-
-def receipt_bytes(delivery_id: str, document_hash: str, outcome: str, received_at: str) -> bytes:
-    return f"{delivery_id}|{document_hash}|{outcome}|{received_at}".encode()
 
 
 def check(filing: Any) -> str:
@@ -98,7 +95,7 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
                     **answered,
                 }
             )
-        signed = receipt_bytes(
+        signed = receipts.signed_bytes(
             filing.delivery_id, filing.document_hash, answered["outcome"], answered["received_at"]
         )
         return pb.ReceiveFilingResponse(

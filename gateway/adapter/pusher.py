@@ -18,6 +18,7 @@ import structlog
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
+from departments import receipts
 from gateway.adapter import jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
 from gateway.adapter.ledger import LedgerWriter, Pending
@@ -26,7 +27,6 @@ from services.backbone import correlation
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
 from services.backbone.errors import NotFoundError
 from services.backbone.settings import Settings
-from services.filing import signatures
 
 log = structlog.get_logger(__name__)
 TRANSIENT = {
@@ -41,11 +41,6 @@ TRANSIENT = {
 
 class Stopping(Exception):
     """The adapter is shutting down: the jobs in hand stay unacknowledged and come back."""
-
-
-class UntrustedReceipt(Exception):
-    """A receipt that does not verify under the department's registered key: not the department's
-    answer. Asking again gets the same receipt, so the delivery is parked with this reason."""
 
 
 # Jobs a pusher holds at once: pushed one after another in queue order, each acknowledged once the
@@ -174,7 +169,7 @@ class DepartmentPusher:
                 self._sleep(self.breaker.wait_time())
                 try:
                     receipt = self._push(job)
-                except UntrustedReceipt as untrusted:
+                except receipts.UntrustedReceipt as untrusted:
                     error = f"UNTRUSTED_RECEIPT: {untrusted}"
                     log.error("receipt_untrusted", delivery_id=job["delivery_id"], error=str(untrusted))
                     self._record_cache = None  # the operator may have registered the right key since
@@ -207,9 +202,12 @@ class DepartmentPusher:
         )
         r = response.receipt
         if r.delivery_id != job["delivery_id"]:
-            raise UntrustedReceipt(f"the receipt answers {r.delivery_id!r}, not this delivery")
-        signed = f"{r.delivery_id}|{job['document_hash']}|{pb.Outcome.Name(r.outcome)}|{r.received_at}"
-        key = self._check_receipt(r.public_key, signed.encode(), r.signature)
+            raise receipts.UntrustedReceipt(f"the receipt answers {r.delivery_id!r}, not this delivery")
+        signed = receipts.signed_bytes(
+            r.delivery_id, job["document_hash"], pb.Outcome.Name(r.outcome), r.received_at
+        )
+        # asking again gets the same receipt: one under another key parks the delivery (in handle)
+        key = receipts.check(r.public_key, signed, r.signature, self._registered_key)
         return {
             "outcome": pb.Outcome.Name(r.outcome),
             "reason": r.reason,
@@ -219,22 +217,9 @@ class DepartmentPusher:
             "verified": True,
         }
 
-    def _check_receipt(self, public_key: str, signed: bytes, signature: str) -> str:
-        """The department's key, once the receipt verifies under it; UntrustedReceipt otherwise. A
-        department registered without a key gets the one its platform first signs with (pinned in the
-        registry, as ssh pins a host key); every later receipt must verify under that one."""
-        try:
-            given = signatures.validate_public_key(public_key)
-        except ValueError as error:
-            raise UntrustedReceipt(f"the receipt carries no usable public key ({error})") from None
-        if not signatures.verify(given, signed, signature):
-            raise UntrustedReceipt("the receipt's signature does not verify")
-        registered = (self._department() or {}).get("receipt_public_key") or self._pin(given)
-        if given != registered:
-            raise UntrustedReceipt(
-                f"signed with key {given[:18]}…, not the department's registered key {registered[:18]}…"
-            )
-        return registered
+    def _registered_key(self, given: str) -> str:
+        """The department's registered receipt key, or `given` pinned as its key when it has none."""
+        return (self._department() or {}).get("receipt_public_key") or self._pin(given)
 
     def _pin(self, key: str) -> str:
         """Registers the key of the department's first verified receipt, unless one was registered

@@ -12,10 +12,11 @@ import pytest
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from departments import subscriptions
+from departments import receipts, subscriptions
 from departments.reference import control
 from departments.reference.store import read_inbox
 from gateway.adapter import jobs
+from gateway.errors import field_violations
 from hubctl.deliveries import replay_parked
 from services.backbone.amqp import connect, raw_channel
 from tests.conftest import Hub, Processes, free_port, wait_for
@@ -237,15 +238,39 @@ def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub)
         signatures.verify(s.public_key, filing.canonical_document, s.signature) for s in filing.signatures
     )
     assert filer.ledger(version)["ZJ-TEZ"][0] == fpb.DELIVERY_STATE_DELIVERED
-    feed.AcknowledgeFiling(
-        dpb.AcknowledgeFilingRequest(
-            receipt=dpb.Receipt(
-                delivery_id=filing.delivery_id, outcome=dpb.OUTCOME_REJECTED, reason="缺少基坑专项方案"
+
+    department_key, impostor = signatures.generate_keypair(), signatures.generate_keypair()
+
+    def answer(key: signatures.KeyPair | None) -> None:
+        receipt = dpb.Receipt(
+            delivery_id=filing.delivery_id,
+            outcome=dpb.OUTCOME_REJECTED,
+            reason="缺少基坑专项方案",
+            received_at="2026-11-29T08:00:00+00:00",
+        )
+        if key is not None:
+            signed = receipts.signed_bytes(
+                receipt.delivery_id, filing.document_hash, "OUTCOME_REJECTED", receipt.received_at
             )
-        ),
-        metadata=credentials,
-    )
+            receipt.public_key, receipt.signature = (
+                key.public_key_hex,
+                signatures.sign(key.private_key_hex, signed),
+            )
+        feed.AcknowledgeFiling(dpb.AcknowledgeFilingRequest(receipt=receipt), metadata=credentials)
+
+    with pytest.raises(grpc.RpcError) as unsigned:
+        answer(None)
+    assert unsigned.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "receipt.signature" in dict(field_violations(unsigned.value))
+    assert filer.ledger(version)["ZJ-TEZ"][0] == fpb.DELIVERY_STATE_DELIVERED  # nothing recorded
+    answer(department_key)  # registered without a key: its first verified receipt's key is pinned
     assert filer.ledger(version)["ZJ-TEZ"] == (REJECTED, "缺少基坑专项方案")
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        assert rpc.registry.get_department("ZJ-TEZ")["receipt_public_key"] == department_key.public_key_hex
+    with pytest.raises(grpc.RpcError) as untrusted:
+        answer(impostor)  # well signed, but not with the department's key
+    assert untrusted.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "registered key" in dict(field_violations(untrusted.value))["receipt.signature"]
     later = feed.StreamFilings(
         dpb.StreamFilingsRequest(cursor=item.cursor, stop_when_caught_up=True), metadata=credentials
     )
