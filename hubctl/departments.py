@@ -45,7 +45,9 @@ def add(
     endpoint: str = typer.Option("", help="host:port of the department platform's gRPC server."),
     tls_ca: Path | None = typer.Option(None, help="PEM file of the platform's CA."),  # noqa: B008
     credentials_ref: str = typer.Option(
-        "", help="Where its credentials are: env:NAME, file:/path, vault:path."
+        "",
+        help="Where the adapter finds the token the department issued to the hub (sent as a bearer"
+        " token): env:NAME or file:/path; vault:path is kept but this adapter cannot read it.",
     ),
     receipt_public_key: str = typer.Option("", help=RECEIPT_KEY_HELP),
 ) -> None:

@@ -23,9 +23,16 @@ def data_dir(code: str) -> Path:
 def start(
     code: str = typer.Argument(..., help="The department's code."),
     address: str = typer.Option("127.0.0.1:50071", help="Where to listen."),
+    hub_token_file: Path | None = typer.Option(  # noqa: B008
+        None,
+        help="File with the token the hub must present (register it as the department's credentials_ref).",
+    ),
 ) -> None:
     """Run a reference platform in the foreground."""
-    raise typer.Exit(server.main(["--code", code, "--address", address, "--data-dir", str(data_dir(code))]))
+    args = ["--code", code, "--address", address, "--data-dir", str(data_dir(code))]
+    if hub_token_file is not None:
+        args += ["--hub-token-file", str(hub_token_file)]
+    raise typer.Exit(server.main(args))
 
 
 @app.command("mode")

@@ -1,15 +1,18 @@
 """A reference department platform: receives filings, verifies them, answers signed receipts.
 
-    python -m departments.reference.server --code AJJ-ZSZ --port 50071 --data-dir var/platforms/AJJ-ZSZ
+    python -m departments.reference.server --code AJJ-ZSZ --address 127.0.0.1:50071 \
+        --data-dir var/platforms/AJJ-ZSZ [--hub-token-file var/platforms/AJJ-ZSZ/hub.token]
 
 It is also the template a department's developers start from: implement
-hub.v1.DepartmentPlatformService, treat a repeated delivery_id as the same delivery, verify the
-SM3 hash and both SM2 signatures over the canonical document, and sign the receipt.
+hub.v1.DepartmentPlatformService, accept pushes only from the hub (the token it presents,
+--hub-token-file), treat a repeated delivery_id as the same delivery, verify the SM3 hash and both SM2
+signatures over the canonical document, and sign the receipt.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import sys
 import time
 from datetime import UTC, datetime
@@ -58,13 +61,25 @@ def check(filing: Any) -> str:
     return ""
 
 
+def presented_token(context: grpc.ServicerContext) -> str:
+    """The bearer token the caller presented ("" when none)."""
+    for key, value in context.invocation_metadata():
+        if key == "authorization" and value.startswith("Bearer "):
+            return str(value[len("Bearer ") :])
+    return ""
+
+
 class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
-    def __init__(self, code: str, data_dir: Path) -> None:
-        self.code, self.data_dir = code, data_dir
+    def __init__(self, code: str, data_dir: Path, hub_token: str = "") -> None:
+        self.code, self.data_dir, self.hub_token = code, data_dir, hub_token
         self.inbox = Inbox(data_dir / "inbox.sqlite")
         self.key = platform_key(data_dir)
 
     def ReceiveFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        # Only the hub pushes: it presents the token this department issued to it (registered in the
+        # hub as the department's credentials_ref).
+        if self.hub_token and not hmac.compare_digest(presented_token(context), self.hub_token):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "the hub's token is missing or wrong")
         behaviour = control.read(self.data_dir)
         if behaviour.mode == "down":
             context.abort(grpc.StatusCode.UNAVAILABLE, "platform is down (control file)")
@@ -111,12 +126,12 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
         )
 
 
-def serve(code: str, address: str, data_dir: Path) -> tuple[grpc.Server, int]:
+def serve(code: str, address: str, data_dir: Path, hub_token: str = "") -> tuple[grpc.Server, int]:
     from concurrent import futures
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     department_pb2_grpc.add_DepartmentPlatformServiceServicer_to_server(
-        ReferencePlatform(code, data_dir), server
+        ReferencePlatform(code, data_dir, hub_token), server
     )
     checker = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
@@ -131,8 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", required=True, help="the department's code, e.g. AJJ-ZSZ")
     parser.add_argument("--address", default="127.0.0.1:50071")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument(
+        "--hub-token-file",
+        type=Path,
+        help="a file holding the token the hub must present (authorization: Bearer …); none: any caller",
+    )
     args = parser.parse_args(argv)
-    server, port = serve(args.code, args.address, args.data_dir)
+    token = args.hub_token_file.read_text(encoding="utf-8").strip() if args.hub_token_file else ""
+    if args.hub_token_file and not token:
+        parser.error(f"--hub-token-file {args.hub_token_file} is empty")
+    server, port = serve(args.code, args.address, args.data_dir, token)
     print(
         f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port};"
         f" receipts signed with SM2 key {platform_key(args.data_dir).public_key_hex}",

@@ -19,7 +19,7 @@ from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
 from departments import receipts
-from gateway.adapter import jobs
+from gateway.adapter import credentials, jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
 from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
@@ -69,6 +69,7 @@ class DepartmentPusher:
         self.breaker = CircuitBreaker()
         self.queue = jobs.delivery_queue(settings, department)
         self._endpoint: tuple[str, grpc.Channel, Any] | None = None
+        self._credentials: credentials.Metadata = ()  # presented to the platform on each push
         self._conn: Any = None
         self._pending: list[Any] = []  # received, not yet pushed
         self._recording: deque[tuple[int, Pending]] = deque()  # pushed: (tag, answer on its way)
@@ -174,10 +175,16 @@ class DepartmentPusher:
                     log.error("receipt_untrusted", delivery_id=job["delivery_id"], error=str(untrusted))
                     self._record_cache = None  # the operator may have registered the right key since
                     break
+                except credentials.CredentialsUnavailable as unavailable:
+                    error = f"CREDENTIALS_UNAVAILABLE: {unavailable}"
+                    self._forget_endpoint()  # the operator may fix the reference or the secret
+                    break
                 except grpc.RpcError as failure:
                     code = failure.code()  # type: ignore[attr-defined]
                     error = f"{code.name}: {failure.details()}"  # type: ignore[attr-defined]
                     if code not in TRANSIENT:
+                        if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                            self._forget_endpoint()  # a replay reads the credentials again
                         break
                     self.breaker.failure()
                     self._forget_endpoint()  # look the platform up again: it may have moved
@@ -198,7 +205,7 @@ class DepartmentPusher:
         response = stub.ReceiveFiling(
             pb.ReceiveFilingRequest(filing=jobs.to_filing(job)),
             timeout=self.deadline,
-            metadata=(("x-correlation-id", correlation.current()),),
+            metadata=(("x-correlation-id", correlation.current()), *self._credentials),
         )
         r = response.receipt
         if r.delivery_id != job["delivery_id"]:
@@ -258,6 +265,10 @@ class DepartmentPusher:
             if not address:
                 raise _no_endpoint(self.department)
             ca = (record or {}).get("tls_ca") or ""
+            # the hub's credential for this platform, read once per lookup of the department
+            self._credentials = credentials.resolve((record or {}).get("credentials_ref") or "")
+            if self._credentials and not ca:
+                log.warning("credentials_without_tls", department=self.department, endpoint=address)
             # the registry keeps the platform's CA certificate as PEM text
             channel = (
                 grpc.secure_channel(address, grpc.ssl_channel_credentials(ca.encode("utf-8")))

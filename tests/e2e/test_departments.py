@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import amqp
 import grpc
@@ -49,7 +50,7 @@ def platforms_accept(hub: Hub) -> Iterator[None]:
         control.write(platform_dir(hub, code), control.Behaviour("accept"))
 
 
-def start_platform(processes: Processes, hub: Hub, code: str, address: str) -> None:
+def start_platform(processes: Processes, hub: Hub, code: str, address: str, *options: str) -> None:
     processes.start(
         f"platform-{code}",
         [
@@ -61,6 +62,7 @@ def start_platform(processes: Processes, hub: Hub, code: str, address: str) -> N
             address,
             "--data-dir",
             str(platform_dir(hub, code)),
+            *options,
         ],
         hub.env,
     )
@@ -179,6 +181,35 @@ def test_receipts_must_verify_under_the_department_s_key(hub: Hub, processes: Pr
     assert filer.wait_answered(version)["XF3-TEZ"] == (ACK, "")
     [received] = inbox(hub, "XF3-TEZ")
     assert received["times_delivered"] == 2  # the platform answered the replay as before
+
+
+def test_the_hub_presents_the_token_the_department_gave_it(
+    hub: Hub, processes: Processes, tmp_path: Path
+) -> None:
+    """A platform that admits only the hub's token: a wrong one parks the delivery as UNAUTHENTICATED
+    (the platform stores nothing); once the secret behind the department's credentials_ref is right,
+    the replay is acknowledged."""
+    expected, given = tmp_path / "platform-side.token", tmp_path / "hub-side.token"
+    expected.write_text("token-the-department-issued\n")
+    given.write_text("an-outdated-token\n")
+    address = f"127.0.0.1:{free_port()}"
+    start_platform(processes, hub, "JT-TEZ", address, "--hub-token-file", str(expected))
+    setup_departments(hub, {"JT-TEZ": ("交通", address)})
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.update_department("JT-TEZ", {"credentials_ref": f"file:{given}"})
+        rpc.registry.set_routing_rule("危险品运输", "*", ["JT-TEZ"])
+    filer = Filer.register(hub, 91, industry="危险品运输")
+    version = filer.file()
+    wait_for(
+        lambda: filer.ledger(version)["JT-TEZ"][0] == PARKED, timeout=60, what="the delivery to be parked"
+    )
+    assert filer.ledger(version)["JT-TEZ"][1].startswith("UNAUTHENTICATED")
+    assert inbox(hub, "JT-TEZ") == []
+    given.write_text("token-the-department-issued\n")
+    assert replay_parked(hub.settings, "JT-TEZ") == 1
+    assert filer.wait_answered(version)["JT-TEZ"] == (ACK, "")
+    [received] = inbox(hub, "JT-TEZ")
+    assert received["times_delivered"] == 1  # the refused push never reached it
 
 
 def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
