@@ -186,12 +186,11 @@ def test_receipts_must_verify_under_the_department_s_key(hub: Hub, processes: Pr
 def test_the_hub_presents_the_token_the_department_gave_it(
     hub: Hub, processes: Processes, tmp_path: Path
 ) -> None:
-    """A platform that admits only the hub's token: a wrong one parks the delivery as UNAUTHENTICATED
-    (the platform stores nothing); once the secret behind the department's credentials_ref is right,
-    the replay is acknowledged."""
+    """A platform that admits only the hub's token. A credentials_ref the adapter cannot read parks the
+    delivery as CREDENTIALS_UNAVAILABLE, a wrong token as UNAUTHENTICATED (the platform stores
+    nothing); once the secret behind the reference is right, the replay is acknowledged."""
     expected, given = tmp_path / "platform-side.token", tmp_path / "hub-side.token"
     expected.write_text("token-the-department-issued\n")
-    given.write_text("an-outdated-token\n")
     address = f"127.0.0.1:{free_port()}"
     start_platform(processes, hub, "JT-TEZ", address, "--hub-token-file", str(expected))
     setup_departments(hub, {"JT-TEZ": ("交通", address)})
@@ -200,10 +199,21 @@ def test_the_hub_presents_the_token_the_department_gave_it(
         rpc.registry.set_routing_rule("危险品运输", "*", ["JT-TEZ"])
     filer = Filer.register(hub, 91, industry="危险品运输")
     version = filer.file()
-    wait_for(
-        lambda: filer.ledger(version)["JT-TEZ"][0] == PARKED, timeout=60, what="the delivery to be parked"
-    )
-    assert filer.ledger(version)["JT-TEZ"][1].startswith("UNAUTHENTICATED")
+
+    def parked_as(reason: str) -> None:
+        wait_for(
+            lambda: (
+                filer.ledger(version)["JT-TEZ"][0] == PARKED
+                and filer.ledger(version)["JT-TEZ"][1].startswith(reason)
+            ),
+            timeout=60,
+            what=f"the delivery parked as {reason}",
+        )
+
+    parked_as("CREDENTIALS_UNAVAILABLE")  # no file behind the reference yet
+    given.write_text("an-outdated-token\n")
+    assert replay_parked(hub.settings, "JT-TEZ") == 1
+    parked_as("UNAUTHENTICATED")
     assert inbox(hub, "JT-TEZ") == []
     given.write_text("token-the-department-issued\n")
     assert replay_parked(hub.settings, "JT-TEZ") == 1
