@@ -134,14 +134,17 @@ class DepartmentPusher:
             log.debug("pusher_warm_up_failed", department=self.department, error=repr(error))
 
     def _acknowledge_recorded(self, channel: Any) -> None:
-        """Acknowledges, in order, the jobs whose answers the ledger has stored."""
+        """Acknowledges, in order, the jobs whose answers the ledger has stored: one ack for all of
+        them (every job before the last of them was handled, and is stored or already acknowledged)."""
+        last = None
         while self._recording and self._recording[0][1].done.is_set():
-            tag, pending = self._recording.popleft()
+            last, pending = self._recording.popleft()
             if "error" in pending.answer:
                 move = pending.move
                 delivery = jobs.delivery_id(move["enterprise_id"], move["version"], move["department"])
                 log.error("ledger_refused", delivery_id=delivery, **pending.answer["error"])
-            channel.basic_ack(tag)
+        if last is not None:
+            channel.basic_ack(last, multiple=True)
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
