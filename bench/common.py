@@ -68,6 +68,19 @@ def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, 
     return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
+def quiet(groups: dict[str, Any], cores: float = 0.15, window: float = 1.0, timeout: float = 120.0) -> float:
+    """Waits until these processes together use less than `cores` over `window` seconds (the hub
+    finishing what a preparation left it: consumers catching up, notices to send, the audit chain);
+    the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = cpu_seconds(groups)
+        time.sleep(window)
+        if sum(cpu_between(before, cpu_seconds(groups)).values()) < cores * window:
+            break
+    return time.monotonic() - started
+
+
 def stop_on_signals() -> None:
     """SIGTERM or SIGHUP (a CI timeout, `kill`) unwinds like Ctrl-C, so the `finally` that stops a
     benchmark's hub runs and leaves no hub processes behind."""

@@ -26,7 +26,7 @@ import grpc
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
-from bench.common import Result, cpu_between, cpu_seconds, save, show, stop_on_signals
+from bench.common import Result, cpu_between, cpu_seconds, quiet, save, show, stop_on_signals
 from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
@@ -143,7 +143,7 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
             _import(hub, [items_for(warm + e, WARM_UP_POINTS) for e in range(2)], streams, first=warm)
             for r, plan in enumerate(plans):
                 # what the last import left (notices to send, the audit chain) must not slow the raw save
-                waited.append(quiet(hub))
+                waited.append(quiet(hub.procs))
                 everything = [f for p in plan for f in p]
                 baseline_settings = make_settings(Path(tmp) / f"raw-{r}", "postgres")
                 copy_settings = make_settings(Path(tmp) / f"raw-copy-{r}", "postgres")
@@ -172,18 +172,6 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
     result.extra["raw_copy_points_per_s"] = round(copy[0])
     result.extra["raw_copy_cpu_us_per_point"] = round(copy[2])
     return [result]
-
-
-def quiet(hub: Hub, cores: float = 0.15, window: float = 1.0, timeout: float = 120.0) -> float:
-    """Waits until the hub's processes together use less than `cores` over `window` seconds (they
-    finish what an import left them: notices to send, the audit chain); the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        before = cpu_seconds(hub.procs)
-        time.sleep(window)
-        if sum(cpu_between(before, cpu_seconds(hub.procs)).values()) < cores * window:
-            break
-    return time.monotonic() - started
 
 
 def median(rounds: list[T], rate: Callable[[T], float]) -> T:
