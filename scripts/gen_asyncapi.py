@@ -397,6 +397,54 @@ def batch_message(service: str, contracts: list[Contract], size: int) -> dict[st
 # ------------------------------------------------------------------------------------ document
 
 
+def department_subscription(submitted: Contract) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A department's own AMQP subscription (`hubctl subscriptions create CODE`): its channel and the
+    department's receive operation. The fan-out publishes each filing once to a headers exchange that
+    routes it to the queue of every department it is addressed to."""
+    channel = {
+        "address": "dept.{department}.filings",
+        "title": "a department's filings",
+        "description": (
+            "A department's own durable queue: every filing addressed to it (the `Filing.Submitted` "
+            "event, signed document included), and no other. Its broker user (`hubctl subscriptions "
+            "create|rotate CODE`) may read this queue and nothing else. Bound to the headers exchange "
+            "`departments.filings.by-department` with `x-match: any` and the header `to.<department>`."
+        ),
+        "parameters": {"department": {"description": "The department's code, e.g. AJJ-TEZ."}},
+        "messages": {submitted.key: {"$ref": f"#/components/messages/{submitted.message_id}"}},
+        "bindings": {
+            "amqp": {
+                "is": "queue",
+                "queue": {
+                    "name": "dept.{department}.filings",
+                    "durable": True,
+                    "exclusive": False,
+                    "autoDelete": False,
+                    "vhost": "/",
+                },
+                "bindingVersion": AMQP_BINDING_VERSION,
+            }
+        },
+        "x-bound-to": {
+            "exchange": "departments.filings.by-department",
+            "headers": {"x-match": "any", "to.{department}": "1"},
+        },
+    }
+    operation = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/departmentFilings"},
+        "title": "a department receives the filings addressed to it",
+        "description": (
+            "Each filing arrives once per department it is addressed to, in submission order; the "
+            "department acknowledges it when stored, and checks the SM3 hash and both SM2 signatures "
+            "as a platform does."
+        ),
+        "messages": [{"$ref": f"#/channels/departmentFilings/messages/{submitted.key}"}],
+        "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING_VERSION}},
+    }
+    return channel, operation
+
+
 def build_document(
     contracts: list[Contract],
     subscriptions: dict[str, list[str]],
@@ -511,6 +559,12 @@ def build_document(
                 "messages": channel_message_refs(cid, upstream),
                 "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING_VERSION}},
             }
+
+    submitted = [c for c in by_service.get("filing", []) if c.key.startswith("Filing.Submitted.")]
+    if submitted:
+        channels["departmentFilings"], operations["receiveDepartmentFilings"] = department_subscription(
+            submitted[-1]
+        )
 
     components: dict[str, Any] = {
         "schemas": {c.payload_schema_id: inline_schema(c) for c in contracts},

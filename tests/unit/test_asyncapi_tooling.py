@@ -138,6 +138,7 @@ def test_generated_document_passes_the_asyncapi_parser(node: str, sample: dict[s
     assert sorted(doc["operations"]) == [
         "publishFilingEvents",
         "publishRegistryEvents",
+        "receiveDepartmentFilings",  # a filing's Submitted event reaches the departments' own queues
         "receiveFilingFromRegistry",
         "receiveRiskpointsFromFiling",
         "receiveRiskpointsFromRegistry",
@@ -213,3 +214,23 @@ def test_committed_document_is_current_and_valid(node: str) -> None:
     assert gen.main(["--check"]) == 0, "contracts/asyncapi.yaml is stale: run python scripts/gen_asyncapi.py"
     result = check(node, gen.DEFAULT_OUTPUT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_department_subscription_channel_names_what_the_hub_declares() -> None:
+    """A department integrator reads its queue and exchange from the document: they must be the ones
+    `hubctl subscriptions create` and the fan-out use (no namespace in a deployment)."""
+    from gateway.adapter import jobs
+    from services.backbone.settings import Settings
+
+    document = yaml.safe_load(gen.DEFAULT_OUTPUT.read_text(encoding="utf-8"))
+    channel = document["channels"]["departmentFilings"]
+    deployed = Settings(namespace="")
+    assert channel["address"].replace("{department}", "AJJ-TEZ") == jobs.subscription_queue(
+        deployed, "AJJ-TEZ"
+    )
+    assert channel["x-bound-to"]["exchange"] == jobs.subscription_exchange(deployed)
+    headers = {k.replace("{department}", "AJJ-TEZ"): v for k, v in channel["x-bound-to"]["headers"].items()}
+    assert headers == jobs.binding("AJJ-TEZ")
+    assert [m["$ref"] for m in channel["messages"].values()] == [
+        "#/components/messages/filing.Filing.Submitted.v1"
+    ]
