@@ -96,9 +96,9 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             raise ValidationError("receipt.reason", "a rejection must say why")
         if not receipt.received_at:
             raise ValidationError("receipt.received_at", "is required: it is part of what the receipt signs")
-        filed = self.services.call("filing", "status", enterprise_id, int(version))
+        document_hash = self.services.call("filing", "document_hash", enterprise_id, int(version))
         signed = receipts.signed_bytes(
-            receipt.delivery_id, filed["document_hash"], pb.Outcome.Name(receipt.outcome), receipt.received_at
+            receipt.delivery_id, document_hash, pb.Outcome.Name(receipt.outcome), receipt.received_at
         )
         try:
             key = receipts.check(

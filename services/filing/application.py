@@ -326,6 +326,11 @@ class FilingApplication(HubApplication):
         version = version or self._index(enterprise_id).latest
         return self._summary(self._filing(enterprise_id, version))
 
+    def document_hash(self, enterprise_id: str, version: int) -> str:
+        """The SM3 hash of a compiled version: what its signatures and its receipts are about (without
+        the ledger that `status` reads, an entry per department)."""
+        return str(self._filing(enterprise_id, version).document_hash)
+
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
         index = self._index(enterprise_id)
         return [self._summary(self._filing(enterprise_id, v)) for v in index.versions]

@@ -42,6 +42,10 @@ class FilingService:
         return self.app.status(enterprise_id, version)
 
     @rpc
+    def document_hash(self, enterprise_id: str, version: int) -> str:
+        return self.app.document_hash(enterprise_id, version)
+
+    @rpc
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
         return self.app.versions(enterprise_id)
 
