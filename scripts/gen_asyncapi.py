@@ -155,6 +155,15 @@ def load_topology(topology_file: Path) -> dict[str, list[str]]:
     return dict(sorted(result.items()))
 
 
+def load_alone(topology_file: Path) -> dict[str, frozenset[str]]:
+    """`alone`: per batched upstream, the event types that still travel one to a message."""
+    data = yaml.safe_load(topology_file.read_text(encoding="utf-8")) or {}
+    alone = data.get("alone") or {}
+    if not isinstance(alone, dict) or not all(isinstance(v, list) for v in alone.values()):
+        raise GenerationError(f"{topology_file}: `alone` must map upstream -> [event types]")
+    return {name: frozenset(types) for name, types in alone.items()}
+
+
 def load_batched(topology_file: Path) -> dict[str, int]:
     """`batched`: the upstreams that send several envelopes per message, and how many at most."""
     data = yaml.safe_load(topology_file.read_text(encoding="utf-8")) or {}
@@ -350,8 +359,20 @@ def envelope_schema_id(contract: Contract) -> str:
     return f"{contract.message_id}.envelope"
 
 
-def batch_message(service: str, contracts: list[Contract], size: int) -> dict[str, Any]:
-    """Several envelopes of one stream in one AMQP message (services/backbone/relay.py)."""
+def batch_message(
+    service: str, contracts: list[Contract], size: int, alone: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Several envelopes of one stream in one AMQP message (services/backbone/relay.py); `alone`
+    types never travel in one."""
+    contracts = [c for c in contracts if c.type not in alone]
+    routing = (
+        f"Routed by the first envelope's routing key. Never in a batch: "
+        f"{', '.join(f'`{t}`' for t in sorted(alone))} (a message of its own, in its place in the "
+        f"stream, for the queues that bind its routing key)."
+        if alone
+        else f"Routed by the first envelope's routing key: the exchange `{exchange_name(service)}` is "
+        f"bound only with `#`."
+    )
     return {
         "name": "batch",
         "title": f"{service} batch",
@@ -359,8 +380,7 @@ def batch_message(service: str, contracts: list[Contract], size: int) -> dict[st
         "description": (
             f"A page of `{service}`'s notification log as one message: a JSON array of 2 to {size} "
             f"envelopes (each exactly as the single-event message of its type), in notification order, "
-            f"chained by `previous_id`. Routed by the first envelope's routing key: the exchange "
-            f"`{exchange_name(service)}` is bound only with `#`. AMQP properties: type `batch`, "
+            f"chained by `previous_id`. {routing} AMQP properties: type `batch`, "
             f"message_id = `<first event_id>+<count - 1>`, correlation_id = the first envelope's. "
             f"A consumer acknowledges the message once every envelope in it is applied."
         ),
@@ -449,8 +469,9 @@ def build_document(
     contracts: list[Contract],
     subscriptions: dict[str, list[str]],
     batched: dict[str, int] | None = None,
+    alone: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
-    batched = batched or {}
+    batched, alone = batched or {}, alone or {}
     by_service: dict[str, list[Contract]] = {}
     for contract in contracts:
         by_service.setdefault(contract.service, []).append(contract)
@@ -575,7 +596,9 @@ def build_document(
             continue
         for c in by_service[service]:
             components["schemas"][envelope_schema_id(c)] = envelope_schema(c)
-        components["messages"][f"{service}.batch"] = batch_message(service, by_service[service], size)
+        components["messages"][f"{service}.batch"] = batch_message(
+            service, by_service[service], size, alone.get(service, frozenset())
+        )
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -624,7 +647,10 @@ def render(document: dict[str, Any]) -> str:
 def generate(contracts_dir: Path, topology_file: Path) -> str:
     return render(
         build_document(
-            load_contracts(contracts_dir), load_topology(topology_file), load_batched(topology_file)
+            load_contracts(contracts_dir),
+            load_topology(topology_file),
+            load_batched(topology_file),
+            load_alone(topology_file),
         )
     )
 

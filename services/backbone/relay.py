@@ -10,7 +10,8 @@ can tell a duplicate from a gap. Internal events (views, parked messages) are no
 recorded position is the last *published* event, so the chain survives restarts.
 
 A batched upstream (infra/topology.yaml) sends up to its batch of a page's envelopes in one message,
-a JSON array in the stream's order; consumers take it apart (consumer.py).
+a JSON array in the stream's order; consumers take it apart (consumer.py). Its `alone` events (a
+queue binds their routing keys) still travel one to a message, in their place in the stream.
 """
 
 from __future__ import annotations
@@ -89,16 +90,32 @@ def envelopes_after(
     return envelopes, last
 
 
-def to_messages(envelopes: list[Envelope], batch: int = 1) -> list[tuple[str, amqp.Message]]:
-    """The page as AMQP messages with their routing keys: one per envelope, or (for a batched upstream,
-    topology.yaml) up to `batch` envelopes per message, routed by the first one's key."""
+def to_messages(
+    envelopes: list[Envelope], batch: int = 1, alone: frozenset[str] = frozenset()
+) -> list[tuple[str, amqp.Message]]:
+    """The page as AMQP messages with their routing keys, in the stream's order: one per envelope, or
+    (for a batched upstream, topology.yaml) up to `batch` envelopes per message, routed by the first
+    one's key. An envelope whose type is in `alone` always has a message of its own."""
     if batch <= 1:
         return [(e.routing_key, to_message(e)) for e in envelopes]
-    messages = []
-    for start in range(0, len(envelopes), batch):
-        chunk = envelopes[start : start + batch]
-        message = to_message(chunk[0]) if len(chunk) == 1 else to_batch_message(chunk)
-        messages.append((chunk[0].routing_key, message))
+    messages: list[tuple[str, amqp.Message]] = []
+    chunk: list[Envelope] = []
+
+    def flush() -> None:
+        if chunk:
+            message = to_message(chunk[0]) if len(chunk) == 1 else to_batch_message(chunk)
+            messages.append((chunk[0].routing_key, message))
+            chunk.clear()
+
+    for envelope in envelopes:
+        if envelope.type in alone:
+            flush()
+            messages.append((envelope.routing_key, to_message(envelope)))
+            continue
+        chunk.append(envelope)
+        if len(chunk) == batch:
+            flush()
+    flush()
     return messages
 
 
@@ -173,6 +190,7 @@ class Relay:
         self.subscribers = topology.consumers_of(self.service) if subscribers is None else subscribers
         self.page_size = page_size or settings.relay_page_size
         self.batch = batch or topology.batch_size_of(self.service)  # envelopes per message
+        self.alone = topology.alone_of(self.service)  # types that travel one to a message
         self.confirm_timeout, self.idle_wait = confirm_timeout, idle_wait
         self._conn: Any = None
         self._channel: Any = None
@@ -252,7 +270,7 @@ class Relay:
     def _publish(self, envelopes: list[Envelope]) -> None:
         confirms, channel = self._confirms, self._channel
         confirms.failures.clear()
-        messages = to_messages(envelopes, self.batch)
+        messages = to_messages(envelopes, self.batch, self.alone)
         with corked(self._conn):
             for routing_key, message in messages:
                 channel.basic_publish(

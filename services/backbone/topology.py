@@ -35,6 +35,12 @@ def batch_size_of(upstream: str) -> int:
     return max(_batched().get(upstream, 1), 1)
 
 
+def alone_of(upstream: str) -> frozenset[str]:
+    """The event types of `upstream` that travel one to a message even when it is batched (a queue
+    binds their routing keys)."""
+    return frozenset((_topology().get("alone") or {}).get(upstream) or ())
+
+
 def upstreams_of(consumer: str) -> tuple[str, ...]:
     return _subscriptions().get(consumer, ())
 

@@ -224,10 +224,10 @@ def test_consumer_tracking_is_written_with_the_events_it_causes(settings: Settin
 def test_topology_names_every_subscription() -> None:
     assert "registry" in topology.upstreams_of("filing")
     assert "filing" in topology.consumers_of("registry")
-    # a bulk import's stream travels in batches; filing's must not: the adapter and the departments'
-    # subscriptions bind its routing keys one by one (Filing.Submitted.*, a department's code)
+    # a bulk import's stream travels in batches; so does filing's, but each submission alone (the
+    # adapter binds Filing.Submitted.* on it)
     assert topology.batch_size_of("riskpoints") > 1
-    assert topology.batch_size_of("filing") == 1
+    assert "Filing.Submitted" in topology.alone_of("filing")
 
 
 def test_processes_of_one_service_starting_together_all_open_its_store(pg_settings: Settings) -> None:
