@@ -162,8 +162,9 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
             for filer, c, _ in warm_up:
                 filer.wait_answered(int(c.version.version), timeout=120)
             groups = {**hub.procs, **{f"platform-{c}": p for c, p in zip(codes, platforms, strict=True)}}
-            # The registrations and compilations just made leave the consumers work to catch up on (the
-            # notices' directory, the audit chain); a running hub would have done it long ago.
+            # Whatever the registrations and compilations just made left the consumers to catch up on
+            # (the notices' directory, the audit chain) is done before the measured submissions, as a
+            # running hub would have done it long ago (here it took about a second).
             waited = quiet(groups)
             console.print(f"hub quiet after {waited:.0f} s; submitting at {rate:g}/s …")
             cpu_before = cpu_seconds(groups, servers=True)

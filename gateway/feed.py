@@ -128,8 +128,6 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
         return pb.AcknowledgeFilingResponse(state=summary["ledger"].get(department, ""))
 
     def _registered_key(self, department: str, given: str) -> str:
-        """The department's registered receipt key, or `given` pinned as its key when it has none."""
-        record = self.services.call("registry", "get_department", department)
-        if record.get("receipt_public_key"):
-            return str(record["receipt_public_key"])
+        """The department's registered receipt key, or `given` pinned as its key when it has none: the
+        registry's pin answers the key it holds either way (one call)."""
         return str(self.services.call("registry", "pin_receipt_key", department, given)["receipt_public_key"])

@@ -92,8 +92,8 @@ class Fanout:
         envelope = Envelope.from_json(body)
         job = jobs.job_from(envelope)
         for department in job["departments"]:
-            self.on_department(department)
             if department not in self._declared:  # once per connection, not once per filing
+                self.on_department(department)  # its pusher (pushers are never stopped)
                 queue = jobs.delivery_queue(self.settings, department)
                 out.channel.queue_declare(queue, durable=True, auto_delete=False)
                 out.channel.queue_bind(
