@@ -33,7 +33,7 @@ from services.audit.stores import SMALL_POOL, notifications, open_readonly
 from services.audit.verify import run_task, verify_store, worker_pool
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
-from services.filing.signatures import generate_keypair
+from services.kernel.signatures import generate_keypair
 from services.registry.application import RegistryApplication
 from services.registry.domain import Enterprise
 from tests.conftest import cleanup, make_settings

@@ -39,8 +39,8 @@ from rich.table import Table
 
 from bench.common import Result, cpu_between, cpu_seconds, quiet, stop_on_signals
 from services.backbone.store import open_store
-from services.filing import signatures
 from services.filing.application import FilingApplication
+from services.kernel import signatures
 from tests.conftest import Hub, free_port, isolated_hub_settings
 from tests.e2e.filing_flow import Filer
 

@@ -8,9 +8,9 @@ import subprocess
 from dataclasses import dataclass
 from urllib.parse import quote, urlparse
 
-from gateway.adapter import jobs
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.settings import Settings
+from services.kernel import filing_routes
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,14 @@ def user_of(settings: Settings, department: str) -> str:
 
 def create(settings: Settings, department: str, rotate: bool = False) -> Subscription:
     """Declares the department's queue, bound to its filings, and (re)issues its broker user."""
-    queue = jobs.subscription_queue(settings, department)
+    queue = filing_routes.subscription_queue(settings, department)
     conn = connect(settings.amqp_uri)
     try:
         channel = raw_channel(conn)
-        exchange = jobs.subscription_exchange(settings)
+        exchange = filing_routes.subscription_exchange(settings)
         channel.exchange_declare(exchange, "headers", durable=True, auto_delete=False)
         channel.queue_declare(queue, durable=True, auto_delete=False)
-        channel.queue_bind(queue, exchange, "", arguments=jobs.binding(department))
+        channel.queue_bind(queue, exchange, "", arguments=filing_routes.binding(department))
     finally:
         conn.release()
     user, password = user_of(settings, department), new_password()

@@ -10,14 +10,13 @@ import grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
-from departments import receipts
-from gateway.adapter.jobs import delivery_id
 from gateway.calls import grpc_method
 from gateway.errors import status_code, to_status
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.errors import DomainError, PermissionDeniedError, ValidationError
+from services.kernel import receipts
 
 OUTCOMES = {pb.OUTCOME_ACCEPTED: "acknowledged", pb.OUTCOME_REJECTED: "rejected"}
 
@@ -25,7 +24,7 @@ OUTCOMES = {pb.OUTCOME_ACCEPTED: "acknowledged", pb.OUTCOME_REJECTED: "rejected"
 def filing_message(department: str, item: dict[str, Any]) -> pb.Filing:
     enterprise = item["enterprise"]
     return pb.Filing(
-        delivery_id=delivery_id(item["enterprise_id"], item["version"], department),
+        delivery_id=receipts.delivery_id(item["enterprise_id"], item["version"], department),
         department_code=department,
         enterprise=pb.FiledEnterprise(
             enterprise_id=item["enterprise_id"],
@@ -83,12 +82,12 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
     def AcknowledgeFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         department = self.departments.department(context)
         receipt = request.receipt
-        enterprise_id, _, rest = receipt.delivery_id.partition("/")
-        version, _, code = rest.partition("/")
+        try:
+            enterprise_id, version, code = receipts.parse_delivery_id(receipt.delivery_id)
+        except receipts.MalformedDeliveryId as error:
+            raise ValidationError("receipt.delivery_id", str(error)) from None
         if code != department:
             raise PermissionDeniedError("receipt.delivery_id", "a department answers only its own deliveries")
-        if not version.isdigit():
-            raise ValidationError("receipt.delivery_id", "must be <enterprise_id>/<version>/<department>")
         outcome = OUTCOMES.get(receipt.outcome)
         if outcome is None:
             raise ValidationError("receipt.outcome", "must be OUTCOME_ACCEPTED or OUTCOME_REJECTED")
@@ -96,7 +95,7 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             raise ValidationError("receipt.reason", "a rejection must say why")
         if not receipt.received_at:
             raise ValidationError("receipt.received_at", "is required: it is part of what the receipt signs")
-        document_hash = self.services.call("filing", "document_hash", enterprise_id, int(version))
+        document_hash = self.services.call("filing", "document_hash", enterprise_id, version)
         signed = receipts.signed_bytes(
             receipt.delivery_id, document_hash, pb.Outcome.Name(receipt.outcome), receipt.received_at
         )
@@ -119,7 +118,7 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             "filing",
             "record_delivery",
             enterprise_id,
-            int(version),
+            version,
             department,
             outcome,
             receipt.reason,

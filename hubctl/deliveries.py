@@ -13,6 +13,7 @@ from departments import subscriptions
 from gateway.adapter import jobs
 from services.backbone.amqp import ConfirmedChannel, connect, raw_channel
 from services.backbone.settings import Settings
+from services.kernel import filing_routes
 
 app = typer.Typer(help="Filing deliveries to department platforms.", no_args_is_help=True)
 subs = typer.Typer(help="Departments' own AMQP subscriptions.", no_args_is_help=True)
@@ -24,7 +25,7 @@ def parked(settings: Settings) -> list[tuple[dict, str]]:
     found = []
     try:
         channel = raw_channel(conn)
-        queue = jobs.parked_queue(settings)
+        queue = filing_routes.parked_queue(settings)
         channel.queue_declare(queue, durable=True, auto_delete=False)
         while (message := channel.basic_get(queue)) is not None:
             headers = message.properties.get("application_headers") or {}
@@ -53,7 +54,7 @@ def replay_parked(settings: Settings, department: str = "") -> int:
     try:
         channel = raw_channel(conn)
         out = ConfirmedChannel(conn)
-        queue = jobs.parked_queue(settings)
+        queue = filing_routes.parked_queue(settings)
         channel.queue_declare(queue, durable=True, auto_delete=False)
         skipped = []
         while (message := channel.basic_get(queue)) is not None:
@@ -62,7 +63,7 @@ def replay_parked(settings: Settings, department: str = "") -> int:
             if department and job["department"] != department:
                 skipped.append(tag)
                 continue
-            target = jobs.delivery_queue(settings, job["department"])
+            target = filing_routes.delivery_queue(settings, job["department"])
             out.channel.queue_declare(target, durable=True, auto_delete=False)
             out.publish(amqp.Message(message.body, delivery_mode=2), "", target)
             out.wait()

@@ -22,7 +22,7 @@ from gateway.auth import registration_token
 from hubctl import demo_town
 from hubctl.rpc import service
 from services.backbone.settings import Settings
-from services.filing import signatures
+from services.kernel import signatures
 
 STATES = {v: k.removeprefix("DELIVERY_STATE_").lower() for k, v in fpb.DeliveryState.items()}
 PLATFORMS = {

@@ -24,12 +24,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
-from departments import receipts
 from departments.reference import control
 from departments.reference.store import Inbox
 from services.backbone.process import wait_for_signal
-from services.filing import signatures
-from services.filing.canonical import sm3_hex
+from services.kernel import receipts, signatures
+from services.kernel.canonical import sm3_hex
 
 ROLES = {s.value for s in signatures.Signer}
 

@@ -17,6 +17,7 @@ from services.backbone import topology
 from services.backbone.amqp import CONNECTION_ERRORS, ConfirmedChannel, connect, raw_channel
 from services.backbone.envelope import Envelope
 from services.backbone.settings import Settings
+from services.kernel import filing_routes
 
 log = structlog.get_logger(__name__)
 CONSUMER = "adapter"
@@ -30,9 +31,13 @@ def declare(channel: Any, settings: Settings) -> str:
         queue, durable=True, auto_delete=False, arguments=topology.consumer_queue_arguments(settings)
     )
     channel.queue_bind(queue, exchange, "Filing.Submitted.*")
-    channel.exchange_declare(jobs.delivery_exchange(settings), "headers", durable=True, auto_delete=False)
-    channel.exchange_declare(jobs.subscription_exchange(settings), "headers", durable=True, auto_delete=False)
-    channel.queue_declare(jobs.parked_queue(settings), durable=True, auto_delete=False)
+    channel.exchange_declare(
+        filing_routes.delivery_exchange(settings), "headers", durable=True, auto_delete=False
+    )
+    channel.exchange_declare(
+        filing_routes.subscription_exchange(settings), "headers", durable=True, auto_delete=False
+    )
+    channel.queue_declare(filing_routes.parked_queue(settings), durable=True, auto_delete=False)
     return queue
 
 
@@ -94,21 +99,24 @@ class Fanout:
         for department in job["departments"]:
             if department not in self._declared:  # once per connection, not once per filing
                 self.on_department(department)  # its pusher (pushers are never stopped)
-                queue = jobs.delivery_queue(self.settings, department)
+                queue = filing_routes.delivery_queue(self.settings, department)
                 out.channel.queue_declare(queue, durable=True, auto_delete=False)
                 out.channel.queue_bind(
-                    queue, jobs.delivery_exchange(self.settings), "", arguments=jobs.binding(department)
+                    queue,
+                    filing_routes.delivery_exchange(self.settings),
+                    "",
+                    arguments=filing_routes.binding(department),
                 )
                 self._declared.add(department)
-        route = jobs.route(job["departments"])
+        route = filing_routes.route(job["departments"])
         message = amqp.Message(
             jobs.to_bytes(job),
             delivery_mode=2,
             correlation_id=envelope.correlation_id,
             application_headers=route,
         )
-        out.publish(message, exchange=jobs.delivery_exchange(self.settings), routing_key="")
+        out.publish(message, exchange=filing_routes.delivery_exchange(self.settings), routing_key="")
         copy = amqp.Message(body, delivery_mode=2, content_type="application/json", application_headers=route)
         # A department without an AMQP subscription simply has no queue bound: not mandatory.
-        out.publish(copy, jobs.subscription_exchange(self.settings), "", mandatory=False)
+        out.publish(copy, filing_routes.subscription_exchange(self.settings), "", mandatory=False)
         return envelope

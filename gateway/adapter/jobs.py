@@ -9,12 +9,8 @@ from typing import Any
 from hub.v1 import department_pb2 as pb
 
 from services.backbone.envelope import Envelope, dumps, loads
-from services.backbone.settings import Settings
-from services.filing import register
-
-
-def delivery_id(enterprise_id: str, version: int, department: str) -> str:
-    return f"{enterprise_id}/{version}/{department}"
+from services.kernel import canonical
+from services.kernel.receipts import delivery_id
 
 
 def job_from(envelope: Envelope) -> dict[str, Any]:
@@ -27,7 +23,7 @@ def job_from(envelope: Envelope) -> dict[str, Any]:
         "enterprise_name": enterprise.get("name", ""),
         "town": enterprise.get("town", ""),
         "version": p["version"],
-        "canonical_document": register.canonical(p["document"]).decode("utf-8"),
+        "canonical_document": canonical.register_bytes(p["document"]).decode("utf-8"),
         "document_hash": p["document_hash"],
         "signatures": [
             {"role": role, "public_key": p["public_keys"][role], "signature": sig}
@@ -48,20 +44,6 @@ def for_department(job: dict[str, Any], department: str) -> dict[str, Any]:
         "department": department,
         "delivery_id": delivery_id(job["enterprise_id"], job["version"], department),
     }
-
-
-def route(departments: list[str]) -> dict[str, str]:
-    """The headers that route a message to these departments' queues."""
-    return {_header(d): "1" for d in departments}
-
-
-def binding(department: str) -> dict[str, str]:
-    """How a department's queue is bound to a headers exchange: any message addressed to it."""
-    return {"x-match": "any", _header(department): "1"}
-
-
-def _header(department: str) -> str:
-    return f"to.{department}"
 
 
 def to_bytes(job: dict[str, Any]) -> bytes:
@@ -92,26 +74,3 @@ def to_filing(job: dict[str, Any]) -> pb.Filing:
         submitted_at=job["submitted_at"],
         correlation_id=job["correlation_id"],
     )
-
-
-def delivery_exchange(settings: Settings) -> str:
-    """Where the fan-out publishes each filing's job once, for every addressed department's queue."""
-    return f"{settings.namespace}deliveries.by-department"
-
-
-def delivery_queue(settings: Settings, department: str) -> str:
-    return f"{settings.namespace}deliveries.{department}"
-
-
-def parked_queue(settings: Settings) -> str:
-    return f"{settings.namespace}deliveries.parked"
-
-
-def subscription_exchange(settings: Settings) -> str:
-    """Where each filing is published once for the AMQP subscriptions of the departments it is
-    addressed to (a headers exchange; each subscription queue is bound with `binding`)."""
-    return f"{settings.namespace}departments.filings.by-department"
-
-
-def subscription_queue(settings: Settings, department: str) -> str:
-    return f"{settings.namespace}dept.{department}.filings"

@@ -18,7 +18,6 @@ import structlog
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
-from departments import receipts
 from gateway.adapter import credentials, jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
 from gateway.adapter.ledger import LedgerWriter, Pending
@@ -27,6 +26,7 @@ from services.backbone import correlation
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
 from services.backbone.errors import NotFoundError
 from services.backbone.settings import Settings
+from services.kernel import filing_routes, receipts
 
 log = structlog.get_logger(__name__)
 TRANSIENT = {
@@ -68,7 +68,7 @@ class DepartmentPusher:
         self._record_cache: tuple[float, dict[str, Any] | None] | None = None
         self.max_attempts, self.deadline = max_attempts, deadline
         self.breaker = CircuitBreaker()
-        self.queue = jobs.delivery_queue(settings, department)
+        self.queue = filing_routes.delivery_queue(settings, department)
         self._endpoint: tuple[str, grpc.Channel, Any] | None = None
         self._credentials: credentials.Metadata = ()  # presented to the platform on each push
         self._conn: Any = None
@@ -141,7 +141,7 @@ class DepartmentPusher:
             last, pending = self._recording.popleft()
             if "error" in pending.answer:
                 move = pending.move
-                delivery = jobs.delivery_id(move["enterprise_id"], move["version"], move["department"])
+                delivery = receipts.delivery_id(move["enterprise_id"], move["version"], move["department"])
                 log.error("ledger_refused", delivery_id=delivery, **pending.answer["error"])
         if last is not None:
             channel.basic_ack(last, multiple=True)
@@ -308,11 +308,11 @@ class DepartmentPusher:
         conn = connect(self.settings.amqp_uri)
         try:
             channel = raw_channel(conn)
-            channel.queue_declare(jobs.parked_queue(self.settings), durable=True, auto_delete=False)
+            channel.queue_declare(filing_routes.parked_queue(self.settings), durable=True, auto_delete=False)
             channel.basic_publish_confirm(
                 amqp.Message(jobs.to_bytes(job), delivery_mode=2, application_headers={"x-error": error}),
                 exchange="",
-                routing_key=jobs.parked_queue(self.settings),
+                routing_key=filing_routes.parked_queue(self.settings),
             )
         finally:
             conn.release()

@@ -26,8 +26,8 @@ from services.audit import chain
 from services.audit.application import AuditApplication
 from services.audit.checkpoint import fingerprint
 from services.audit.events import AuditedEvent
-from services.filing import signatures
-from services.filing.signatures import KeyPair
+from services.kernel import signatures
+from services.kernel.signatures import KeyPair
 
 BUNDLE_FORMAT = "riskhub-audit-bundle/v1"
 Progress = Callable[[str, int], None]

@@ -15,7 +15,7 @@ from services.audit.checkpoint import Checkpoint
 from services.audit.domain import AuditCheckpoint, ChainSegment
 from services.audit.stores import notifications
 from services.backbone.store import HubApplication
-from services.filing.signatures import KeyPair
+from services.kernel.signatures import KeyPair
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from services.audit.chain import CHAIN_FORMAT, sm3
-from services.filing import signatures
+from services.kernel import signatures
 
 
 @dataclass(frozen=True)

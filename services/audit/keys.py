@@ -7,8 +7,8 @@ import secrets
 import time
 from pathlib import Path
 
-from services.filing import signatures
-from services.filing.signatures import KeyPair
+from services.kernel import signatures
+from services.kernel.signatures import KeyPair
 
 KEY_FILE = "audit-sm2.key"
 TOKEN_FILE = "auditor.token"

@@ -21,7 +21,7 @@ from typing import Any
 from services.audit import chain
 from services.audit.checkpoint import Checkpoint, fingerprint
 from services.backbone.envelope import split_topic
-from services.filing import signatures
+from services.kernel import signatures
 
 FIXED = {"manifest.json", "manifest.sig"}
 

@@ -14,7 +14,7 @@ from services.backbone import correlation
 from services.backbone.conflicts import retried
 from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication, pages
-from services.filing import register, signatures
+from services.filing import register
 from services.filing.danger_views import DangerRegister
 from services.filing.domain import (
     Delivery,
@@ -34,6 +34,7 @@ from services.filing.views import (
     enterprise_view_id,
     town_index_id,
 )
+from services.kernel import canonical, signatures
 
 ROLES = tuple(s.value for s in signatures.Signer)
 TOWN_PAGE = 500  # enterprises read together by the town's queries
@@ -133,7 +134,7 @@ class FilingApplication(HubApplication):
         if view.status == "closed":
             raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
         document = self.document_of(enterprise_id)
-        digest = register.document_hash(document)
+        digest = canonical.register_hash(document)
         index = self._index(enterprise_id)
         if index.latest and index.hashes[str(index.latest)] == digest:
             latest: Filing = self.repository.get(filing_id(enterprise_id, index.latest))
@@ -161,7 +162,7 @@ class FilingApplication(HubApplication):
     def _compiled(self, filing: Filing, created: bool) -> dict[str, Any]:
         return {
             **self._summary(filing),
-            "canonical": register.canonical(filing.document).decode("utf-8"),
+            "canonical": canonical.register_bytes(filing.document).decode("utf-8"),
             "created": created,
         }
 
@@ -173,7 +174,7 @@ class FilingApplication(HubApplication):
         if view.status == "closed":
             raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
         filing = self._filing(enterprise_id, version)
-        data = register.canonical(filing.document)
+        data = canonical.register_bytes(filing.document)
         violations = []
         for role in ROLES:
             key = view.public_keys.get(role)
@@ -496,7 +497,7 @@ class FilingApplication(HubApplication):
                             "cursor": notification.id,
                             "enterprise_id": submitted["enterprise_id"],
                             "version": submitted["version"],
-                            "canonical": register.canonical(submitted["document"]).decode("utf-8"),
+                            "canonical": canonical.register_bytes(submitted["document"]).decode("utf-8"),
                             "enterprise": submitted["document"]["enterprise"],
                             "document_hash": submitted["document_hash"],
                             "signatures": submitted["signatures"],

@@ -1,10 +1,8 @@
-"""Compiling the register document, its canonical bytes and hash, and the diff of two versions."""
+"""Compiling the register document and the diff of two versions (its signed bytes: kernel.canonical)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from services.filing.canonical import FILING_SET_COLLECTIONS, canonical_bytes, sm3_hex
 
 FORMAT = "hub.register/v1"
 ENTERPRISE_FIELDS = (
@@ -65,15 +63,6 @@ def compile_document(
         "risk_points": points,
         "supervising_departments": departments,
     }
-
-
-def canonical(document: dict[str, Any]) -> bytes:
-    """The bytes that are hashed and signed."""
-    return canonical_bytes(document, FILING_SET_COLLECTIONS)
-
-
-def document_hash(document: dict[str, Any]) -> str:
-    return sm3_hex(canonical(document))
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

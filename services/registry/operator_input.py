@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from services.backbone.errors import ValidationError
-from services.filing.signatures import validate_public_key
+from services.kernel.signatures import validate_public_key
 from services.registry.departments import DepartmentKind
 from services.registry.routing import WILDCARD
 from services.registry.validation import validate_length, validate_required

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import ValidationError
-from services.filing.signatures import Signer, validate_public_key
+from services.kernel.signatures import Signer, validate_public_key
 from services.registry.base import RegistryBase
 
 

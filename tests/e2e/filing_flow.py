@@ -11,7 +11,7 @@ from hub.v1 import enterprise_pb2_grpc, filing_pb2_grpc
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.filing import signatures
+from services.kernel import signatures
 from tests.conftest import Hub, wait_for
 from tests.factories import enterprise_fields
 

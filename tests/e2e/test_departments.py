@@ -13,13 +13,12 @@ import pytest
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from departments import receipts, subscriptions
 from departments.reference import control
 from departments.reference.store import read_inbox
-from gateway.adapter import jobs
 from gateway.errors import field_violations
 from hubctl.deliveries import replay_parked
 from services.backbone.amqp import connect, raw_channel
+from services.kernel import filing_routes, receipts, subscriptions
 from tests.conftest import Hub, Processes, free_port, wait_for
 from tests.e2e.filing_flow import Filer, setup_departments
 
@@ -156,7 +155,7 @@ def test_receipts_must_verify_under_the_department_s_key(hub: Hub, processes: Pr
     delivery is parked with the reason; once the operator registers the platform's key, the replay is
     acknowledged. A department registered without a key keeps its platform's first one (pinned)."""
     from departments.reference.server import platform_key
-    from services.filing import signatures
+    from services.kernel import signatures
 
     address = f"127.0.0.1:{free_port()}"
     start_platform(processes, hub, "XF3-TEZ", address)
@@ -250,7 +249,7 @@ def test_a_department_reads_its_own_queue_and_not_another_s(hub: Hub) -> None:
         with pytest.raises(amqp.exceptions.AccessRefused):
             raw_channel(conn).basic_get(theirs.queue, no_ack=True)
         conn.release()
-        assert jobs.subscription_queue(hub.settings, "TOWN-ZSZ") == theirs.queue
+        assert filing_routes.subscription_queue(hub.settings, "TOWN-ZSZ") == theirs.queue
     finally:
         for department in ("AJJ-TEZ", "TOWN-ZSZ", "XF9-TEZ"):
             subscriptions.remove(hub.settings, department)
@@ -260,8 +259,8 @@ def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub)
     from hub.v1 import department_pb2 as dpb
     from hub.v1 import department_pb2_grpc
 
-    from services.filing import signatures
-    from services.filing.canonical import sm3_hex
+    from services.kernel import signatures
+    from services.kernel.canonical import sm3_hex
 
     setup_departments(hub, {"ZJ-TEZ": ("住建", "")})  # no endpoint: it pulls
     with ClusterRpcProxy(hub.settings.nameko_config) as rpc:

@@ -9,9 +9,10 @@ from services.backbone.errors import TransitionError, ValidationError
 from services.backbone.relay import Relay, relay_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
-from services.filing import register, signatures
+from services.filing import register
 from services.filing.application import FilingApplication
 from services.filing.handlers import handlers
+from services.kernel import signatures
 from services.registry.application import RegistryApplication
 from services.registry.domain import Enterprise
 from tests.factories import enterprise_kwargs

@@ -91,7 +91,7 @@ def test_same_facts_arriving_in_another_order_compile_to_the_same_bytes(settings
 
 
 def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None:
-    from services.filing import signatures
+    from services.kernel import signatures
 
     e = town.enterprise(2)
     keys = {r.value: signatures.generate_keypair() for r in signatures.Signer}
@@ -170,7 +170,7 @@ def test_town_book_lists_every_major_risk_point_of_the_town(town: Town) -> None:
 
 
 def test_campaign_standing_of_each_enterprise(town: Town) -> None:
-    from services.filing import signatures
+    from services.kernel import signatures
 
     filed, late, missing = (town.enterprise(n) for n in (20, 21, 22))
     keys = {r.value: signatures.generate_keypair() for r in signatures.Signer}

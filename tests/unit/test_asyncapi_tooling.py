@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from services.kernel import filing_routes
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT / "scripts" / "check_asyncapi.mjs"
 PARSER_PACKAGE = ROOT / "tools" / "node_modules" / "@asyncapi" / "parser" / "package.json"
@@ -219,18 +221,17 @@ def test_committed_document_is_current_and_valid(node: str) -> None:
 def test_the_department_subscription_channel_names_what_the_hub_declares() -> None:
     """A department integrator reads its queue and exchange from the document: they must be the ones
     `hubctl subscriptions create` and the fan-out use (no namespace in a deployment)."""
-    from gateway.adapter import jobs
     from services.backbone.settings import Settings
 
     document = yaml.safe_load(gen.DEFAULT_OUTPUT.read_text(encoding="utf-8"))
     channel = document["channels"]["departmentFilings"]
     deployed = Settings(namespace="")
-    assert channel["address"].replace("{department}", "AJJ-TEZ") == jobs.subscription_queue(
+    assert channel["address"].replace("{department}", "AJJ-TEZ") == filing_routes.subscription_queue(
         deployed, "AJJ-TEZ"
     )
-    assert channel["x-bound-to"]["exchange"] == jobs.subscription_exchange(deployed)
+    assert channel["x-bound-to"]["exchange"] == filing_routes.subscription_exchange(deployed)
     headers = {k.replace("{department}", "AJJ-TEZ"): v for k, v in channel["x-bound-to"]["headers"].items()}
-    assert headers == jobs.binding("AJJ-TEZ")
+    assert headers == filing_routes.binding("AJJ-TEZ")
     assert [m["$ref"] for m in channel["messages"].values()] == [
         "#/components/messages/filing.Filing.Submitted.v1"
     ]

@@ -16,7 +16,7 @@ from services.audit.chainer import Chainer, Policy
 from services.audit.checkpoint import Checkpoint
 from services.audit.offline import verify_bundle
 from services.audit.timeline import history, state_as_of
-from services.filing.signatures import generate_keypair
+from services.kernel.signatures import generate_keypair
 from services.registry.application import RegistryApplication
 from tests.factories import enterprise_fields
 

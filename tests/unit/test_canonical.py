@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from services.filing import canonical
-from services.filing.canonical import (
+from services.kernel import canonical
+from services.kernel.canonical import (
     FILING_SET_COLLECTIONS,
     canonical_bytes,
     document_hash,

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from hub.v1 import department_pb2 as pb
 
-from departments import receipts
 from departments.reference.server import ReferencePlatform
-from services.filing import signatures
-from services.filing.canonical import sm3_hex
+from services.kernel import receipts, signatures
+from services.kernel.canonical import sm3_hex
 
 SIGNED = receipts.signed_bytes("e/1/AJJ", "ab" * 32, "OUTCOME_ACCEPTED", "2026-11-29T08:00:00+00:00")
 PLATFORM, OTHER = signatures.generate_keypair(), signatures.generate_keypair()

@@ -144,7 +144,7 @@ def test_departments_are_idempotent_conflicting_or_updated(app: RegistryApplicat
 
 
 def test_a_department_s_receipt_key_is_checked_registered_or_pinned_once(app: RegistryApplication) -> None:
-    from services.filing.signatures import generate_keypair
+    from services.kernel.signatures import generate_keypair
 
     with pytest.raises(ValidationError) as refused:
         app.update_department("AJ", {"receipt_public_key": "04" + "ab" * 64})

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.filing.canonical import FILING_SET_COLLECTIONS, canonical_bytes
-from services.filing.signatures import (
+from services.kernel.canonical import FILING_SET_COLLECTIONS, canonical_bytes
+from services.kernel.signatures import (
     DEFAULT_USER_ID,
     KeyPair,
     Signer,
@@ -71,7 +71,7 @@ def test_the_digest_made_beside_the_library_is_the_one_it_signs(keys: KeyPair, u
     make and accept is exactly what gmalglib's whole-message sign and verify make and accept."""
     from gmalglib.sm2 import SM2
 
-    from services.filing import signatures
+    from services.kernel import signatures
 
     register = random.Random(7).randbytes(60_000)  # a register of a few dozen risk points
     whole = SM2(pk=bytes.fromhex(keys.public_key_hex), uid=uid)

@@ -1,4 +1,8 @@
-"""A department's receipt: what it signs, and whether the hub takes it as the department's answer.
+"""A department's receipt: the delivery it answers, what it signs, and whether the hub takes it as the
+department's answer.
+
+A delivery is one version of an enterprise's register sent to one department; its id is
+"<enterprise_id>/<version>/<department>", made and read here alone.
 
 The platform signs "<delivery_id>|<document_hash>|<outcome name>|<received_at>" with its SM2 key. The
 hub takes a receipt only if it verifies under the key registered for the department; a department
@@ -11,7 +15,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.filing import signatures
+from services.kernel import signatures
+
+DELIVERY_ID_FORM = "<enterprise_id>/<version>/<department>"
+# A register's versions count from 1; no enterprise files a billion times (the bound keeps a hostile
+# version of thousands of digits from ever reaching int() or a database).
+MAX_VERSION = 10**9
+
+
+class MalformedDeliveryId(ValueError):
+    """A delivery id that is not of DELIVERY_ID_FORM."""
+
+
+def delivery_id(enterprise_id: str, version: int, department: str) -> str:
+    """The id of one version of an enterprise's register delivered to one department."""
+    return f"{enterprise_id}/{version}/{department}"
+
+
+def parse_delivery_id(value: str) -> tuple[str, int, str]:
+    """(enterprise_id, version, department) of a delivery id; MalformedDeliveryId when it is not one."""
+    enterprise_id, _, rest = value.partition("/")
+    version, _, department = rest.partition("/")
+    if not (enterprise_id and department) or not (version.isascii() and version.isdigit()):
+        raise MalformedDeliveryId(f"must be {DELIVERY_ID_FORM}")
+    if len(version) > len(str(MAX_VERSION)) or not 1 <= int(version) <= MAX_VERSION:
+        raise MalformedDeliveryId(f"the version must be between 1 and {MAX_VERSION}")
+    return enterprise_id, int(version), department
 
 
 class UntrustedReceipt(Exception):

@@ -211,3 +211,14 @@ def sm3_hex(data: bytes) -> str:
 def document_hash(document: Any, collections: Mapping[str, str] | None = None) -> str:
     """The SM3 hex digest of the document's canonical bytes."""
     return sm3_hex(canonical_bytes(document, collections))
+
+
+def register_bytes(document: Any) -> bytes:
+    """The bytes of a register document that are hashed and signed: its set-like lists in their
+    deterministic order (FILING_SET_COLLECTIONS), then the canonical form."""
+    return canonical_bytes(document, FILING_SET_COLLECTIONS)
+
+
+def register_hash(document: Any) -> str:
+    """The SM3 hex digest of a register document's signed bytes."""
+    return sm3_hex(register_bytes(document))

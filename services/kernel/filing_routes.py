@@ -1,0 +1,45 @@
+"""Where filings travel on the broker to departments: the delivery and subscription exchanges and
+queues, and the headers that address a message to departments. The fan-out publishes by these names,
+each department's pusher and AMQP subscription binds by them, hubctl reads the parked queue by them, and
+the AsyncAPI document states them."""
+
+from __future__ import annotations
+
+from services.backbone.settings import Settings
+
+
+def route(departments: list[str]) -> dict[str, str]:
+    """The headers that route a message to these departments' queues."""
+    return {_header(d): "1" for d in departments}
+
+
+def binding(department: str) -> dict[str, str]:
+    """How a department's queue is bound to a headers exchange: any message addressed to it."""
+    return {"x-match": "any", _header(department): "1"}
+
+
+def _header(department: str) -> str:
+    return f"to.{department}"
+
+
+def delivery_exchange(settings: Settings) -> str:
+    """Where the fan-out publishes each filing's job once, for every addressed department's queue."""
+    return f"{settings.namespace}deliveries.by-department"
+
+
+def delivery_queue(settings: Settings, department: str) -> str:
+    return f"{settings.namespace}deliveries.{department}"
+
+
+def parked_queue(settings: Settings) -> str:
+    return f"{settings.namespace}deliveries.parked"
+
+
+def subscription_exchange(settings: Settings) -> str:
+    """Where each filing is published once for the AMQP subscriptions of the departments it is
+    addressed to (a headers exchange; each subscription queue is bound with `binding`)."""
+    return f"{settings.namespace}departments.filings.by-department"
+
+
+def subscription_queue(settings: Settings, department: str) -> str:
+    return f"{settings.namespace}dept.{department}.filings"
