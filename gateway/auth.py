@@ -12,8 +12,8 @@ from pathlib import Path
 
 import grpc
 
-from gateway.calls import metadata
 from gateway.rpc import Services
+from services.backbone.edge.calls import metadata
 from services.backbone.errors import PermissionDeniedError
 
 KEY_ID_HEADER = "x-hub-key-id"

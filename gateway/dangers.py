@@ -11,10 +11,10 @@ from hub.v1 import danger_pb2_grpc
 
 from gateway import danger_messages as messages
 from gateway.auth import Authenticator
-from gateway.calls import grpc_method
 from gateway.inspections import InspectionServicer
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
+from services.backbone.edge.calls import grpc_method
 
 SERVICE_NAMES = ("hub.v1.DangerService", "hub.v1.InspectionService")
 

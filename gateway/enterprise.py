@@ -9,19 +9,11 @@ from hub.v1 import enterprise_pb2 as pb
 from hub.v1 import enterprise_pb2_grpc
 
 from gateway.auth import Authenticator
-from gateway.calls import grpc_method
 from gateway.rpc import Services
+from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import ValidationError
+from services.kernel.fields import PROFILE_WITH_CODE
 
-PROFILE_FIELDS = (
-    "unified_social_credit_code",
-    "name",
-    "legal_representative",
-    "legal_representative_mobile",
-    "industry",
-    "address",
-    "town",
-)
 ROLES = {
     pb.SIGNING_ROLE_LEGAL_REPRESENTATIVE: "legal_representative",
     pb.SIGNING_ROLE_ENTERPRISE_SEAL: "enterprise_seal",
@@ -34,7 +26,7 @@ STATUS = {
 
 
 def profile_dict(profile: pb.EnterpriseProfile) -> dict[str, Any]:
-    fields: dict[str, Any] = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    fields: dict[str, Any] = {name: getattr(profile, name) for name in PROFILE_WITH_CODE}
     fields["contacts"] = [{"name": c.name, "role": c.role, "mobile": c.mobile} for c in profile.contacts]
     return fields
 
@@ -43,7 +35,7 @@ def enterprise_message(data: dict[str, Any]) -> pb.Enterprise:
     return pb.Enterprise(
         enterprise_id=data["enterprise_id"],
         profile=pb.EnterpriseProfile(
-            **{name: data[name] for name in PROFILE_FIELDS},
+            **{name: data[name] for name in PROFILE_WITH_CODE},
             contacts=[pb.Contact(**c) for c in data["contacts"]],
         ),
         status=STATUS.get(data["status"], pb.ENTERPRISE_STATUS_UNSPECIFIED),

@@ -10,11 +10,11 @@ import grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
-from gateway.calls import grpc_method
-from gateway.errors import status_code, to_status
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
 from services.backbone import correlation
+from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.status import status_code, to_status
 from services.backbone.errors import DomainError, PermissionDeniedError, ValidationError
 from services.kernel import receipts
 

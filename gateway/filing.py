@@ -9,8 +9,8 @@ from hub.v1 import filing_pb2 as pb
 from hub.v1 import filing_pb2_grpc
 
 from gateway.auth import Authenticator
-from gateway.calls import grpc_method
 from gateway.rpc import Services
+from services.backbone.edge.calls import grpc_method
 
 DELIVERY = {
     "pending": pb.DELIVERY_STATE_PENDING,

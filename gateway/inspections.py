@@ -9,9 +9,9 @@ from hub.v1 import danger_pb2 as pb
 from hub.v1 import danger_pb2_grpc
 
 from gateway import danger_messages as messages
-from gateway.calls import grpc_method
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
+from services.backbone.edge.calls import grpc_method
 
 
 class InspectionServicer(danger_pb2_grpc.InspectionServiceServicer):

@@ -8,8 +8,8 @@ import time
 
 import grpc
 
-from gateway.calls import metadata
 from gateway.rpc import Services
+from services.backbone.edge.calls import metadata
 from services.backbone.errors import PermissionDeniedError
 
 DEPARTMENT_HEADER = "x-hub-department"

@@ -6,6 +6,8 @@ from typing import Any
 
 from hub.v1 import riskpoint_pb2 as pb
 
+from services.kernel.fields import RISK_POINT_LIST_FIELDS, RISK_POINT_TEXT_FIELDS
+
 METHODS = {pb.ASSESSMENT_METHOD_LEC: "LEC", pb.ASSESSMENT_METHOD_LS: "LS"}
 METHOD_ENUMS = {name: value for value, name in METHODS.items()}
 STATUSES = {
@@ -14,8 +16,8 @@ STATUSES = {
     "unchanged": pb.IMPORT_ITEM_STATUS_UNCHANGED,
     "rejected": pb.IMPORT_ITEM_STATUS_REJECTED,
 }
-TEXT_FIELDS = ("name", "location", "category", "responsible_unit", "responsible_person", "responsible_mobile")
-LIST_FIELDS = ("accident_types", "emergency_measures", "adjacent_units")
+TEXT_FIELDS = RISK_POINT_TEXT_FIELDS
+LIST_FIELDS = RISK_POINT_LIST_FIELDS
 
 
 def assessment_dict(message: pb.AssessmentInput) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,12 +15,12 @@ from hub.v1 import riskpoint_pb2_grpc
 
 from gateway import riskpoint_messages as messages
 from gateway.auth import Authenticator
-from gateway.calls import grpc_method
 from gateway.rpc import Services
 from gateway.streams import Inbox, grpc_stream
 from services.backbone import correlation
+from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import ValidationError
-from services.riskpoints import card
+from services.kernel.identity import risk_point_id
 
 log = structlog.get_logger(__name__)
 PAGE_SIZE = 500  # items per upsert_batch call: one transaction in the riskpoints store
@@ -32,7 +33,7 @@ def target(caller: str, request: Any) -> str:
     if request.risk_point_id:
         return str(request.risk_point_id)
     if request.external_id:
-        return str(uuid.uuid5(uuid.UUID(caller), request.external_id))
+        return str(risk_point_id(caller, request.external_id))
     raise ValidationError("risk_point_id", "name the risk point: risk_point_id or external_id")
 
 
@@ -118,10 +119,12 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         caller = self.auth.enterprise(context)
         if request.format not in FORMATS:
             raise ValidationError("format", "must be WARNING_CARD_FORMAT_HTML or WARNING_CARD_FORMAT_PDF")
-        point = self._call("get", caller, target(caller, request))
-        enterprise = self.services.call("registry", "get", caller).get("name", "")
-        content_type, content, filename = card.render(point, FORMATS[request.format], enterprise)
-        return pb.GetWarningCardResponse(content_type=content_type, content=content, filename=filename)
+        made = self._call("warning_card", caller, target(caller, request), FORMATS[request.format])
+        return pb.GetWarningCardResponse(
+            content_type=made["content_type"],
+            content=base64.b64decode(made["content"]),
+            filename=made["filename"],
+        )
 
     @grpc_stream
     def ImportRiskPoints(  # noqa: N802

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 import structlog
@@ -33,34 +32,18 @@ from gateway.enterprise import EnterpriseServicer
 from gateway.feed import FilingFeedServicer
 from gateway.filing import FilingServicer
 from gateway.inspector_auth import DepartmentAuthenticator
-from gateway.malformed import MalformedRequests
 from gateway.riskpoints import RiskPointServicer
 from gateway.rpc import Services
 from gateway.town import TownServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.edge.listen import listen
+from services.backbone.edge.malformed import MalformedRequests
 from services.backbone.process import wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-
-
-def credentials_from_env() -> grpc.ServerCredentials | None:
-    """TLS when HUB_TLS_CERT and HUB_TLS_KEY name PEM files."""
-    cert, key = os.environ.get("HUB_TLS_CERT"), os.environ.get("HUB_TLS_KEY")
-    if not (cert and key):
-        return None
-    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
-
-
-def listen(server: grpc.Server, address: str) -> tuple[int, bool]:
-    """Binds a hub gRPC server (gateway, audit) to address, with TLS when it is configured:
-    (the port bound, whether it is TLS)."""
-    creds = credentials_from_env()
-    if creds is None:
-        return server.add_insecure_port(address), False
-    return server.add_secure_port(address, creds), True
 
 
 class Gateway:

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
-from gateway.calls import CORRELATION_HEADER, metadata
-from gateway.errors import status_code, to_status
 from services.backbone import correlation, errors, metrics
+from services.backbone.edge.calls import CORRELATION_HEADER, metadata
+from services.backbone.edge.status import status_code, to_status
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Iterator[Any]])

@@ -9,9 +9,9 @@ import grpc
 from hub.v1 import town_pb2 as pb
 from hub.v1 import town_pb2_grpc
 
-from gateway.calls import grpc_method
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
+from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import PermissionDeniedError, ValidationError
 
 TOWN_OFFICE = "镇安委会办公室"

@@ -7,7 +7,7 @@ from typing import Any
 from hub.v1 import enterprise_pb2 as epb
 from hub.v1 import riskpoint_pb2 as rpb
 
-from services.registry.validation import org_code_check_digit, uscc_check_digit
+from services.kernel.validation import org_code_check_digit, uscc_check_digit
 
 TOWN = "张山子镇"
 INDUSTRIES = ("化工", "建筑施工", "烟花爆竹", "冶金", "食品加工", "仓储物流")

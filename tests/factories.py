@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registry.validation import org_code_check_digit, uscc_check_digit
+from services.kernel.validation import org_code_check_digit, uscc_check_digit
 
 
 def make_uscc(n: int, division: str = "370402") -> str:

@@ -18,13 +18,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from hub.v1 import audit_pb2, audit_pb2_grpc
 
-from gateway.server import listen  # the same TLS settings as the gateway
 from services.audit.auth import AuditorAuth
 from services.audit.keys import auditor_token
 from services.audit.reader import AuditReader
 from services.audit.servicer import AuditServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.edge.listen import listen  # the same TLS settings as the gateway
 from services.backbone.process import wait_for_signal
 from services.backbone.settings import Settings
 

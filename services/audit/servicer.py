@@ -12,14 +12,14 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from hub.v1 import audit_pb2, audit_pb2_grpc
 
-from gateway.calls import grpc_method
-from gateway.errors import to_status
 from services.audit.events import AuditedEvent
 from services.audit.feed import EventFilter, feed, parse_cursor
 from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
 from services.audit.timeline import state_as_of
 from services.audit.verify import StoreReport
+from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.status import to_status
 from services.backbone.errors import DomainError, ValidationError
 
 KINDS = {

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.kernel.fields import PROFILE_FIELDS, RISK_POINT_DETAIL_FIELDS, RISK_POINT_GRADE_FIELDS
+
 FORMAT = "hub.register/v1"
-ENTERPRISE_FIELDS = (
-    "uscc",
-    "name",
-    "legal_representative",
-    "legal_representative_mobile",
-    "industry",
-    "address",
-    "town",
-)
+ENTERPRISE_FIELDS = ("uscc", *PROFILE_FIELDS)
+# A risk point in the register: what the seed asks for (adjacent units are notified, not filed).
 RISK_POINT_FIELDS = (
     "id",
     "external_id",
-    "name",
-    "location",
-    "category",
-    "accident_types",
-    "level",
-    "colour",
-    "control_tier",
-    "responsible_unit",
-    "responsible_person",
-    "responsible_mobile",
-    "control_measures",
-    "emergency_measures",
+    *(f for f in RISK_POINT_DETAIL_FIELDS if f != "adjacent_units"),
+    *RISK_POINT_GRADE_FIELDS,
 )
 DANGER_FIELDS = ("id", "description", "grade", "status", "deadline", "measures")
 

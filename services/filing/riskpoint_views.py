@@ -18,24 +18,11 @@ from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.ids import per_enterprise
 from services.backbone.view_cache import ViewCache
 from services.filing.views import View
+from services.kernel.fields import RISK_POINT_DETAIL_FIELDS, RISK_POINT_GRADE_FIELDS
 
 UPSTREAM = "riskpoints"
-ROW_FIELDS = (
-    "external_id",
-    "name",
-    "location",
-    "category",
-    "accident_types",
-    "level",
-    "colour",
-    "control_tier",
-    "control_measures",
-    "emergency_measures",
-    "responsible_unit",
-    "responsible_person",
-    "responsible_mobile",
-    "adjacent_units",
-)
+# What the register shows of a risk point: its details, grade and ERP id (the order carries no meaning).
+ROW_FIELDS = ("external_id", *RISK_POINT_DETAIL_FIELDS, *RISK_POINT_GRADE_FIELDS)
 
 
 @per_enterprise

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, PermissionDeniedError, ValidationError
 from services.backbone.settings import Settings
+from services.kernel.validation import validate_uscc
 from services.registry import credentials
 from services.registry.base import enterprise_keys
 from services.registry.departments import Department, DepartmentDirectory
@@ -30,7 +31,6 @@ from services.registry.profile import check_profile
 from services.registry.routing import RoutingTable
 from services.registry.signing_keys import SigningKeys
 from services.registry.supervision import Supervision
-from services.registry.validation import validate_uscc
 
 
 def _request_hash(request: dict[str, Any]) -> str:

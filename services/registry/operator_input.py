@@ -11,9 +11,9 @@ from typing import Any
 
 from services.backbone.errors import ValidationError
 from services.kernel.signatures import validate_public_key
+from services.kernel.validation import validate_length, validate_required
 from services.registry.departments import DepartmentKind
 from services.registry.routing import WILDCARD
-from services.registry.validation import validate_length, validate_required
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 ENDPOINT = re.compile(r"(dns:///)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):([0-9]{1,5})")

@@ -5,16 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.backbone.errors import ValidationError
-from services.registry.validation import validate_length, validate_mobile, validate_required
-
-PROFILE_FIELDS = (
-    "name",
-    "legal_representative",
-    "legal_representative_mobile",
-    "industry",
-    "address",
-    "town",
-)
+from services.kernel.fields import PROFILE_FIELDS
+from services.kernel.validation import validate_length, validate_mobile, validate_required
 
 
 def check_profile(fields: dict[str, Any], partial: bool = False) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 from services.backbone.conflicts import retried
 from services.backbone.errors import (
     ConflictError,
-    TransitionError,
     ValidationError,
 )
 from services.backbone.store import HubApplication
@@ -53,11 +52,10 @@ class RiskPointsApplication(Reads, HubApplication):
         enterprise = enterprise_uuid(enterprise_id)
         item = clean_item(fields, self.localities.thresholds_for(town))
         index = self.index(enterprise)
-        if index.entries.get(item.external_id) == RETIRED:
-            raise TransitionError("external_id", "a retired risk point has this id", "retired")
-        if item.external_id in index.entries:
+        standing = index.standing(item.external_id, batch.item_fingerprint(item))
+        if standing != "new":
             existing = self._owned(enterprise, str(risk_point_id(enterprise, item.external_id)))
-            if index.entries[item.external_id] != batch.item_fingerprint(item):
+            if standing == "changed":
                 raise ConflictError(
                     "external_id",
                     f"risk point {item.external_id} exists ({existing.id}): update or re-assess it",

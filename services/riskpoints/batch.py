@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from services.backbone.errors import DomainError, TransitionError, ValidationError
-from services.riskpoints.bookkeeping import COUNTS, RETIRED
+from services.backbone.errors import DomainError, ValidationError
+from services.kernel.identity import risk_point_id
+from services.riskpoints.bookkeeping import COUNTS
 from services.riskpoints.domain import RiskPoint, fingerprint, import_form
 from services.riskpoints.grading import Thresholds
 from services.riskpoints.validation import ItemInput, clean_item
@@ -32,7 +33,7 @@ class Page:
 
     def __init__(self, app: RiskPointsApplication, enterprise: str, thresholds: Thresholds) -> None:
         self.app, self.enterprise, self.thresholds = app, enterprise, thresholds
-        self._namespace = uuid.UUID(enterprise)
+        self._namespace = uuid.UUID(enterprise)  # parsed once for the page's items
         self.index = app.index(enterprise)
         self.points: list[RiskPoint] = []
         self.results: list[dict[str, Any]] = []
@@ -61,16 +62,14 @@ class Page:
         if item.external_id in self._seen:
             raise ValidationError("external_id", f"repeats item {self._seen[item.external_id]} of this page")
         self._seen[item.external_id] = position
-        point_uuid = uuid.uuid5(self._namespace, item.external_id)  # = risk_point_id(enterprise, ...)
+        point_uuid = risk_point_id(self._namespace, item.external_id)
         point_id = str(point_uuid)
-        known = self.index.entries.get(item.external_id)
-        if known == RETIRED:
-            raise TransitionError("external_id", "this risk point was retired; it is not changed", "retired")
         new = item_fingerprint(item)
-        if known == new:
+        standing = self.index.standing(item.external_id, new)
+        if standing == "unchanged":
             return "unchanged", point_id
         point: RiskPoint
-        if known is None:
+        if standing == "new":
             point = RiskPoint.identify(
                 self.enterprise,
                 item.external_id,

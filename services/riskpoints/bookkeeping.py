@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
+from services.backbone.errors import TransitionError
 from services.backbone.ids import per_enterprise
 
 
@@ -51,6 +52,16 @@ class RiskPointIndex(Internal):
     @event("Recorded")
     def _recorded(self, entries: dict[str, str]) -> None:
         self.entries.update(entries)
+
+    def standing(self, external_id: str, fingerprint: str) -> str:
+        """Where an item stands against what is stored: "new", "unchanged" or "changed". A retired
+        risk point is never changed again, by a single call or an import (TransitionError)."""
+        known = self.entries.get(external_id)
+        if known is None:
+            return "new"
+        if known == RETIRED:
+            raise TransitionError("external_id", "this risk point was retired; it is not changed", "retired")
+        return "unchanged" if known == fingerprint else "changed"
 
     def active(self) -> list[str]:
         return sorted(k for k, v in self.entries.items() if v != RETIRED)

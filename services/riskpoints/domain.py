@@ -13,6 +13,7 @@ from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
 from services.backbone.errors import TransitionError, ValidationError
+from services.kernel.identity import risk_point_id
 from services.riskpoints.grading import (
     Assessment,
     ControlTier,
@@ -24,11 +25,6 @@ from services.riskpoints.grading import (
 from services.riskpoints.validation import DETAIL_FIELDS
 
 KEEP = "keep"  # change(): leave the requested control tier as it is
-
-
-def risk_point_id(enterprise_id: str | uuid.UUID, external_id: str) -> uuid.UUID:
-    """One risk point per (enterprise, ERP id): a re-sent import finds the same aggregate."""
-    return uuid.uuid5(uuid.UUID(str(enterprise_id)), external_id)
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import builtins
 import time
 from typing import Any
@@ -12,6 +13,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
+from services.riskpoints import card
 from services.riskpoints.application import RiskPointsApplication
 
 log = structlog.get_logger(__name__)
@@ -34,6 +36,19 @@ class RiskPointsService:
         town = str(self.registry.get(enterprise_id).get("town", ""))
         _towns[enterprise_id] = (town, time.monotonic() + TOWN_TTL)
         return town
+
+    @rpc
+    def warning_card(self, enterprise_id: str, risk_point: str, format_: str) -> dict[str, str]:
+        """The risk point's post warning card (岗位风险告知卡) as a file: content type, name and the
+        content in base64 (RPC messages are JSON)."""
+        point = self.app.get(enterprise_id, risk_point)
+        name = str(self.registry.get(enterprise_id).get("name", ""))
+        content_type, content, filename = card.render(point, format_, name)
+        return {
+            "content_type": content_type,
+            "filename": filename,
+            "content": base64.b64encode(content).decode("ascii"),
+        }
 
     @rpc
     def create(self, enterprise_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from services.backbone.errors import ValidationError
-from services.registry.validation import validate_length, validate_mobile, validate_required
+from services.kernel.fields import RISK_POINT_DETAIL_FIELDS
+from services.kernel.validation import validate_length, validate_mobile, validate_required
 from services.riskpoints.grading import (
     AccidentType,
     Assessment,
@@ -21,19 +22,7 @@ from services.riskpoints.grading import (
 
 T = TypeVar("T")
 
-# The fields that describe a risk point (everything but its assessment and control tier).
-DETAIL_FIELDS = (
-    "name",
-    "location",
-    "category",
-    "accident_types",
-    "responsible_unit",
-    "responsible_person",
-    "responsible_mobile",
-    "control_measures",
-    "emergency_measures",
-    "adjacent_units",
-)
+DETAIL_FIELDS = RISK_POINT_DETAIL_FIELDS
 MAX_LIST = 50
 
 

@@ -74,7 +74,7 @@ def test_the_workflow_through_the_gateway(hub: Hub) -> None:
     ).code() == (grpc.StatusCode.UNAUTHENTICATED)
 
     # Bad input names each field.
-    from gateway.errors import field_violations
+    from services.backbone.edge.status import field_violations
 
     bad = refused(erp.call, "ReportDanger", pb.ReportDangerRequest(risk_point_id="rp-1"))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT

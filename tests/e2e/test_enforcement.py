@@ -7,7 +7,7 @@ import pytest
 from hub.v1 import danger_pb2 as pb
 from hub.v1 import enterprise_pb2 as epb
 
-from gateway.errors import field_violations
+from services.backbone.edge.status import field_violations
 from tests.conftest import Hub, wait_for
 from tests.e2e.danger_client import Erp, Inspector, evidence
 

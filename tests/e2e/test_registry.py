@@ -17,7 +17,7 @@ from hub.v1 import enterprise_pb2_grpc
 from nameko.exceptions import UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.errors import field_violations
+from services.backbone.edge.status import field_violations
 from services.backbone.errors import NotFoundError, TransitionError
 from tests.conftest import ROOT, Hub, isolated_hub_settings, wait_for
 from tests.factories import enterprise_fields, make_uscc

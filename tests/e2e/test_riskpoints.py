@@ -14,7 +14,7 @@ import pytest
 from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
-from gateway.errors import field_violations
+from services.backbone.edge.status import field_violations
 from services.backbone.relay import envelopes_after
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication

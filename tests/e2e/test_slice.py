@@ -8,7 +8,7 @@ from hub.v1 import enterprise_pb2 as pb
 from hub.v1 import enterprise_pb2_grpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.errors import field_violations
+from services.backbone.edge.status import field_violations
 from services.backbone.errors import NotFoundError
 from tests.conftest import Hub, wait_for
 from tests.factories import enterprise_fields

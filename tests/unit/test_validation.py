@@ -14,7 +14,7 @@ from services.backbone.errors import (
     TransitionError,
     ValidationError,
 )
-from services.registry.validation import (
+from services.kernel.validation import (
     USCC_CHARSET,
     org_code_check_digit,
     uscc_check_digit,

@@ -1,4 +1,5 @@
-"""Validators for enterprise registry input: credit code, mobile number, required and bounded text."""
+"""Validators of values with a rule or a range, shared by every service and edge: credit code, mobile
+number, required and bounded text."""
 
 from __future__ import annotations
 

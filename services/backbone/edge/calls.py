@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
-from gateway.errors import status_code, to_status
 from services.backbone import correlation, errors, metrics
+from services.backbone.edge.status import status_code, to_status
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 
-from gateway.errors import to_status
+from services.backbone.edge.status import to_status
 from services.backbone.errors import ValidationError
 
 
