@@ -14,8 +14,9 @@ import structlog
 
 from gateway.adapter import jobs
 from services.backbone import topology
-from services.backbone.amqp import CONNECTION_ERRORS, ConfirmedChannel, connect, raw_channel
+from services.backbone.amqp import ConfirmedChannel, connect, raw_channel
 from services.backbone.envelope import Envelope
+from services.backbone.reconnect import run_until_stopped
 from services.backbone.settings import Settings
 from services.kernel import filing_routes
 
@@ -50,47 +51,43 @@ class Fanout:
         self._declared: set[str] = set()  # departments whose queues are declared and bound on this connection
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            conn = None
+        def session() -> None:
+            conn = connect(self.settings.amqp_uri)
             try:
-                conn = connect(self.settings.amqp_uri)
-                channel = raw_channel(conn)
-                queue = declare(channel, self.settings)
-                channel.basic_qos(0, 50, False)
-                channel.basic_consume(queue, callback=self._inbox.append)
-                out = ConfirmedChannel(conn)
-                self._declared.clear()
-                while not self.stop.is_set():
-                    try:
-                        conn.drain_events(timeout=0.5)
-                    except TimeoutError:
-                        conn.heartbeat_check()
-                    if self._inbox:
-                        # every filing that arrived meanwhile, then one wait for the broker's confirms
-                        batch, self._inbox[:] = list(self._inbox), []
-                        filed = [self.fan_out(out, message.body) for message in batch]
-                        out.wait()  # the events are acked only after every job is safe with the broker
-                        channel.basic_ack(batch[-1].delivery_info["delivery_tag"], multiple=True)
-                        for envelope in filed:
-                            log.info(
-                                "filing_fanned_out",
-                                enterprise_id=envelope.enterprise_id,
-                                departments=len(envelope.payload["departments"]),
-                            )
-            except CONNECTION_ERRORS as error:
-                log.warning("fanout_reconnecting", error=repr(error))
-                self._inbox.clear()
-                self.stop.wait(1.0)
-            except Exception:  # noqa: BLE001 - logged; the event comes back after the restart
-                log.exception("fanout_failed")
-                self._inbox.clear()
-                self.stop.wait(1.0)
+                self._serve(conn)
             finally:
-                if conn is not None:
-                    try:
-                        conn.release()
-                    except Exception:  # noqa: BLE001 - closing a broken connection
-                        pass
+                try:
+                    conn.release()
+                except Exception:  # noqa: BLE001 - closing a broken connection
+                    pass
+
+        # whatever was not acknowledged comes back after the reconnection: nothing kept in hand
+        run_until_stopped(session, self.stop, what="fanout", on_failure=self._inbox.clear, first_pause=1.0)
+
+    def _serve(self, conn: Any) -> None:
+        channel = raw_channel(conn)
+        queue = declare(channel, self.settings)
+        channel.basic_qos(0, 50, False)
+        channel.basic_consume(queue, callback=self._inbox.append)
+        out = ConfirmedChannel(conn)
+        self._declared.clear()
+        while not self.stop.is_set():
+            try:
+                conn.drain_events(timeout=0.5)
+            except TimeoutError:
+                conn.heartbeat_check()
+            if self._inbox:
+                # every filing that arrived meanwhile, then one wait for the broker's confirms
+                batch, self._inbox[:] = list(self._inbox), []
+                filed = [self.fan_out(out, message.body) for message in batch]
+                out.wait()  # the events are acked only after every job is safe with the broker
+                channel.basic_ack(batch[-1].delivery_info["delivery_tag"], multiple=True)
+                for envelope in filed:
+                    log.info(
+                        "filing_fanned_out",
+                        enterprise_id=envelope.enterprise_id,
+                        departments=len(envelope.payload["departments"]),
+                    )
 
     def fan_out(self, out: ConfirmedChannel, body: bytes) -> Envelope:
         """Publishes a filing's delivery job and its subscription copy (confirmed by the caller)."""

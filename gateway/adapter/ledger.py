@@ -16,12 +16,13 @@ from typing import Any
 import structlog
 from nameko.exceptions import RemoteError
 
-from gateway.adapter.breaker import backoff
 from gateway.rpc import Services
 from services.backbone.amqp import CONNECTION_ERRORS
 from services.backbone.errors import UnavailableError
+from services.backbone.reconnect import retry_until_done
 
 log = structlog.get_logger(__name__)
+TRANSIENT = (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError)
 
 
 @dataclass
@@ -65,23 +66,19 @@ class LedgerWriter:
             self._write(batch)
 
     def _write(self, batch: list[Pending]) -> None:
-        attempt = 0
-        while not self.stop.is_set():
-            attempt += 1
-            try:
-                answers = self.services.call("filing", "record_deliveries", [p.move for p in batch])
-                if len(answers) != len(batch):
-                    raise ValueError(f"record_deliveries answered {len(answers)} of {len(batch)} moves")
-            except (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError) as error:
-                # the filing service restarting, or a transient failure there: the same batch again
-                log.warning("ledger_retry", moves=len(batch), attempt=attempt, error=repr(error))
-                self.stop.wait(backoff(attempt, cap=5.0))
-                continue
-            except Exception:  # noqa: BLE001 - the writer must not die: every pusher waits on it
-                log.exception("ledger_write_failed", moves=len(batch), attempt=attempt)
-                self.stop.wait(backoff(attempt, cap=5.0))
-                continue
-            for pending, answer in zip(batch, answers, strict=True):
-                pending.answer = answer
-                pending.done.set()
+        def record() -> list[dict[str, Any]]:
+            answers: list[dict[str, Any]] = self.services.call(
+                "filing", "record_deliveries", [p.move for p in batch]
+            )
+            if len(answers) != len(batch):
+                raise ValueError(f"record_deliveries answered {len(answers)} of {len(batch)} moves")
+            return answers
+
+        # the filing service restarting, or a transient failure there: the same batch again; the
+        # writer never dies, every pusher waits on it
+        answers = retry_until_done(record, self.stop, what="ledger", retryable=TRANSIENT, moves=len(batch))
+        if answers is None:
             return
+        for pending, answer in zip(batch, answers, strict=True):
+            pending.answer = answer
+            pending.done.set()

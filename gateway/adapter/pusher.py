@@ -23,8 +23,9 @@ from gateway.adapter.breaker import CircuitBreaker, backoff
 from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
 from services.backbone import correlation
-from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
+from services.backbone.amqp import connect, raw_channel
 from services.backbone.errors import NotFoundError
+from services.backbone.reconnect import Stopping, run_until_stopped
 from services.backbone.settings import Settings
 from services.kernel import filing_routes, receipts
 
@@ -37,10 +38,6 @@ TRANSIENT = {
     grpc.StatusCode.INTERNAL,
     grpc.StatusCode.UNKNOWN,
 }
-
-
-class Stopping(Exception):
-    """The adapter is shutting down: the jobs in hand stay unacknowledged and come back."""
 
 
 # Jobs a pusher holds at once: pushed one after another in queue order, each acknowledged once the
@@ -80,20 +77,16 @@ class DepartmentPusher:
         """Consumes the department's queue until the adapter stops; a lost broker connection or an
         unexpected failure closes the connection (the job in hand stays unacknowledged and comes
         back) and starts again a second later. The thread itself never dies."""
-        while not self.stop.is_set():
+
+        def session() -> None:
             try:
                 self._consume()
-            except Stopping:
-                return
-            except CONNECTION_ERRORS as error:
-                log.warning("pusher_reconnecting", department=self.department, error=repr(error))
-            except Exception:  # noqa: BLE001 - logged; the job is pushed again after the restart
-                log.exception("pusher_failed", department=self.department)
             finally:
                 self._pending.clear()
                 self._recording.clear()  # unacknowledged: the broker gives them to the next connection
                 self._close()
-            self.stop.wait(1.0)
+
+        run_until_stopped(session, self.stop, what="pusher", first_pause=1.0, department=self.department)
 
     def _consume(self) -> None:
         self._conn = connect(self.settings.amqp_uri)

@@ -22,3 +22,11 @@ class HubAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         pass
+
+
+class InternalAggregate(HubAggregate):
+    """Base of a service's own records and views (indexes, other services' data as it needs it): kept
+    in its store, never published by the relay."""
+
+    class Event(HubAggregate.Event):
+        published = False

@@ -23,10 +23,11 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from services.backbone import correlation, metrics, topology
-from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
+from services.backbone.amqp import connect, raw_channel
 from services.backbone.envelope import Envelope, envelopes_from_json
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.parking import ParkedMessage
+from services.backbone.reconnect import run_until_stopped
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, Processing
 
@@ -101,25 +102,17 @@ class TrackedConsumer:
                 pass
 
     def run(self, stop: threading.Event) -> None:
-        """Consumes until `stop` is set; reconnects after broker failures."""
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                self._open()
-                log.info("consumer_started", queue=self.queue, position=self._position)
-                backoff = 0.5
-                while not stop.is_set():
-                    self.poll()
-            except Exception as error:  # noqa: BLE001 - the broker or the database went away
-                # Unacknowledged messages return to the queue; the position is read again from
-                # the store on reopening, so nothing is lost and nothing applied twice.
-                if isinstance(error, CONNECTION_ERRORS):
-                    log.warning("consumer_reconnecting", queue=self.queue, error=repr(error))
-                else:  # a database restart, say: the consumer must outlive it, not die with it
-                    log.exception("consumer_failed", queue=self.queue)
-                self.close()
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+        """Consumes until `stop` is set; reconnects after broker and database failures. Unacknowledged
+        messages return to the queue and the position is read again from the store on reopening, so
+        nothing is lost and nothing applied twice."""
+
+        def session() -> None:
+            self._open()
+            log.info("consumer_started", queue=self.queue, position=self._position)
+            while not stop.is_set():
+                self.poll()
+
+        run_until_stopped(session, stop, what="consumer", on_failure=self.close, queue=self.queue)
         self.close()
 
     def _receive(self, message: Any) -> None:

@@ -30,6 +30,7 @@ from eventsourcing.utils import resolve_topic
 from services.backbone import contracts, metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
 from services.backbone.envelope import Envelope, batch_to_json, from_domain_event, from_stored
+from services.backbone.reconnect import run_until_stopped
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
 from services.backbone.wakeup import StoreWakeup
@@ -292,31 +293,32 @@ class Relay:
     # -- the loop ---------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         """Relays until `stop` is set; reconnects and resumes after broker failures."""
-        backoff = 0.5
         log.info("relay_started", service=self.service, position=self._last_published)
         resume = False
-        while not stop.is_set():
+
+        def step() -> None:
+            nonlocal resume
+            if resume:  # whatever was not confirmed is published again, chained as before
+                self._restart_from_store()
+                resume = False
             try:
-                if resume:  # whatever was not confirmed is published again, chained as before
-                    self._restart_from_store()
-                    resume = False
                 self.relay_page()
-                if self.caught_up:
-                    self._wakeup.wait(stop)  # until the store has new events (or a second passed)
-                backoff = 0.5
             except contracts.ContractError as error:
                 # Never skip: a stream with a hole is worse than a stopped one.
                 log.error("relay_blocked_by_contract", service=self.service, error=str(error))
                 stop.wait(5.0)
-            except Exception as error:  # noqa: BLE001 - the broker or the database went away
-                if isinstance(error, RETRYABLE):
-                    log.warning("relay_reconnecting", service=self.service, error=repr(error))
-                else:  # a database restart, say: the relay must outlive it, not die with it
-                    log.exception("relay_failed", service=self.service)
-                self.close()
-                resume = True
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+                return
+            if self.caught_up:
+                self._wakeup.wait(stop)  # until the store has new events (or a second passed)
+
+        def failed() -> None:
+            nonlocal resume
+            self.close()
+            resume = True
+
+        run_until_stopped(
+            step, stop, what="relay", on_failure=failed, retryable=RETRYABLE, service=self.service
+        )
         self.close()
         self._wakeup.close()
         log.info("relay_stopped", service=self.service)

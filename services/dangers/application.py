@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import PermissionDeniedError, ValidationError
 from services.dangers import credentials
-from services.dangers.base import retried
 from services.dangers.cases import EnforcementCase
 from services.dangers.credentials import InspectorCredential, credential_id
 from services.dangers.deadlines import DeadlineIndex
@@ -38,7 +38,7 @@ class DangersApplication(Enforcement):
         if not code:
             raise ValidationError("department", "is required")
         token = credentials.new_token()
-        existing = self._find(credential_id(code))
+        existing = self.find(credential_id(code))
         if isinstance(existing, InspectorCredential):
             existing.reissue(credentials.token_hash(token))
             self.save(existing)
@@ -48,7 +48,7 @@ class DangersApplication(Enforcement):
 
     def authenticate_inspector(self, department: str, token: str) -> str:
         """The department a token belongs to; PermissionDeniedError otherwise."""
-        found = self._find(credential_id(str(department)))
+        found = self.find(credential_id(str(department)))
         if not isinstance(found, InspectorCredential) or not credentials.matches(token, found.token_hash):
             raise PermissionDeniedError("x-hub-department-token", "unknown department or wrong token")
         return found.department

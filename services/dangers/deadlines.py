@@ -13,16 +13,17 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from services.backbone.aggregate import InternalAggregate
+from services.backbone.conflicts import retried
 from services.dangers import clock
-from services.dangers.base import DangersBase, retried
+from services.dangers.base import DangersBase
 from services.dangers.domain import HiddenDanger
-from services.dangers.records import Internal
 from services.dangers.vocabulary import State
 
 DEADLINES_ID = uuid.UUID("d7e3a1c5-2b94-4f6d-8e0a-9c1b5f3d7e21")
 
 
-class DeadlineIndex(Internal):
+class DeadlineIndex(InternalAggregate):
     """Dangers being rectified: their deadline, and when they were found overdue."""
 
     @staticmethod
@@ -70,7 +71,7 @@ class Deadlines(DangersBase):
     """The timer's use case, and the index the rectification workflow keeps current."""
 
     def _deadlines(self) -> DeadlineIndex:
-        return self._find(DEADLINES_ID) or DeadlineIndex()
+        return self.find(DEADLINES_ID) or DeadlineIndex()
 
     @retried
     def check_deadlines(self, now: datetime, limit: int = 200) -> dict[str, list[str]]:
@@ -81,7 +82,7 @@ class Deadlines(DangersBase):
         changed: list[Any] = []
         for danger_id in index.due(now, self.escalation_delay, limit):
             answer["checked"].append(danger_id)
-            danger = self._find(uuid.UUID(danger_id))
+            danger = self.find(uuid.UUID(danger_id))
             if not isinstance(danger, HiddenDanger) or danger.state != State.RECTIFYING:
                 index.untrack(danger_id)
             elif danger.check_overdue(now):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, TransitionError, ValidationError
-from services.dangers.base import parse_id, retried
 from services.dangers.cases import EnforcementCase, case_id
 from services.dangers.checks import Checks
 from services.dangers.domain import HiddenDanger
@@ -20,6 +20,7 @@ from services.dangers.plans import check_finding, check_step
 from services.dangers.views import case_view
 from services.dangers.vocabulary import Grade, Source
 from services.dangers.workflow import Workflow
+from services.kernel.validation import uuid_field
 
 
 class Enforcement(Workflow, Orders):
@@ -29,7 +30,7 @@ class Enforcement(Workflow, Orders):
     def record_inspection(self, department: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Records an inspection: its findings become hidden dangers (a major one opens a case), and its
         re-inspections advance the cases of dangers found before."""
-        enterprise = str(parse_id(fields.get("enterprise_id", ""), "enterprise_id"))
+        enterprise = str(uuid_field(fields.get("enterprise_id", ""), "enterprise_id"))
         record = self._supervised(department, enterprise)
         checks = Checks()
         head = {
@@ -56,7 +57,7 @@ class Enforcement(Workflow, Orders):
             )
         checks.done()
         iid = inspection_id(department, head["document_no"])
-        if self._find(iid) is not None:
+        if self.find(iid) is not None:
             raise ConflictError("document_no", f"inspection {head['document_no']} is already recorded")
         step = {"document_no": head["document_no"], "authority": department, "date": head["inspected_on"]}
         dangers, cases, listed = [], [], self._danger_list(enterprise)
@@ -109,7 +110,7 @@ class Enforcement(Workflow, Orders):
         for i, item in enumerate(items):
             field = f"reinspections[{i}].danger_id"
             danger = self._danger(str(item.get("danger_id", "")))
-            case = self._find(case_id(danger.id))
+            case = self.find(case_id(danger.id))
             if danger.enterprise_id != enterprise or not isinstance(case, EnforcementCase):
                 raise ValidationError(field, "must be a danger of this enterprise with an enforcement case")
             still_major = bool(item.get("still_major"))
@@ -128,7 +129,7 @@ class Enforcement(Workflow, Orders):
             raise TransitionError(
                 "grade", "立案 needs a major (重大) hidden danger", danger.grade or "ungraded"
             )
-        existing = self._find(case_id(danger.id))
+        existing = self.find(case_id(danger.id))
         if existing is not None:
             raise ConflictError("danger_id", f"case {existing.id} is already open on this danger")
         step = check_step(fields, department, "opened_on", "reason")

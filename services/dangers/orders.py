@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.backbone.errors import ValidationError
 from services.dangers import penalties
-from services.dangers.base import DangersBase, retried
+from services.dangers.base import DangersBase
 from services.dangers.cases import EnforcementCase
 from services.dangers.plans import check_step
 from services.dangers.views import case_view

@@ -8,18 +8,13 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.ids import per_enterprise
 
 RECORDS = uuid.UUID("c3b1d9e4-7a52-4f0e-8d6b-1e9a2f7c5d40")
 COVERAGE_ID = uuid.uuid5(RECORDS, "coverage")
 DEPARTMENTS_ID = uuid.uuid5(RECORDS, "departments")
 TOWN_OFFICE = "镇安委会办公室"
-
-
-class Internal(HubAggregate):
-    class Event(HubAggregate.Event):
-        published = False
 
 
 @per_enterprise
@@ -32,7 +27,7 @@ def list_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(RECORDS, f"dangers/{enterprise_id}")
 
 
-class EnterpriseRecord(Internal):
+class EnterpriseRecord(InternalAggregate):
     """An enterprise as the dangers service knows it: profile from the registry, inspections from here."""
 
     @staticmethod
@@ -71,7 +66,7 @@ class EnterpriseRecord(Internal):
         return {"name": self.name, "town": self.town, "supervisors": list(self.supervisors)}
 
 
-class DangerList(Internal):
+class DangerList(InternalAggregate):
     """The ids of one enterprise's hidden dangers, in the order they were found."""
 
     @staticmethod
@@ -88,7 +83,7 @@ class DangerList(Internal):
         self.danger_ids = [*self.danger_ids, danger_id]
 
 
-class CoverageIndex(Internal):
+class CoverageIndex(InternalAggregate):
     """Operating enterprises no department has inspected yet (every enterprise must be: 六个必须)."""
 
     @staticmethod
@@ -119,7 +114,7 @@ class CoverageIndex(Internal):
         self.uninspected.pop(enterprise_id, None)
 
 
-class DepartmentKinds(Internal):
+class DepartmentKinds(InternalAggregate):
     """Every department's kind and town, to tell a town's safety office from the other supervisors."""
 
     @staticmethod

@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from services.backbone.conflicts import retried
 from services.dangers import clock
-from services.dangers.base import parse_id, retried
 from services.dangers.deadlines import Deadlines
 from services.dangers.domain import HiddenDanger
 from services.dangers.plans import (
@@ -21,6 +21,7 @@ from services.dangers.plans import (
 from services.dangers.records import DangerList, list_id
 from services.dangers.views import danger_view
 from services.dangers.vocabulary import Source
+from services.kernel.validation import uuid_field
 
 
 class Workflow(Deadlines):
@@ -30,7 +31,7 @@ class Workflow(Deadlines):
     @retried
     def report(self, caller: str, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
         """A danger found by the enterprise's own inspection; a retry with the same key adds nothing."""
-        enterprise = parse_id(caller, "enterprise_id")
+        enterprise = uuid_field(caller, "enterprise_id")
         risk_point_id, finding = check_report(fields)
         danger_id = uuid.uuid5(enterprise, f"danger/{idempotency_key}") if idempotency_key else uuid.uuid4()
         listed = list_id(str(enterprise))
@@ -84,7 +85,7 @@ class Workflow(Deadlines):
         return danger_view(self._own_danger(caller, danger_id))
 
     def list_dangers(self, caller: str, state: str = "") -> list[dict[str, Any]]:
-        enterprise = str(parse_id(caller, "enterprise_id"))
+        enterprise = str(uuid_field(caller, "enterprise_id"))
         found = (self._danger(d) for d in self._danger_list(enterprise).danger_ids)
         return [danger_view(d) for d in found if not state or d.state == state]
 

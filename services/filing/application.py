@@ -7,14 +7,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from services.backbone import correlation
 from services.backbone.conflicts import retried
 from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from services.backbone.store import HubApplication, pages
-from services.filing import register
+from services.filing import danger_views, exports, register, riskpoint_views
 from services.filing.danger_views import DangerRegister
 from services.filing.domain import (
     Delivery,
@@ -35,6 +34,7 @@ from services.filing.views import (
     town_index_id,
 )
 from services.kernel import canonical, signatures
+from services.kernel.validation import uuid_field
 
 ROLES = tuple(s.value for s in signatures.Signer)
 TOWN_PAGE = 500  # enterprises read together by the town's queries
@@ -72,17 +72,8 @@ class FilingApplication(HubApplication):
         self._maybe_stale: set[str] = set()  # filing indexes marked stale since, not yet seen current
 
     # -- views --------------------------------------------------------------------------------
-    def _get(self, aggregate_id: Any) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
     def _enterprise(self, enterprise_id: str) -> EnterpriseView:
-        try:
-            view = self._get(enterprise_view_id(enterprise_id))
-        except ValueError:
-            raise ValidationError("enterprise_id", "must be a UUID") from None
+        view = self.find(enterprise_view_id(uuid_field(enterprise_id, "enterprise_id")))
         if view is None:
             raise NotFoundError("enterprise_id", f"filing has no record of enterprise {enterprise_id}")
         return view  # type: ignore[no-any-return]
@@ -92,25 +83,17 @@ class FilingApplication(HubApplication):
 
     def risk_points_of(self, enterprise_id: str) -> list[dict[str, Any]]:
         """The enterprise's risk points as the filing view holds them (from riskpoints events)."""
-        try:
-            from services.filing import riskpoint_views
-        except ImportError:
-            return []
         return list(riskpoint_views.riskpoint_register(self, enterprise_id))
 
     def dangers_of(self, enterprise_id: str) -> list[dict[str, Any]]:
         """The enterprise's hidden dangers as the filing view holds them (from dangers events)."""
-        try:
-            from services.filing import danger_views
-        except ImportError:
-            return []
         return list(danger_views.dangers_of(self, enterprise_id))
 
     def departments(self, codes: list[str]) -> list[dict[str, str]]:
-        return described(self._get(DIRECTORY_ID), codes)
+        return described(self.find(DIRECTORY_ID), codes)
 
     def town_enterprises(self, town: str) -> list[str]:
-        index: TownIndex | None = self._get(town_index_id(town))
+        index: TownIndex | None = self.find(town_index_id(town))
         return list(index.enterprises) if index else []
 
     # -- compile and submit -------------------------------------------------------------------
@@ -124,7 +107,7 @@ class FilingApplication(HubApplication):
         )
 
     def _index(self, enterprise_id: str) -> FilingIndex:
-        index: FilingIndex | None = self._get(filing_index_id(enterprise_id))
+        index: FilingIndex | None = self.find(filing_index_id(enterprise_id))
         return index or FilingIndex(enterprise_id=enterprise_id)
 
     @retried
@@ -199,7 +182,7 @@ class FilingApplication(HubApplication):
         return self._summary(filing, answered=False)
 
     def _filing(self, enterprise_id: str, version: int) -> Filing:
-        found: Filing | None = self._get(filing_id(enterprise_id, int(version)))
+        found: Filing | None = self.find(filing_id(enterprise_id, int(version)))
         if found is None:
             raise NotFoundError("version", f"enterprise {enterprise_id} has no version {version}")
         return found
@@ -285,7 +268,7 @@ class FilingApplication(HubApplication):
         key = delivery_entry_id(enterprise_id, version, department)
         entry: FilingDelivery | None = loaded.get(key)
         if entry is None and not (remembered and key not in self._entries_seen):
-            entry = self._get(key)
+            entry = self.find(key)
         entry = entry or FilingDelivery(
             enterprise_id=enterprise_id, version=int(version), department=department
         )
@@ -314,7 +297,7 @@ class FilingApplication(HubApplication):
         ledger, reasons = {}, {}
         for department in sorted(filing.departments):
             entry = (
-                self._get(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
+                self.find(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
                 if answered
                 else None
             )
@@ -389,7 +372,7 @@ class FilingApplication(HubApplication):
             raise ValidationError.many(
                 [(f, "must not be empty") for f, v in (("town", town), ("name", name)) if not v.strip()]
             )
-        existing = self._get(campaign_id(town, name))
+        existing = self.find(campaign_id(town, name))
         if existing is None:
             self.save(FilingCampaign(town=town, name=name, deadline=deadline))
         elif existing.deadline != deadline:
@@ -400,7 +383,7 @@ class FilingApplication(HubApplication):
         """Per enterprise of the town: filed on time, late, missing (or pending before the deadline)."""
         from services.filing.campaigns import campaign_id, standing
 
-        campaign = self._get(campaign_id(town, name))
+        campaign = self.find(campaign_id(town, name))
         if campaign is None:
             raise NotFoundError("name", f"{town} has no campaign {name}")
         when = datetime.fromisoformat(at) if at else datetime.now(UTC)
@@ -444,10 +427,9 @@ class FilingApplication(HubApplication):
         """一镇一册: every level-1/2 risk point of the town's enterprises, with owner departments
         and open major dangers. Read a few hundred enterprises at a time (their views, risk point
         registers and danger registers together), not one aggregate at a time."""
-        from services.filing import danger_views, riskpoint_views
         from services.filing.campaigns import book_rows
 
-        directory: DepartmentsView | None = self._get(DIRECTORY_ID)
+        directory: DepartmentsView | None = self.find(DIRECTORY_ID)
         members = self.town_enterprises(town)
         registers = (riskpoint_views.register_id, danger_views.register_id)
         rows: list[dict[str, Any]] = []
@@ -470,7 +452,6 @@ class FilingApplication(HubApplication):
         }
 
     def export_town_book(self, town: str, fmt: str) -> bytes:
-        from services.filing import exports
 
         book = self.town_book(town)
         if fmt == "csv":

@@ -8,10 +8,10 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
 
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.ids import per_enterprise
-from services.filing.views import View
 
 UPSTREAM = "dangers"
 # event type → the status a danger has after it
@@ -31,7 +31,7 @@ def register_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/danger-register")
 
 
-class DangerRegister(View):
+class DangerRegister(InternalAggregate):
     """An enterprise's hidden dangers, as the register lists them under their risk points."""
 
     @staticmethod

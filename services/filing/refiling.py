@@ -10,6 +10,7 @@ import structlog
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.backbone.reconnect import run_until_stopped
 from services.filing import danger_views
 from services.filing.domain import FilingIndex, filing_index_id
 
@@ -68,17 +69,18 @@ class Recompiler:
         self.app, self.interval = app, interval
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.wait(self.interval):
-            try:
-                for compiled in self.app.recompile_stale():
-                    log.info(
-                        "register_recompiled",
-                        enterprise_id=compiled["enterprise_id"],
-                        version=compiled["version"],
-                        reason=compiled["reason"],
-                    )
-            except Exception:  # noqa: BLE001 - keep going; the next round tries again
-                log.exception("recompile_failed")
+        def round_() -> None:
+            if stop.wait(self.interval):
+                return
+            for compiled in self.app.recompile_stale():
+                log.info(
+                    "register_recompiled",
+                    enterprise_id=compiled["enterprise_id"],
+                    version=compiled["version"],
+                    reason=compiled["reason"],
+                )
+
+        run_until_stopped(round_, stop, what="recompile", retryable=())
 
 
 def workers(app: Any, settings: Any) -> list[Recompiler]:

@@ -13,11 +13,11 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
 
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.ids import per_enterprise
 from services.backbone.view_cache import ViewCache
-from services.filing.views import View
 from services.kernel.fields import RISK_POINT_DETAIL_FIELDS, RISK_POINT_GRADE_FIELDS
 
 UPSTREAM = "riskpoints"
@@ -30,7 +30,7 @@ def register_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/riskpoint-register")
 
 
-class RiskPointRegister(View):
+class RiskPointRegister(InternalAggregate):
     """An enterprise's risk points in use, as the register (一企一册) lists them."""
 
     @staticmethod

@@ -7,15 +7,8 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.ids import per_enterprise
-
-
-class View(HubAggregate):
-    """Base of the filing service's views: internal, never published."""
-
-    class Event(HubAggregate.Event):
-        published = False
 
 
 @per_enterprise
@@ -23,7 +16,7 @@ def enterprise_view_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "filing/enterprise-view")
 
 
-class EnterpriseView(View):
+class EnterpriseView(InternalAggregate):
     """What the register needs to know about an enterprise."""
 
     @staticmethod
@@ -67,7 +60,7 @@ class EnterpriseView(View):
 DIRECTORY_ID = uuid.UUID("f1e7a0c4-2d7b-4b8e-9a3e-5c0d2b9f6a31")
 
 
-class DepartmentsView(View):
+class DepartmentsView(InternalAggregate):
     """Every department's code, name, kind and town, as the registry announced them."""
 
     @staticmethod
@@ -90,7 +83,7 @@ def town_index_id(town: str) -> uuid.UUID:
     return uuid.uuid5(DIRECTORY_ID, f"town/{town}")
 
 
-class TownIndex(View):
+class TownIndex(InternalAggregate):
     """The enterprises of one town (for campaigns and 一镇一册)."""
 
     @staticmethod

@@ -4,6 +4,7 @@ number, required and bounded text."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from services.backbone.errors import ValidationError
 
@@ -115,3 +116,14 @@ def validate_length(value: str, field: str, max_len: int) -> str:
     if len(value) > max_len:
         raise ValidationError(field, f"must be at most {max_len} characters, got {len(value)}")
     return value
+
+
+def uuid_field(value: object, field: str) -> uuid.UUID:
+    """The UUID a field names (any spelling Python's UUID reads); ValidationError naming the field
+    when it names none."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise ValidationError(field, "must be a UUID") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +9,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from services.backbone.conflicts import retried
-from services.backbone.errors import NotFoundError, ValidationError
+from services.backbone.errors import NotFoundError
 from services.backbone.store import HubApplication, Processing
 from services.backbone.view_cache import is_current
+from services.kernel.validation import uuid_field
 from services.notifications import clock
 from services.notifications.channels import Message
 from services.notifications.config import Retry
@@ -44,10 +44,7 @@ class NotificationsApplication(HubApplication):
 
     # -- reading -------------------------------------------------------------------------------
     def _note(self, notification_id: str) -> Notification:
-        try:
-            found = self.find(uuid.UUID(str(notification_id)))
-        except ValueError:
-            raise ValidationError("notification_id", "must be a UUID") from None
+        found = self.find(uuid_field(notification_id, "notification_id"))
         if not isinstance(found, Notification):
             raise NotFoundError("notification_id", f"no notification {notification_id}")
         return found

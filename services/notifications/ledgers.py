@@ -11,8 +11,9 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.ids import per_enterprise
-from services.notifications.views import VIEWS, View
+from services.notifications.views import VIEWS
 
 
 @per_enterprise
@@ -20,7 +21,7 @@ def ledger_id(kind: str, enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(VIEWS, f"{kind}/{enterprise_id}")
 
 
-class RiskLedger(View):
+class RiskLedger(InternalAggregate):
     """Each risk point's level over time: [[at, level], ...]; level 0 once retired.
 
     A page of consumed messages often grades hundreds of risk points of one enterprise (a bulk
@@ -83,7 +84,7 @@ class RiskLedger(View):
         return found
 
 
-class DangerLedger(View):
+class DangerLedger(InternalAggregate):
     """Each hidden danger: what, grade, when reported, found overdue and closed."""
 
     @staticmethod
@@ -116,7 +117,7 @@ class DangerLedger(View):
         return found
 
 
-class FilingLedger(View):
+class FilingLedger(InternalAggregate):
     """Each submitted version (when, to whom) and each department's answers to it."""
 
     @staticmethod
@@ -156,7 +157,7 @@ class FilingLedger(View):
 CAMPAIGNS_ID = uuid.uuid5(VIEWS, "campaigns")
 
 
-class Campaigns(View):
+class Campaigns(InternalAggregate):
     """The filing campaigns the towns opened (filing's FilingCampaign.Opened): town → [[deadline, name]]."""
 
     @staticmethod

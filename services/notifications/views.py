@@ -11,7 +11,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.ids import per_enterprise
 
 VIEWS = uuid.UUID("0d6f2a8b-93c4-4e1b-a5d7-6c2e8f1b4a90")
@@ -19,19 +19,12 @@ DIRECTORY_ID = uuid.uuid5(VIEWS, "directory")
 TOWN_OFFICE_KIND = "镇安委会办公室"
 
 
-class View(HubAggregate):
-    """Internal: views are never published."""
-
-    class Event(HubAggregate.Event):
-        published = False
-
-
 @per_enterprise
 def card_id(enterprise_id: str) -> uuid.UUID:
     return uuid.uuid5(VIEWS, f"enterprise/{enterprise_id}")
 
 
-class EnterpriseCard(View):
+class EnterpriseCard(InternalAggregate):
     """Who to tell at an enterprise (legal representative, contacts), its town and supervisors."""
 
     @staticmethod
@@ -83,7 +76,7 @@ class EnterpriseCard(View):
         return found
 
 
-class Directory(View):
+class Directory(InternalAggregate):
     """Every department (code → name, kind, town), every enterprise's name, the enterprises of each town."""
 
     @staticmethod

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from services.backbone.errors import NotFoundError, ValidationError
+from services.backbone.errors import NotFoundError
 from services.backbone.store import HubApplication
+from services.kernel.validation import uuid_field
 from services.registry.departments import DIRECTORY_ID, DepartmentDirectory
 from services.registry.domain import Enterprise
 from services.registry.index import IndexKey, Reindexer, Shard, index_id, keys_of, members_of
@@ -40,30 +40,21 @@ def summary(enterprise: Enterprise) -> dict[str, Any]:
 class RegistryBase(HubApplication):
     """The registry's store and the helpers its use cases share."""
 
-    def _find(self, aggregate_id: UUID) -> Any | None:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
     def _enterprise(self, enterprise: str) -> Enterprise:
-        try:
-            eid = UUID(str(enterprise))
-        except ValueError:
-            raise ValidationError("enterprise_id", "must be a UUID") from None
-        found = self._find(eid)
+        eid = uuid_field(enterprise, "enterprise_id")
+        found = self.find(eid)
         if not isinstance(found, Enterprise):
             raise NotFoundError("enterprise_id", f"no enterprise {eid}")
         return found
 
     def _directory(self) -> DepartmentDirectory:
-        return self._find(DIRECTORY_ID) or DepartmentDirectory()
+        return self.find(DIRECTORY_ID) or DepartmentDirectory()
 
     def _table(self) -> RoutingTable:
-        return self._find(ROUTING_TABLE_ID) or RoutingTable()
+        return self.find(ROUTING_TABLE_ID) or RoutingTable()
 
     def _index(self, kind: str, value: str, shard: Shard) -> Any | None:
-        return self._find(index_id(kind, value, shard))
+        return self.find(index_id(kind, value, shard))
 
     def _reindexer(self) -> Reindexer:
         return Reindexer(self._index)
@@ -79,7 +70,7 @@ class RegistryBase(HubApplication):
             start = page[-1].id + 1
 
     def _enterprises(self, ids: list[str] | Iterator[str]) -> list[Enterprise]:
-        found = (self._find(UUID(i)) for i in ids)
+        found = (self.find(UUID(i)) for i in ids)
         return [e for e in found if isinstance(e, Enterprise)]
 
     def _route(

@@ -20,7 +20,7 @@ class Directory(RegistryBase):
         registered code are a conflict (change them with update_department). A town safety office
         starts supervising every enterprise of its town at once."""
         clean = check_department(fields)
-        existing = self._find(department_id(clean["code"]))
+        existing = self.find(department_id(clean["code"]))
         if isinstance(existing, Department):
             held = existing.as_dict()
             # a receipt key left out says nothing: the one registered or pinned since stays
@@ -72,7 +72,7 @@ class Directory(RegistryBase):
         return [self._department(code).as_dict() for code in codes]
 
     def _department(self, code: str) -> Department:
-        found = self._find(department_id(department_code(code)))
+        found = self.find(department_id(department_code(code)))
         if not isinstance(found, Department):
             raise NotFoundError("code", f"no department {code}")
         return found

@@ -8,17 +8,9 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone.aggregate import InternalAggregate
 from services.backbone.errors import TransitionError
 from services.backbone.ids import per_enterprise
-
-
-class Internal(HubAggregate):
-    """Base of the service's own bookkeeping: kept in its store, never published."""
-
-    class Event(HubAggregate.Event):
-        published = False
-
 
 RETIRED = "-"  # the fingerprint of a retired risk point in the index
 
@@ -28,7 +20,7 @@ def index_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "riskpoints/index")
 
 
-class RiskPointIndex(Internal):
+class RiskPointIndex(InternalAggregate):
     """An enterprise's risk points by ERP id, each with the fingerprint of its current import form.
 
     Saved in the same transaction as the risk points it describes, so an unchanged item of a re-sent
@@ -74,7 +66,7 @@ def import_id_of(enterprise_id: str | uuid.UUID, import_id: str) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), f"riskpoints/import/{import_id}")
 
 
-class Import(Internal):
+class Import(InternalAggregate):
     """How far an ERP's bulk import has come: its counts are saved with each page's risk points."""
 
     @staticmethod

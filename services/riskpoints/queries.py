@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from services.backbone.errors import NotFoundError, PermissionDeniedError, ValidationError
+from services.backbone.errors import NotFoundError, PermissionDeniedError
+from services.kernel.validation import uuid_field
 from services.riskpoints.bookkeeping import STARTED_TOPIC, Import, RiskPointIndex, import_id_of, index_id
 from services.riskpoints.domain import RiskPoint, risk_point_id
 
@@ -16,10 +15,7 @@ if TYPE_CHECKING:
 
 
 def enterprise_uuid(enterprise_id: str) -> str:
-    try:
-        return str(UUID(str(enterprise_id)))
-    except ValueError:
-        raise ValidationError("enterprise_id", "must be a UUID") from None
+    return str(uuid_field(enterprise_id, "enterprise_id"))
 
 
 def as_dict(point: RiskPoint) -> dict[str, Any]:
@@ -85,26 +81,15 @@ class Reads:
         return self.localities.as_dict()
 
     def index(self, enterprise: str) -> RiskPointIndex:
-        try:
-            found: RiskPointIndex = self.repository.get(index_id(enterprise))
-        except AggregateNotFoundError:
-            return RiskPointIndex(enterprise_id=enterprise)
-        return found
+        found: RiskPointIndex | None = self.find(index_id(enterprise))
+        return found or RiskPointIndex(enterprise_id=enterprise)
 
     def import_progress(self, enterprise: str, import_id: str) -> Import:
-        try:
-            found: Import = self.repository.get(import_id_of(enterprise, import_id))
-        except AggregateNotFoundError:
-            return Import(enterprise_id=enterprise, import_id=import_id)
-        return found
+        found: Import | None = self.find(import_id_of(enterprise, import_id))
+        return found or Import(enterprise_id=enterprise, import_id=import_id)
 
     def _point(self, risk_point: str) -> RiskPoint:
-        try:
-            found: object = self.repository.get(UUID(str(risk_point)))
-        except ValueError:
-            raise ValidationError("risk_point_id", "must be a UUID") from None
-        except AggregateNotFoundError:
-            found = None
+        found = self.find(uuid_field(risk_point, "risk_point_id"))
         if not isinstance(found, RiskPoint):
             raise NotFoundError("risk_point_id", f"no risk point {risk_point}")
         return found

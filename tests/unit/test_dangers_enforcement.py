@@ -225,5 +225,5 @@ def test_inspector_tokens_are_hashed_and_reissuing_revokes_the_old_one(app: Dang
     with pytest.raises(PermissionDeniedError):
         app.authenticate_inspector(data.AJ, first)
     assert app.authenticate_inspector(data.AJ, second) == data.AJ
-    stored = [vars(e) for e in app.events.get(app._find(credential_id(data.AJ)).id)]
+    stored = [vars(e) for e in app.events.get(app.find(credential_id(data.AJ)).id)]
     assert all(first not in str(e) and second not in str(e) for e in stored)
