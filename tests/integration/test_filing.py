@@ -9,10 +9,9 @@ from services.backbone.errors import TransitionError, ValidationError
 from services.backbone.relay import Relay, relay_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
-from services.filing import register
 from services.filing.application import FilingApplication
 from services.filing.handlers import handlers
-from services.kernel import signatures
+from services.kernel import canonical, signatures
 from services.registry.application import RegistryApplication
 from services.registry.domain import Enterprise
 from tests.factories import enterprise_kwargs
@@ -74,7 +73,7 @@ def test_compile_sign_submit_and_the_ledger(pipeline: Pipeline) -> None:
     eid = str(enterprise.id)
     compiled = pipeline.filing.compile(eid)
     assert compiled["version"] == 1 and compiled["created"]
-    assert compiled["document_hash"] == register.sm3_hex(compiled["canonical"].encode("utf-8"))
+    assert compiled["document_hash"] == canonical.sm3_hex(compiled["canonical"].encode("utf-8"))
     again = pipeline.filing.compile(eid)
     assert again["version"] == 1 and not again["created"]  # same facts, same version
 

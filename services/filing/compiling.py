@@ -1,0 +1,135 @@
+"""Compiling the register and submitting a signed version; re-compiling the registers whose risk
+factors changed."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.backbone.conflicts import retried
+from services.backbone.errors import NotFoundError, TransitionError, ValidationError
+from services.filing import register
+from services.filing.base import ROLES, FilingBase, now
+from services.filing.domain import (
+    Filing,
+    FilingIndex,
+    filing_id,
+)
+from services.kernel import canonical, signatures
+
+
+class Compiling(FilingBase):
+    """Compiles, submits and re-compiles registers."""
+
+    def document_of(self, enterprise_id: str) -> dict[str, Any]:
+        view = self._enterprise(enterprise_id)
+        return register.compile_document(
+            view.as_dict(),
+            self.risk_points_of(enterprise_id),
+            self.dangers_of(enterprise_id),
+            self.departments(view.supervisors),
+        )
+
+    @retried
+    def compile(self, enterprise_id: str, reason: str = "requested") -> dict[str, Any]:
+        """The current register to sign: a new version when the facts changed, else the latest."""
+        view = self._enterprise(enterprise_id)
+        if view.status == "closed":
+            raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
+        document = self.document_of(enterprise_id)
+        digest = canonical.register_hash(document)
+        index = self._index(enterprise_id)
+        if index.latest and index.hashes[str(index.latest)] == digest:
+            latest: Filing = self.repository.get(filing_id(enterprise_id, index.latest))
+            if index.stale_since is not None:
+                index.refresh()  # the change was undone: nothing new to file
+                self.save(index)
+            return self._compiled(latest, created=False)
+        version = index.latest + 1
+        filing = Filing(
+            enterprise_id=enterprise_id,
+            version=version,
+            document=document,
+            document_hash=digest,
+            reason=reason,
+        )
+        index.add_version(version, digest)
+        records: list[Any] = [filing, index]
+        if index.latest - 1 >= 1:
+            previous: Filing = self.repository.get(filing_id(enterprise_id, version - 1))
+            previous.supersede(version)
+            records.append(previous)
+        self.save(*records)
+        return self._compiled(filing, created=True)
+
+    def _compiled(self, filing: Filing, created: bool) -> dict[str, Any]:
+        return {
+            **self._summary(filing),
+            "canonical": canonical.register_bytes(filing.document).decode("utf-8"),
+            "created": created,
+        }
+
+    @retried
+    def submit(self, enterprise_id: str, version: int, sigs: dict[str, str]) -> dict[str, Any]:
+        """Checks both signatures against the enterprise's registered public keys, then files the
+        version with every supervising department and the town office."""
+        view = self._enterprise(enterprise_id)
+        if view.status == "closed":
+            raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
+        filing = self._filing(enterprise_id, version)
+        data = canonical.register_bytes(filing.document)
+        violations = []
+        for role in ROLES:
+            key = view.public_keys.get(role)
+            if not key:
+                violations.append((f"signatures.{role}", "no public key is registered for this role"))
+            elif not signatures.verify(key, data, sigs.get(role, "")):
+                violations.append((f"signatures.{role}", "does not verify over the canonical document"))
+        if violations:
+            raise ValidationError.many(violations)
+        if filing.status == "submitted":
+            return self._summary(filing)  # a retried submission: valid signatures, already filed
+        if not view.supervisors:
+            raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
+        at = now()
+        filing.submit(sigs, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
+        index = self._index(enterprise_id)
+        index.submitted(version, at)
+        self.save(filing, index)
+        self._recipients_cache[(enterprise_id, int(version))] = frozenset(filing.departments)
+        # Nobody can have answered a version filed this instant: its ledger is all pending (the
+        # twenty entries need not be looked up).
+        return self._summary(filing, answered=False)
+
+    # -- re-filing after a risk factor changed -------------------------------------------------
+    def stale_registers(self) -> list[str]:
+        """The enterprises whose register is out of date. The log is read from where the last call
+        stopped (the recompiler asks every few seconds; reading it from the start each time cost the
+        whole log, millions of events in a province), and a register found up to date again is
+        dropped until a new MarkedStale names it."""
+        topic = f"{FilingIndex.__module__}:FilingIndex.MarkedStale"
+        while True:
+            page, self._stale_read = self.read_topic(self._stale_read, topic, 1000)
+            self._maybe_stale.update(str(n.originator_id) for n in page)
+            if len(page) < 1000:
+                break
+        stale = []
+        found = self.get_many(UUID(i) for i in sorted(self._maybe_stale))  # read together, not one by one
+        for index_id in sorted(self._maybe_stale):
+            index: FilingIndex | None = found.get(UUID(index_id))
+            if index is not None and index.stale_since is not None:
+                stale.append(index.enterprise_id)
+            else:
+                self._maybe_stale.discard(index_id)
+        return stale
+
+    def recompile_stale(self) -> list[dict[str, Any]]:
+        """Compiles a new version of every register whose risk factors changed since its last."""
+        compiled = []
+        for enterprise_id in self.stale_registers():
+            index = self._index(enterprise_id)
+            try:
+                compiled.append(self.compile(enterprise_id, reason=f"re-file: {index.stale_reason}"))
+            except (TransitionError, NotFoundError):
+                continue
+        return compiled
