@@ -9,13 +9,15 @@ from services.backbone.errors import PermissionDeniedError, ValidationError
 from services.dangers import credentials
 from services.dangers.cases import EnforcementCase
 from services.dangers.credentials import InspectorCredential, credential_id
-from services.dangers.deadlines import DeadlineIndex
+from services.dangers.deadlines import DeadlineIndex, Deadlines
 from services.dangers.domain import HiddenDanger
 from services.dangers.enforcement import Enforcement
+from services.dangers.orders import Orders
 from services.dangers.records import CoverageIndex, DangerList, DepartmentKinds, EnterpriseRecord
+from services.dangers.workflow import Workflow
 
 
-class DangersApplication(Enforcement):
+class DangersApplication(Workflow, Deadlines, Enforcement, Orders):
     """The workflow (workflow.py), the timer (deadlines.py) and the process manager (enforcement.py)
     on the dangers service's own store."""
 

@@ -11,19 +11,18 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, TransitionError, ValidationError
+from services.dangers.base import DangersBase
 from services.dangers.cases import EnforcementCase, case_id
 from services.dangers.checks import Checks
 from services.dangers.domain import HiddenDanger
 from services.dangers.inspections import Inspection, finding_id, inspection_id
-from services.dangers.orders import Orders
 from services.dangers.plans import check_finding, check_step
 from services.dangers.views import case_view
 from services.dangers.vocabulary import Grade, Source
-from services.dangers.workflow import Workflow
 from services.kernel.validation import uuid_field
 
 
-class Enforcement(Workflow, Orders):
+class Enforcement(DangersBase):
     """A supervising department's inspections; the case orders are in Orders (orders.py)."""
 
     @retried

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.dangers import clock
-from services.dangers.deadlines import Deadlines
+from services.dangers.base import DangersBase
 from services.dangers.domain import HiddenDanger
 from services.dangers.plans import (
     check_assessment,
@@ -24,7 +24,7 @@ from services.dangers.vocabulary import Source
 from services.kernel.validation import uuid_field
 
 
-class Workflow(Deadlines):
+class Workflow(DangersBase):
     """Each use case gets → calls → saves, and returns the danger as primitives."""
 
     # -- the enterprise -------------------------------------------------------------------------

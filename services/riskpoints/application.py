@@ -9,15 +9,14 @@ from services.backbone.errors import (
     ConflictError,
     ValidationError,
 )
-from services.backbone.store import HubApplication
 from services.riskpoints import batch
+from services.riskpoints.base import enterprise_uuid
 from services.riskpoints.bookkeeping import (
     RETIRED,
     RiskPointIndex,
 )
 from services.riskpoints.domain import KEEP, RiskPoint, fingerprint, risk_point_id
-from services.riskpoints.localities import Localities
-from services.riskpoints.queries import Reads, as_dict, enterprise_uuid
+from services.riskpoints.queries import Reads, as_dict
 from services.riskpoints.validation import (
     DETAIL_FIELDS,
     clean_assessment,
@@ -30,7 +29,7 @@ from services.riskpoints.validation import (
 CHANGEABLE = (*DETAIL_FIELDS, "control_tier")
 
 
-class RiskPointsApplication(Reads, HubApplication):
+class RiskPointsApplication(Reads):
     """The riskpoints service's application on its own store."""
 
     service = "riskpoints"
@@ -40,10 +39,6 @@ class RiskPointsApplication(Reads, HubApplication):
     # the events after it on every page. Commands get a copy; a failed save leaves the kept one as it was.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1024"}
     snapshotting_intervals = {RiskPointIndex: 20}
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env)
-        self.localities = Localities.from_file(self.env.get("HUB_THRESHOLDS_FILE") or None)
 
     # -- commands --------------------------------------------------------------------------
     @retried
@@ -122,7 +117,9 @@ class RiskPointsApplication(Reads, HubApplication):
         """One page of a bulk import: an answer per item, every valid item saved in one transaction;
         with `finish`, the import's last page: it is marked finished in the same transaction."""
         enterprise = enterprise_uuid(enterprise_id)
-        page = batch.Page(self, enterprise, self.localities.thresholds_for(town))
+        page = batch.Page(
+            enterprise, self.index(enterprise), self.repository.get, self.localities.thresholds_for(town)
+        )
         page.apply(items)
         progress = self.import_progress(enterprise, import_id) if import_id else None
         if progress is not None:

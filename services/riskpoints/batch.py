@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from services.backbone.errors import DomainError, ValidationError
 from services.kernel.identity import risk_point_id
-from services.riskpoints.bookkeeping import COUNTS
+from services.riskpoints.bookkeeping import COUNTS, RiskPointIndex
 from services.riskpoints.domain import RiskPoint, fingerprint, import_form
 from services.riskpoints.grading import Thresholds
 from services.riskpoints.validation import ItemInput, clean_item
-
-if TYPE_CHECKING:
-    from services.riskpoints.application import RiskPointsApplication
 
 
 def item_fingerprint(item: ItemInput) -> str:
@@ -31,10 +29,17 @@ class Page:
     """Applies a page of items to an enterprise's risk points; the caller saves `points` and `index`
     together. An item is either wholly applied or rejected with its fields and rules."""
 
-    def __init__(self, app: RiskPointsApplication, enterprise: str, thresholds: Thresholds) -> None:
-        self.app, self.enterprise, self.thresholds = app, enterprise, thresholds
+    def __init__(
+        self,
+        enterprise: str,
+        index: RiskPointIndex,
+        load: Callable[[uuid.UUID], RiskPoint],
+        thresholds: Thresholds,
+    ) -> None:
+        """`index` is the enterprise's index of risk points, `load` reads one of them by id, and
+        `thresholds` grade the page's items."""
+        self.enterprise, self.index, self.load, self.thresholds = enterprise, index, load, thresholds
         self._namespace = uuid.UUID(enterprise)  # parsed once for the page's items
-        self.index = app.index(enterprise)
         self.points: list[RiskPoint] = []
         self.results: list[dict[str, Any]] = []
         self.counts = dict.fromkeys(COUNTS, 0)
@@ -80,7 +85,7 @@ class Page:
             )
             status = "created"
         else:
-            point = self.app.repository.get(point_uuid)
+            point = self.load(point_uuid)
             changed: bool = point.change(item.details, item.assessment, item.control_tier, reason="import")
             status = "changed" if changed else "unchanged"
         self.points.append(point)

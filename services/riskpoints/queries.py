@@ -1,21 +1,16 @@
-"""What the riskpoints application answers without changing anything, and how it finds aggregates."""
+"""What the riskpoints application answers without changing anything."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from services.backbone.errors import NotFoundError, PermissionDeniedError
-from services.kernel.validation import uuid_field
-from services.riskpoints.bookkeeping import STARTED_TOPIC, Import, RiskPointIndex, import_id_of, index_id
+from services.riskpoints.base import RiskPointsBase, enterprise_uuid
+from services.riskpoints.bookkeeping import STARTED_TOPIC
 from services.riskpoints.domain import RiskPoint, risk_point_id
 
 if TYPE_CHECKING:
-    from services.riskpoints.localities import Localities
-
-
-def enterprise_uuid(enterprise_id: str) -> str:
-    return str(uuid_field(enterprise_id, "enterprise_id"))
+    pass
 
 
 def as_dict(point: RiskPoint) -> dict[str, Any]:
@@ -39,12 +34,8 @@ def as_dict(point: RiskPoint) -> dict[str, Any]:
     }
 
 
-class Reads:
-    """Mixed into RiskPointsApplication (an eventsourcing application with `localities`)."""
-
-    repository: Any
-    recorder: Any
-    localities: Localities
+class Reads(RiskPointsBase):
+    """What the riskpoints application answers without changing anything."""
 
     def get(self, enterprise_id: str, risk_point: str) -> dict[str, Any]:
         return as_dict(self._owned(enterprise_uuid(enterprise_id), risk_point))
@@ -79,23 +70,3 @@ class Reads:
 
     def thresholds(self) -> dict[str, Any]:
         return self.localities.as_dict()
-
-    def index(self, enterprise: str) -> RiskPointIndex:
-        found: RiskPointIndex | None = self.find(index_id(enterprise))
-        return found or RiskPointIndex(enterprise_id=enterprise)
-
-    def import_progress(self, enterprise: str, import_id: str) -> Import:
-        found: Import | None = self.find(import_id_of(enterprise, import_id))
-        return found or Import(enterprise_id=enterprise, import_id=import_id)
-
-    def _point(self, risk_point: str) -> RiskPoint:
-        found = self.find(uuid_field(risk_point, "risk_point_id"))
-        if not isinstance(found, RiskPoint):
-            raise NotFoundError("risk_point_id", f"no risk point {risk_point}")
-        return found
-
-    def _owned(self, enterprise: str, risk_point: str) -> RiskPoint:
-        point = self._point(risk_point)
-        if point.enterprise_id != enterprise:
-            raise PermissionDeniedError("risk_point_id", "the risk point belongs to another enterprise")
-        return point
