@@ -61,6 +61,8 @@ test-integration: setup services
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	bash scripts/lint-protos.sh
 	$(PY) scripts/gen_asyncapi.py --check
 	node scripts/check_asyncapi.mjs contracts/asyncapi.yaml

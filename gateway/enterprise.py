@@ -77,14 +77,7 @@ class EnterpriseServicer(enterprise_pb2_grpc.EnterpriseServiceServicer):
     ) -> pb.UpdateEnterpriseResponse:
         enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
         given = profile_dict(request.profile)
-        unknown = [p for p in request.update_mask if p not in given or p == "unified_social_credit_code"]
-        if unknown:
-            raise ValidationError.many(
-                (f"update_mask[{p}]", "not a profile field that can be changed") for p in unknown
-            )
-        if not request.update_mask:
-            raise ValidationError("update_mask", "name at least one profile field to change")
-        changes = {path: given[path] for path in request.update_mask}
+        changes = {path: given.get(path) for path in request.update_mask}  # the registry decides
         answer = self.services.call("registry", "update", enterprise, changes, request.idempotency_key)
         return pb.UpdateEnterpriseResponse(enterprise_id=answer["enterprise_id"], version=answer["version"])
 

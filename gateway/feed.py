@@ -10,6 +10,7 @@ import grpc
 from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
+from gateway.adapter.jobs import receipt_of
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
 from services.backbone import correlation
@@ -17,8 +18,6 @@ from services.backbone.edge.calls import grpc_method
 from services.backbone.edge.status import status_code, to_status
 from services.backbone.errors import DomainError, PermissionDeniedError, ValidationError
 from services.kernel import receipts
-
-OUTCOMES = {pb.OUTCOME_ACCEPTED: "acknowledged", pb.OUTCOME_REJECTED: "rejected"}
 
 
 def filing_message(department: str, item: dict[str, Any]) -> pb.Filing:
@@ -88,45 +87,31 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
             raise ValidationError("receipt.delivery_id", str(error)) from None
         if code != department:
             raise PermissionDeniedError("receipt.delivery_id", "a department answers only its own deliveries")
-        outcome = OUTCOMES.get(receipt.outcome)
-        if outcome is None:
-            raise ValidationError("receipt.outcome", "must be OUTCOME_ACCEPTED or OUTCOME_REJECTED")
-        if outcome == "rejected" and not receipt.reason.strip():
-            raise ValidationError("receipt.reason", "a rejection must say why")
-        if not receipt.received_at:
-            raise ValidationError("receipt.received_at", "is required: it is part of what the receipt signs")
-        document_hash = self.services.call("filing", "document_hash", enterprise_id, version)
-        signed = receipts.signed_bytes(
-            receipt.delivery_id, document_hash, pb.Outcome.Name(receipt.outcome), receipt.received_at
-        )
+        answer = receipt_of(receipt)
+        answer.check_form()
+        # refuses a department the version was not sent to before anything else is looked at
+        document_hash = self.services.call("filing", "document_hash", enterprise_id, version, department)
+        registered = self._registered_key(department)
         try:
-            key = receipts.check(
-                receipt.public_key,
-                signed,
-                receipt.signature,
-                lambda given: self._registered_key(department, given),
-            )
+            key = receipts.trusted(answer.verified_key(document_hash), registered)
         except receipts.UntrustedReceipt as untrusted:
             raise ValidationError("receipt.signature", str(untrusted)) from None
-        answer = {
-            "received_at": receipt.received_at,
-            "public_key": key,
-            "signature": receipt.signature,
-            "verified": True,
-        }
         summary = self.services.call(
             "filing",
             "record_delivery",
             enterprise_id,
             version,
             department,
-            outcome,
-            receipt.reason,
-            answer,
+            answer.ledger_outcome,
+            answer.reason,
+            answer.answer(key),
         )
+        if registered is None:  # the first accepted receipt of a department without a key: pinned
+            self.services.call("registry", "pin_receipt_key", department, key)
         return pb.AcknowledgeFilingResponse(state=summary["ledger"].get(department, ""))
 
-    def _registered_key(self, department: str, given: str) -> str:
-        """The department's registered receipt key, or `given` pinned as its key when it has none: the
-        registry's pin answers the key it holds either way (one call)."""
-        return str(self.services.call("registry", "pin_receipt_key", department, given)["receipt_public_key"])
+    def _registered_key(self, department: str) -> str | None:
+        """The receipt key the registry holds for the department now (read on every answer, so a key
+        changed by the operator applies to the next one), or None when it has none yet."""
+        record = self.services.call("registry", "get_department", department)
+        return str(record.get("receipt_public_key") or "") or None

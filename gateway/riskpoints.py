@@ -69,15 +69,8 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         self, request: pb.UpdateRiskPointRequest, context: grpc.ServicerContext
     ) -> pb.UpdateRiskPointResponse:
         caller = self.auth.enterprise(context)
-        if not request.update_mask:
-            raise ValidationError("update_mask", "name at least one field to change")
         given = messages.details_dict(request.risk_point)
-        unknown = [p for p in request.update_mask if p not in given]
-        if unknown:
-            raise ValidationError.many(
-                (f"update_mask[{p}]", "not a field that can be changed") for p in unknown
-            )
-        changes = {path: given[path] for path in request.update_mask}
+        changes = {path: given.get(path) for path in request.update_mask}  # the service decides
         answer = self._call("update", caller, target(caller, request), changes)
         return pb.UpdateRiskPointResponse(risk_point=messages.risk_point_message(answer))
 

@@ -9,7 +9,7 @@ from typing import Any
 from hub.v1 import department_pb2 as pb
 
 from services.backbone.envelope import Envelope, dumps, loads
-from services.kernel import canonical
+from services.kernel import canonical, receipts
 from services.kernel.receipts import delivery_id
 
 
@@ -73,4 +73,16 @@ def to_filing(job: dict[str, Any]) -> pb.Filing:
         signatures=[pb.Signature(**s) for s in job["signatures"]],
         submitted_at=job["submitted_at"],
         correlation_id=job["correlation_id"],
+    )
+
+
+def receipt_of(message: pb.Receipt) -> receipts.Receipt:
+    """A platform's receipt as the kernel reads it."""
+    return receipts.Receipt(
+        delivery_id=message.delivery_id,
+        outcome=pb.Outcome.Name(message.outcome),
+        reason=message.reason,
+        received_at=message.received_at,
+        public_key=message.public_key,
+        signature=message.signature,
     )

@@ -196,7 +196,7 @@ class DepartmentPusher:
                     continue
                 self.breaker.success()
                 # A push is answered in the same call: delivered and answered are one ledger move.
-                outcome = "acknowledged" if receipt["outcome"] == "OUTCOME_ACCEPTED" else "rejected"
+                outcome = receipts.OUTCOMES.get(receipt["outcome"], "rejected")
                 log.info("filing_delivered", delivery_id=job["delivery_id"], outcome=outcome)
                 return self._record(job, outcome, receipt["reason"], receipt)
             return self._park(job, error)
@@ -208,26 +208,16 @@ class DepartmentPusher:
             timeout=self.deadline,
             metadata=(("x-correlation-id", correlation.current()), *self._credentials),
         )
-        r = response.receipt
-        if r.delivery_id != job["delivery_id"]:
-            raise receipts.UntrustedReceipt(f"the receipt answers {r.delivery_id!r}, not this delivery")
-        signed = receipts.signed_bytes(
-            r.delivery_id, job["document_hash"], pb.Outcome.Name(r.outcome), r.received_at
-        )
+        receipt = jobs.receipt_of(response.receipt)
+        if receipt.delivery_id != job["delivery_id"]:
+            raise receipts.UntrustedReceipt(f"the receipt answers {receipt.delivery_id!r}, not this delivery")
+        given = receipt.verified_key(job["document_hash"])
         # asking again gets the same receipt: one under another key parks the delivery (in handle)
-        key = receipts.check(r.public_key, signed, r.signature, self._registered_key)
-        return {
-            "outcome": pb.Outcome.Name(r.outcome),
-            "reason": r.reason,
-            "received_at": r.received_at,
-            "public_key": key,
-            "signature": r.signature,
-            "verified": True,
-        }
-
-    def _registered_key(self, given: str) -> str:
-        """The department's registered receipt key, or `given` pinned as its key when it has none."""
-        return (self._department() or {}).get("receipt_public_key") or self._pin(given)
+        registered = (self._department() or {}).get("receipt_public_key") or None
+        key = receipts.trusted(given, registered)
+        if registered is None:  # a pushed receipt that verifies is accepted: its key is pinned
+            key = receipts.trusted(given, self._pin(given))
+        return {"outcome": receipt.outcome, "reason": receipt.reason, **receipt.answer(key)}
 
     def _pin(self, key: str) -> str:
         """Registers the key of the department's first verified receipt, unless one was registered

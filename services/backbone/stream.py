@@ -28,9 +28,17 @@ log = structlog.get_logger(__name__)
 
 
 def application_class(service: str) -> type[HubApplication]:
-    module = importlib.import_module(f"services.{service}.application")
+    """The service's application: the HubApplication its application module defines (not one of the
+    use-case classes it is composed of, which that module imports)."""
+    name = f"services.{service}.application"
+    module = importlib.import_module(name)
     for value in vars(module).values():
-        if isinstance(value, type) and issubclass(value, HubApplication) and value.service == service:
+        if (
+            isinstance(value, type)
+            and issubclass(value, HubApplication)
+            and value.service == service
+            and value.__module__ == name
+        ):
             return value
     raise LookupError(f"services.{service}.application defines no HubApplication for {service!r}")
 

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID
 from weakref import WeakKeyDictionary, WeakSet
 
-if TYPE_CHECKING:
-    from services.backbone.handlers import UnitOfWork
+
+class UnitOfWork(Protocol):
+    """What a view cache uses of the handlers' unit of work (services.backbone.handlers)."""
+
+    app: Any
+
+    def get(self, aggregate_id: UUID, default: Any = None) -> Any: ...
+
+    def add(self, aggregate: Any) -> Any: ...
+
 
 _CACHES: WeakSet[ViewCache] = WeakSet()  # every cache of this process, for `kept`
 

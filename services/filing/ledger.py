@@ -147,10 +147,14 @@ class Ledger(FilingBase):
         version = version or self._index(enterprise_id).latest
         return self._summary(self._filing(enterprise_id, version))
 
-    def document_hash(self, enterprise_id: str, version: int) -> str:
+    def document_hash(self, enterprise_id: str, version: int, department: str = "") -> str:
         """The SM3 hash of a compiled version: what its signatures and its receipts are about (without
-        the ledger that `status` reads, an entry per department)."""
-        return str(self._filing(enterprise_id, version).document_hash)
+        the ledger that `status` reads, an entry per department). With `department`, only for a
+        department the version was filed with (TransitionError otherwise, as its answer would be)."""
+        filing = self._filing(enterprise_id, version)
+        if department and department not in self._recipients(enterprise_id, int(version)):
+            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
+        return str(filing.document_hash)
 
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
         index = self._index(enterprise_id)

@@ -42,8 +42,8 @@ class FilingService:
         return self.app.status(enterprise_id, version)
 
     @rpc
-    def document_hash(self, enterprise_id: str, version: int) -> str:
-        return self.app.document_hash(enterprise_id, version)
+    def document_hash(self, enterprise_id: str, version: int, department: str = "") -> str:
+        return self.app.document_hash(enterprise_id, version, department)
 
     @rpc
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:

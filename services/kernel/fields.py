@@ -4,6 +4,10 @@ the register, notifications keeps what it needs of them. One list each, here."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from services.backbone.errors import ValidationError
+
 # An enterprise's profile as an ERP sends it (its contacts aside, a list of their own).
 PROFILE_FIELDS = (
     "name",
@@ -40,5 +44,18 @@ RISK_POINT_DETAIL_FIELDS = (
     "emergency_measures",
     "adjacent_units",
 )
+# What an enterprise may change of its profile (not its credit code: that is who it is).
+PROFILE_CHANGEABLE = (*PROFILE_FIELDS, "contacts")
+
 # What comes of its grading, beside the details.
 RISK_POINT_GRADE_FIELDS = ("level", "colour", "control_tier")
+
+
+def check_changes(changes: dict[str, Any], changeable: tuple[str, ...]) -> None:
+    """Refuses a change that names no field, or a field that cannot be changed. A change is what a
+    request's update_mask selects (field → new value), so the fields are named as the mask names them."""
+    if not changes:
+        raise ValidationError("update_mask", "name at least one field to change")
+    unknown = [f for f in changes if f not in changeable]
+    if unknown:
+        raise ValidationError.many((f"update_mask[{f}]", "not a field that can be changed") for f in unknown)

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, PermissionDeniedError, ValidationError
 from services.backbone.settings import Settings
+from services.kernel.fields import PROFILE_CHANGEABLE, check_changes
 from services.kernel.validation import validate_uscc
 from services.registry import credentials
 from services.registry.base import enterprise_keys
@@ -124,6 +125,7 @@ class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
             previous = self._previous_answer("update", idempotency_key, changes)
             if previous is not None:
                 return previous
+        check_changes(changes, PROFILE_CHANGEABLE)
         clean = check_profile(changes, partial=True)
         before = enterprise_keys(found)
         found.update_profile(clean)

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from services.backbone.conflicts import retried
 from services.backbone.errors import (
     ConflictError,
-    ValidationError,
 )
+from services.kernel.fields import check_changes
 from services.riskpoints import batch
 from services.riskpoints.base import enterprise_uuid
 from services.riskpoints.bookkeeping import (
@@ -87,10 +87,7 @@ class RiskPointsApplication(Reads):
     @retried
     def update(self, enterprise_id: str, risk_point: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Changes details and/or the requested control tier (raised only) of a risk point."""
-        unknown = sorted(set(changes) - set(CHANGEABLE))
-        if unknown or not changes:
-            rule = "not a field that can be changed" if unknown else "name at least one field to change"
-            raise ValidationError.many((f, rule) for f in unknown or ["changes"])
+        check_changes(changes, CHANGEABLE)
         point = self._owned(enterprise_uuid(enterprise_id), risk_point)
         details = clean_details(changes, partial=True)
         tier = clean_tier(changes["control_tier"]) if "control_tier" in changes else KEEP

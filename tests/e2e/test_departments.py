@@ -13,12 +13,13 @@ import pytest
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from departments import subscriptions
 from departments.reference import control
 from departments.reference.store import read_inbox
 from hubctl.deliveries import replay_parked
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.edge.status import field_violations
-from services.kernel import filing_routes, receipts, subscriptions
+from services.kernel import filing_routes, receipts
 from tests.conftest import Hub, Processes, free_port, wait_for
 from tests.e2e.filing_flow import Filer, setup_departments
 

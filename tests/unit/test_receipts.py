@@ -11,38 +11,90 @@ from departments.reference.server import ReferencePlatform
 from services.kernel import receipts, signatures
 from services.kernel.canonical import sm3_hex
 
-SIGNED = receipts.signed_bytes("e/1/AJJ", "ab" * 32, "OUTCOME_ACCEPTED", "2026-11-29T08:00:00+00:00")
+HASH = "ab" * 32
 PLATFORM, OTHER = signatures.generate_keypair(), signatures.generate_keypair()
 
 
-def signature(key: signatures.KeyPair, data: bytes = SIGNED) -> str:
-    return signatures.sign(key.private_key_hex, data)
+def receipt(
+    key: signatures.KeyPair, outcome: str = "OUTCOME_ACCEPTED", signed_outcome: str = ""
+) -> receipts.Receipt:
+    """A receipt for e/1/AJJ under `key`, its signature made over `signed_outcome` when given."""
+    at = "2026-11-29T08:00:00+00:00"
+    data = receipts.signed_bytes("e/1/AJJ", HASH, signed_outcome or outcome, at)
+    return receipts.Receipt(
+        "e/1/AJJ", outcome, "", at, key.public_key_hex, signatures.sign(key.private_key_hex, data)
+    )
 
 
 def test_a_receipt_under_the_registered_key_is_the_department_s() -> None:
-    asked = []
-    key = receipts.check(
-        PLATFORM.public_key_hex, SIGNED, signature(PLATFORM), lambda given: asked.append(given) or given
-    )
-    assert key == PLATFORM.public_key_hex and asked == [PLATFORM.public_key_hex]
+    given = receipt(PLATFORM).verified_key(HASH)
+    assert receipts.trusted(given, PLATFORM.public_key_hex) == PLATFORM.public_key_hex
+
+
+def test_a_department_without_a_key_trusts_the_first_verified_one() -> None:
+    """trusted() answers the receipt's own key: the caller pins it once the receipt is accepted."""
+    assert receipts.trusted(receipt(OTHER).verified_key(HASH), None) == OTHER.public_key_hex
 
 
 def test_a_receipt_under_another_key_is_not() -> None:
     with pytest.raises(receipts.UntrustedReceipt, match="not the department's registered key"):
-        receipts.check(OTHER.public_key_hex, SIGNED, signature(OTHER), lambda _: PLATFORM.public_key_hex)
+        receipts.trusted(receipt(OTHER).verified_key(HASH), PLATFORM.public_key_hex)
 
 
-def test_the_registry_is_not_asked_about_a_receipt_that_does_not_verify() -> None:
-    """Only a verified key may be pinned: a forged receipt must not become the department's key."""
-
-    def registry(_: str) -> str:
-        raise AssertionError("asked the registry about an unverified receipt")
-
-    other_bytes = receipts.signed_bytes("e/1/AJJ", "ab" * 32, "OUTCOME_REJECTED", "2026-11-29T08:00:00+00:00")
+def test_a_receipt_that_does_not_verify_names_no_key() -> None:
+    """Only a verified key can ever be pinned: a forged or altered receipt yields none."""
     with pytest.raises(receipts.UntrustedReceipt, match="does not verify"):
-        receipts.check(PLATFORM.public_key_hex, SIGNED, signature(PLATFORM, other_bytes), registry)
+        receipt(PLATFORM, "OUTCOME_ACCEPTED", signed_outcome="OUTCOME_REJECTED").verified_key(HASH)
+    with pytest.raises(receipts.UntrustedReceipt, match="does not verify"):
+        receipt(PLATFORM).verified_key("cd" * 32)  # another version's hash
+    keyless = receipts.Receipt("e/1/AJJ", "OUTCOME_ACCEPTED", "", "x", "", receipt(PLATFORM).signature)
     with pytest.raises(receipts.UntrustedReceipt, match="no usable public key"):
-        receipts.check("", SIGNED, signature(PLATFORM), registry)
+        keyless.verified_key(HASH)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason", "received_at", "fields"),
+    [
+        ("OUTCOME_UNSPECIFIED", "", "t", ["receipt.outcome"]),
+        ("", "", "", ["receipt.outcome", "receipt.received_at"]),
+        ("OUTCOME_REJECTED", "  ", "t", ["receipt.reason"]),
+        ("OUTCOME_ACCEPTED", "", "", ["receipt.received_at"]),
+    ],
+)
+def test_a_receipt_that_says_nothing_usable_is_refused_naming_each_field(
+    outcome: str, reason: str, received_at: str, fields: list[str]
+) -> None:
+    from services.backbone.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        receipts.Receipt("e/1/AJJ", outcome, reason, received_at, "", "").check_form()
+    assert [f for f, _ in refused.value.violations] == fields
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "e",
+        "e/1",
+        "e//AJJ",
+        "/1/AJJ",
+        "e/1/",
+        "e/0/AJJ",
+        "e/-1/AJJ",
+        "e/²/AJJ",
+        "e/1.0/AJJ",
+        "e/" + "9" * 5000 + "/AJJ",
+    ],
+)
+def test_a_malformed_delivery_id_is_refused_before_any_number_is_made_of_it(value: str) -> None:
+    with pytest.raises(receipts.MalformedDeliveryId):
+        receipts.parse_delivery_id(value)
+
+
+def test_a_delivery_id_is_read_back_as_it_was_made() -> None:
+    made = receipts.delivery_id("7d3c8a0e-0000-4000-8000-000000000001", 12, "AJJ-TEZ")
+    assert receipts.parse_delivery_id(made) == ("7d3c8a0e-0000-4000-8000-000000000001", 12, "AJJ-TEZ")
 
 
 def test_the_reference_platform_signs_what_the_hub_checks(tmp_path: Path) -> None:
@@ -56,8 +108,14 @@ def test_the_reference_platform_signs_what_the_hub_checks(tmp_path: Path) -> Non
         document_hash=sm3_hex(document),
     )
     receipt = platform.ReceiveFiling(pb.ReceiveFilingRequest(filing=filing), context=None).receipt
-    signed = receipts.signed_bytes(
-        receipt.delivery_id, filing.document_hash, pb.Outcome.Name(receipt.outcome), receipt.received_at
+    answer = receipts.Receipt(
+        receipt.delivery_id,
+        pb.Outcome.Name(receipt.outcome),
+        receipt.reason,
+        receipt.received_at,
+        receipt.public_key,
+        receipt.signature,
     )
-    assert receipts.check(receipt.public_key, signed, receipt.signature, lambda given: given)
+    answer.check_form()
+    assert answer.verified_key(filing.document_hash) == platform.key.public_key_hex
     platform.inbox.close()
