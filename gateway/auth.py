@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
-from pathlib import Path
 
 import grpc
 
 from gateway.rpc import Services
 from services.backbone.edge.calls import metadata
 from services.backbone.errors import PermissionDeniedError
+from services.backbone.settings import Settings
 
 KEY_ID_HEADER = "x-hub-key-id"
 SECRET_HEADER = "x-hub-secret"
 REGISTRATION_HEADER = "x-hub-registration-token"
 
 
-def registration_token(runtime_dir: Path) -> str:
-    """HUB_REGISTRATION_TOKEN, or one made once under the runtime folder (printed by make run)."""
-    configured = os.environ.get("HUB_REGISTRATION_TOKEN")
-    if configured:
-        return configured
+def registration_token(settings: Settings) -> str:
+    """The integrator's registration token: HUB_REGISTRATION_TOKEN, or one made once under the runtime
+    folder (printed by make run)."""
+    if settings.registration_token:
+        return settings.registration_token
+    runtime_dir = settings.runtime_dir
     path = runtime_dir / "registration.token"
     if not path.exists():
         runtime_dir.mkdir(parents=True, exist_ok=True)

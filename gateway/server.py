@@ -5,7 +5,6 @@ python -m gateway.server
 
 from __future__ import annotations
 
-import os
 import sys
 from concurrent import futures
 
@@ -52,7 +51,7 @@ class Gateway:
     def __init__(self, settings: Settings, address: str = "127.0.0.1:50051", workers: int = 16) -> None:
         self.settings = settings
         self.services = Services(settings)
-        self.auth = Authenticator(self.services, registration_token(settings.runtime_dir))
+        self.auth = Authenticator(self.services, registration_token(settings))
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
             interceptors=[MalformedRequests()],
@@ -88,7 +87,7 @@ class Gateway:
             reflection.SERVICE_NAME,
         ]
         reflection.enable_server_reflection(names, self.server)
-        self.port, self.tls = listen(self.server, address)
+        self.port, self.tls = listen(self.server, address, settings)
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
 
     def start(self) -> Gateway:
@@ -115,9 +114,8 @@ class Gateway:
 def main() -> int:
     settings = Settings.from_env()
     hub_logging.configure("gateway", settings.log_format)
-    metrics.serve_from_env()
-    address = os.environ.get("HUB_GATEWAY_ADDRESS", "127.0.0.1:50051")
-    gateway = Gateway(settings, address).start()
+    metrics.serve(settings)
+    gateway = Gateway(settings, settings.gateway_address).start()
     print(f"gRPC gateway listening on {gateway.address}", flush=True)
     wait_for_signal()
     gateway.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ PLATFORMS = {
 }
 
 
-def setup_departments() -> None:
+def setup_departments(settings: Settings) -> None:
     """The two reference platforms `make run` starts; every industry is supervised by 安监."""
     with service("registry") as registry:
         for code, (kind, name, env, default, town) in PLATFORMS.items():
@@ -47,7 +46,7 @@ def setup_departments() -> None:
                     "name": name,
                     "kind": kind,
                     "town": town,
-                    "endpoint": os.environ.get(env, default),
+                    "endpoint": settings.hub_env.get(env, default),
                 }
             )
         registry.set_routing_rule("*", "*", ["AJJ-TEZ"])
@@ -62,7 +61,7 @@ def demo(
     their registers, and show what each department platform received and acknowledged."""
     settings = Settings.from_env()
     console = Console()
-    address = gateway or os.environ.get("HUB_GATEWAY_ADDRESS", "127.0.0.1:50051")
+    address = gateway or settings.gateway_address
     channel = grpc.insecure_channel(address)
     grpc.channel_ready_future(channel).result(timeout=30)
     stubs = (
@@ -70,8 +69,8 @@ def demo(
         riskpoint_pb2_grpc.RiskPointServiceStub(channel),
         filing_pb2_grpc.FilingServiceStub(channel),
     )
-    setup_departments()
-    token = (("x-hub-registration-token", registration_token(settings.runtime_dir)),)
+    setup_departments(settings)
+    token = (("x-hub-registration-token", registration_token(settings)),)
     keys_dir = settings.runtime_dir / "demo" / "keys"
     filed: list[tuple[str, tuple[tuple[str, str], ...], int]] = []
     with Progress(console=console) as progress:

@@ -31,10 +31,14 @@ def monthly(
         with store("notifications", settings) as app_:
             if dry_run:
                 typer.echo(
-                    json.dumps(publish.build(app_, config.load(), town, month), ensure_ascii=False, indent=2)
+                    json.dumps(
+                        publish.build(app_, config.load(settings.hub_env), town, month),
+                        ensure_ascii=False,
+                        indent=2,
+                    )
                 )
                 return
-            summary = publish.publish(app_, settings, config.load(), town, month, out)
+            summary = publish.publish(app_, settings, config.load(settings.hub_env), town, month, out)
     except DomainError as error:
         typer.echo(f"refused: {error}", err=True)
         raise typer.Exit(1) from None

@@ -338,7 +338,7 @@ class Hub:
     def registration_token(self) -> str:
         from gateway.auth import registration_token
 
-        return registration_token(self.settings.runtime_dir)
+        return registration_token(self.settings)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ Plain threads (no eventlet): one fan-out consumer, one pusher per department.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 
@@ -85,11 +84,11 @@ class Adapter:
 def main() -> int:
     settings = Settings.from_env()
     hub_logging.configure("department-adapter", settings.log_format)
-    metrics.serve_from_env()
+    metrics.serve(settings)
     adapter = Adapter(
         settings,
-        max_attempts=int(os.environ.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
-        deadline=float(os.environ.get("HUB_ADAPTER_DEADLINE", "5")),
+        max_attempts=settings.adapter_max_attempts,
+        deadline=settings.adapter_deadline,
     ).start()
     wait_for_signal()
     adapter.close()

@@ -50,7 +50,7 @@ class AuditServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection([SERVICE_NAME, health_name, reflection.SERVICE_NAME], self.server)
-        self.port, self.tls = listen(self.server, address)
+        self.port, self.tls = listen(self.server, address, settings)
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
 
     def start(self) -> AuditServer:
@@ -71,7 +71,7 @@ def main() -> int:
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
     hub_logging.configure("audit-server", settings.log_format)
-    metrics.serve_from_env()
+    metrics.serve(settings)
     server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
     print(f"audit gRPC endpoint listening on {server.address}", flush=True)
     wait_for_signal()

@@ -97,7 +97,7 @@ def _open(settings: Settings, stop: threading.Event) -> AuditWorker | None:
 def main() -> int:
     settings = Settings.from_env()
     hub_logging.configure("audit-worker", settings.log_format)
-    metrics.serve_from_env()
+    metrics.serve(settings)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

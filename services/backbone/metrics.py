@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from services.backbone.settings import Settings
 
 EVENTS_PUBLISHED = Counter("hub_events_published_total", "Events published by the relay", ["service"])
 RELAY_POSITION = Gauge("hub_relay_position", "Last notification id confirmed by the broker", ["service"])
@@ -36,21 +36,18 @@ _server: Any = None
 _server_lock = threading.Lock()
 
 
-def serve_from_env(default_port: int | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Exposes /metrics on HUB_METRICS_PORT (or a default), once per process; 0 turns it off.
+def serve(settings: Settings) -> int:
+    """Exposes /metrics on the settings' port (HUB_METRICS_PORT), once per process; 0 leaves it off.
 
     HUB_METRICS_ADDR is the address to bind (127.0.0.1; 0.0.0.0 in containers). Returns the port
     served, 0 when off. A second call (two nameko services in one process) reuses the first server.
     """
     global _server
-    env = os.environ if environ is None else environ
-    configured = env.get("HUB_METRICS_PORT", "")
-    port = int(configured) if configured.strip() else int(default_port or 0)
-    if not port:
+    if not settings.metrics_port:
         return 0
     with _server_lock:
         if _server is None:
-            _server, _ = start_http_server(port, addr=env.get("HUB_METRICS_ADDR", "127.0.0.1"))
+            _server, _ = start_http_server(settings.metrics_port, addr=settings.metrics_addr)
         return int(_server.server_port)
 
 

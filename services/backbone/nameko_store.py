@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
 
 from services.backbone import correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
 from services.backbone import logging as hub_logging
@@ -26,7 +27,7 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
         # Connections are made here, not at import time.
         settings = Settings.from_env()
         hub_logging.configure(self.container.service_name, settings.log_format)
-        metrics.serve_from_env()  # once per process, however many services it runs
+        metrics.serve(settings)  # once per process, however many services it runs
         self.app = open_store(self.app_class, settings)
 
     def stop(self) -> None:
@@ -48,3 +49,29 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
                 correlation._current.reset(token)
             except ValueError:
                 pass  # set in another context (greenlet); nothing to restore
+
+
+class HubSettings(DependencyProvider):  # type: ignore[misc]
+    """Injects the hub's settings, read when the service starts."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_env()
+
+    def get_dependency(self, worker_ctx: Any) -> Settings:
+        return self.settings
+
+
+class SettingsTimer(Timer):  # type: ignore[misc]
+    """nameko's timer, its interval taken from the hub's settings when the service starts (a
+    decorator's argument would be read at import time)."""
+
+    def __init__(self, setting: str, **kwargs: Any) -> None:
+        super().__init__(interval=0, **kwargs)
+        self.setting = setting
+
+    def setup(self) -> None:
+        self.interval = float(getattr(Settings.from_env(), self.setting))
+        super().setup()
+
+
+settings_timer = SettingsTimer.decorator

@@ -1,4 +1,6 @@
-"""Hub settings, read once from the environment."""
+"""Hub settings, read once from the environment: the one place a hub process reads its configuration
+(each process's main, or its nameko dependency's setup, calls Settings.from_env() and passes the values
+on). Nothing is read at import time."""
 
 from __future__ import annotations
 
@@ -24,6 +26,27 @@ class Settings:
     consumer_max_attempts: int = 5
     log_format: str = "console"
     per_service_urls: dict[str, str] = field(default_factory=dict)
+    # the edges
+    gateway_address: str = "127.0.0.1:50051"
+    tls_cert: str = ""  # PEM files: the gateway and the audit endpoint speak TLS when both are set
+    tls_key: str = ""
+    registration_token: str = ""  # empty: one made once under the runtime folder
+    metrics_port: int = 0  # /metrics of this process; 0: off
+    metrics_addr: str = "127.0.0.1"
+    # the services' own settings (handed to their applications with app_env)
+    credential_key: str = ""  # derives every enterprise's secret; empty: one made once, kept by the hub
+    escalation_delay_days: float = 3.0
+    penalties_file: str = ""
+    thresholds_file: str = ""
+    dangers_timer_seconds: float = 60.0
+    notify_sender_idle: float = 0.5
+    report_timer_seconds: float = 3600.0
+    # the department adapter
+    adapter_max_attempts: int = 8
+    adapter_deadline: float = 5.0
+    # every HUB_* variable as read, for the few modules with settings of their own (notifications'
+    # rates and retries, the reference platforms' addresses)
+    hub_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,7 +66,34 @@ class Settings:
                 for s in SERVICES
                 if env.get(f"HUB_DATABASE_URL_{s.upper()}")
             },
+            gateway_address=env.get("HUB_GATEWAY_ADDRESS", cls.gateway_address),
+            tls_cert=env.get("HUB_TLS_CERT", ""),
+            tls_key=env.get("HUB_TLS_KEY", ""),
+            registration_token=env.get("HUB_REGISTRATION_TOKEN", ""),
+            metrics_port=int(env.get("HUB_METRICS_PORT", "").strip() or 0),
+            metrics_addr=env.get("HUB_METRICS_ADDR", cls.metrics_addr),
+            credential_key=env.get("HUB_CREDENTIAL_KEY", ""),
+            escalation_delay_days=float(env.get("HUB_ESCALATION_DELAY_DAYS", "3")),
+            penalties_file=env.get("HUB_PENALTIES_FILE", ""),
+            thresholds_file=env.get("HUB_THRESHOLDS_FILE", ""),
+            dangers_timer_seconds=float(env.get("HUB_DANGERS_TIMER_SECONDS", "60")),
+            notify_sender_idle=float(env.get("HUB_NOTIFY_SENDER_IDLE", "0.5")),
+            report_timer_seconds=float(env.get("HUB_REPORT_TIMER_SECONDS", "3600")),
+            adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
+            adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
+            hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},
         )
+
+    def app_env(self) -> dict[str, str]:
+        """What a service's application reads of the settings, in its eventsourcing env."""
+        values = {
+            "HUB_RUNTIME_DIR": str(self.runtime_dir),
+            "HUB_CREDENTIAL_KEY": self.credential_key,
+            "HUB_ESCALATION_DELAY_DAYS": str(self.escalation_delay_days),
+            "HUB_PENALTIES_FILE": self.penalties_file,
+            "HUB_THRESHOLDS_FILE": self.thresholds_file,
+        }
+        return {k: v for k, v in values.items() if v}
 
     def database_url_for(self, service: str) -> str:
         return self.per_service_urls.get(service, self.database_url)

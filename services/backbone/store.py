@@ -299,7 +299,7 @@ def tables_created_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
 def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> TApp:
     """Builds the service's application on its own store, creating what the store needs."""
     env = settings.persistence_env(app_class.service)
-    env["HUB_RUNTIME_DIR"] = str(settings.runtime_dir)
+    env.update(settings.app_env())
     env.update(extra_env)
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         return app_class(env=env)

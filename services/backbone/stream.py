@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     hub_logging.configure(f"{args.service}-stream", settings.log_format)
-    metrics.serve_from_env()
+    metrics.serve(settings)
     app, workers = build(args.service, settings)
     stop = stop_on_signals()
     threads = [

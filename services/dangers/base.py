@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from services.backbone.errors import NotFoundError, PermissionDeniedError
@@ -28,7 +27,7 @@ class DangersBase(HubApplication):
     @property
     def escalation_delay(self) -> timedelta:
         """How long after a danger fell overdue the town office and the departments hear of it."""
-        days = self.env.get("HUB_ESCALATION_DELAY_DAYS") or os.environ.get("HUB_ESCALATION_DELAY_DAYS", "3")
+        days = self.env.get("HUB_ESCALATION_DELAY_DAYS") or "3"
         return timedelta(days=float(days))
 
     def _danger(self, danger_id: str) -> HiddenDanger:

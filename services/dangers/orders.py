@@ -30,7 +30,9 @@ class Orders(DangersBase):
             amount = int(fields.get("amount") or 0)
         except (TypeError, ValueError):
             raise ValidationError("amount", "must be a whole number of yuan") from None
-        found.impose_penalty(penalties.table(), step.pop("violation"), amount, step)
+        found.impose_penalty(
+            penalties.table(self.env.get("HUB_PENALTIES_FILE", "")), step.pop("violation"), amount, step
+        )
         self.save(found)
         return case_view(found)
 

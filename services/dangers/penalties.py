@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,7 @@ class Violation:
 
 @cache
 def table(path: str = "") -> dict[str, Violation]:
-    source = Path(path or os.environ.get("HUB_PENALTIES_FILE") or PENALTIES_FILE)
+    source = Path(path or PENALTIES_FILE)
     data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     return {
         code: Violation(code, str(v["description"]), str(v["legal_basis"]), int(v["maximum"]))

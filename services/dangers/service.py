@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import builtins
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
-from services.backbone.nameko_store import EventStore
+from services.backbone.nameko_store import EventStore, settings_timer
 from services.dangers import clock
 from services.dangers.application import DangersApplication
 
 log = structlog.get_logger(__name__)
-TIMER_SECONDS = float(os.environ.get("HUB_DANGERS_TIMER_SECONDS", "60"))
 PAGE, MAX_PAGES = 200, 50
 
 
@@ -28,7 +25,7 @@ class DangersService:
     registry = RpcProxy("registry")
 
     # -- the timer: real time in production; tests call check_deadlines with a time they choose ----
-    @timer(interval=TIMER_SECONDS)
+    @settings_timer("dangers_timer_seconds")
     def tick(self) -> None:
         try:
             self.check_deadlines(clock.iso(datetime.now(UTC)))

@@ -10,7 +10,6 @@ HUB_NOTIFY_BURST_<CHANNEL>    bucket size of a channel
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -61,7 +60,9 @@ class Config:
 
 
 def load(environ: dict[str, str] | None = None) -> Config:
-    env = dict(os.environ if environ is None else environ)
+    """The notifications' settings: infra/notifications.yaml (or HUB_NOTIFICATIONS_CONFIG), each value
+    overridden by its HUB_NOTIFY_* variable among `environ` (Settings.hub_env)."""
+    env = dict(environ or {})
     path = Path(env.get("HUB_NOTIFICATIONS_CONFIG") or DEFAULT_FILE)
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     deadline = data.get("filing_deadline_day") or {}

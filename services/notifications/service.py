@@ -8,7 +8,7 @@ import structlog
 from nameko.rpc import rpc
 
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
-from services.backbone.nameko_store import EventStore
+from services.backbone.nameko_store import EventStore, HubSettings
 from services.backbone.settings import Settings
 from services.notifications import config
 from services.notifications.application import NotificationsApplication
@@ -21,6 +21,7 @@ class NotificationsService:
     name = "notifications"
 
     app: NotificationsApplication = EventStore(NotificationsApplication)
+    settings: Settings = HubSettings()
 
     @rpc
     def notification(self, notification_id: str) -> dict[str, Any]:
@@ -33,10 +34,10 @@ class NotificationsService:
     @rpc
     def monthly_figures(self, town: str, month: str) -> dict[str, Any]:
         """The figures the month's report would show now (nothing is published)."""
-        return publish.build(self.app, config.load(), town, month)
+        return publish.build(self.app, config.load(self.settings.hub_env), town, month)
 
     @rpc
     def publish_monthly_report(self, town: str, month: str) -> dict[str, Any]:
-        summary = publish.publish(self.app, Settings.from_env(), config.load(), town, month)
+        summary = publish.publish(self.app, self.settings, config.load(self.settings.hub_env), town, month)
         log.info("monthly_report_published", town=town, month=month, revision=summary["revision"])
         return {k: v for k, v in summary.items() if k != "report"}

@@ -7,7 +7,6 @@ which sends what the consumers requested, and the monthly report timer.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from services.backbone.settings import Settings
@@ -17,10 +16,8 @@ from services.notifications.sender import Sender
 
 
 def workers(app: Any, settings: Settings) -> list[object]:
-    conf = config.load()
+    conf = config.load(settings.hub_env)
     return [
-        Sender(
-            app, channels.build(settings), conf, idle=float(os.environ.get("HUB_NOTIFY_SENDER_IDLE", "0.5"))
-        ),
-        ReportTimer(app, settings, conf, interval=float(os.environ.get("HUB_REPORT_TIMER_SECONDS", "3600"))),
+        Sender(app, channels.build(settings), conf, idle=settings.notify_sender_idle),
+        ReportTimer(app, settings, conf, interval=settings.report_timer_seconds),
     ]

@@ -59,8 +59,8 @@ class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        runtime_dir = self.env.get("HUB_RUNTIME_DIR") or str(Settings.from_env().runtime_dir)
-        self.credential_key = credentials.hub_key(Path(runtime_dir))
+        runtime_dir = self.env.get("HUB_RUNTIME_DIR") or str(Settings().runtime_dir)
+        self.credential_key = credentials.hub_key(Path(runtime_dir), self.env.get("HUB_CREDENTIAL_KEY", ""))
 
     # -- enterprises ----------------------------------------------------------------------
     @retried

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 
-def hub_key(runtime_dir: Path) -> bytes:
-    """The hub's credential key: HUB_CREDENTIAL_KEY, or one made once under the runtime folder."""
-    configured = os.environ.get("HUB_CREDENTIAL_KEY")
+def hub_key(runtime_dir: Path, configured: str = "") -> bytes:
+    """The hub's credential key: the configured one (HUB_CREDENTIAL_KEY), or one made once under the
+    runtime folder."""
     if configured:
         return configured.encode("utf-8")
     path = runtime_dir / "credential.key"

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from scripts import healthcheck
 from services.backbone import metrics
 from services.backbone.nameko_store import EventStore
+from services.backbone.settings import Settings
 from services.registry.application import RegistryApplication
 
 HUB_METRICS = (
@@ -51,7 +52,7 @@ def no_metrics_server() -> Iterator[None]:
 
 def test_metrics_endpoint_answers_with_the_hubs_metric_names() -> None:
     port = free_port()
-    served = metrics.serve_from_env(environ={"HUB_METRICS_PORT": str(port), "HUB_METRICS_ADDR": "127.0.0.1"})
+    served = metrics.serve(Settings(metrics_port=port, metrics_addr="127.0.0.1"))
     assert served == port
     metrics.RELAY_LAG.labels("metrics-test").set(7)
     metrics.EVENTS_CONSUMED.labels("metrics-test", "registry").inc(3)
@@ -63,12 +64,12 @@ def test_metrics_endpoint_answers_with_the_hubs_metric_names() -> None:
 
 
 def test_metrics_are_off_unless_a_port_is_given_and_started_once_per_process() -> None:
-    assert metrics.serve_from_env(environ={}) == 0
-    assert metrics.serve_from_env(environ={"HUB_METRICS_PORT": "0"}, default_port=9100) == 0
+    assert metrics.serve(Settings()) == 0
+    assert metrics.serve(Settings.from_env({"HUB_METRICS_PORT": "0"})) == 0
     port = free_port()
-    assert metrics.serve_from_env(environ={"HUB_METRICS_PORT": str(port)}) == port
+    assert metrics.serve(Settings(metrics_port=port)) == port
     # a second service in the same process (nameko runs several) reuses the server
-    assert metrics.serve_from_env(environ={"HUB_METRICS_PORT": str(free_port())}) == port
+    assert metrics.serve(Settings(metrics_port=free_port())) == port
 
 
 def test_a_nameko_service_serves_metrics_when_its_store_is_set_up(
