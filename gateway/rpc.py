@@ -8,7 +8,7 @@ from typing import Any
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone import correlation
+from services.backbone import correlation, library
 from services.backbone import rpc as _domain_errors  # noqa: F401 - domain errors cross intact
 from services.backbone.amqp import CONNECTION_ERRORS
 from services.backbone.errors import UnavailableError
@@ -41,7 +41,7 @@ class Services:
         """Calls a service; UnavailableError when it cannot be reached now. A proxy whose broker
         connection broke (RabbitMQ restarted) is dropped: the thread's next call makes a new one."""
         proxy = self._proxy()
-        self._local.standalone._worker_ctx.data[CORRELATION_KEY] = correlation.current()
+        library.call_context(self._local.standalone)[CORRELATION_KEY] = correlation.current()
         try:
             return getattr(getattr(proxy, service), method)(*args, **kwargs)
         except (*CONNECTION_ERRORS, RpcTimeout, RuntimeError) as error:

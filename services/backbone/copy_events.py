@@ -22,6 +22,8 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry, strtobool
 from psycopg import sql
 
+from services.backbone import library
+
 ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks' raw baseline)
 
 
@@ -53,11 +55,11 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             return super().insert_events(stored_events, **kwargs)  # type: ignore[no-any-return]
         reserve, copy_statement, types = self._copy_plan()
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)  # a consumer's tracking record
+            library.before_events(self, curs, stored_events, **kwargs)  # a consumer's tracking record
             if not stored_events:
                 return None
-            self._lock_table(curs)
-            self._notify_channel(curs)
+            library.lock_events_table(self, curs)
+            library.notify_followers(self, curs)
             curs.execute(reserve, (len(stored_events),))
             ids = sorted(row["id"] for row in curs.fetchall())
             with curs.copy(copy_statement) as copy:

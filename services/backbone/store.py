@@ -10,7 +10,6 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
-from eventsourcing.domain import BaseAggregate, DomainEvent
 from eventsourcing.persistence import (
     JSONTranscoder,
     Notification,
@@ -22,43 +21,11 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import copy_events, transcoder
+from services.backbone import copy_events, library, transcoder
+from services.backbone.library import HubRepository, Processing, project
 from services.backbone.settings import Settings
 
 TApp = TypeVar("TApp", bound="HubApplication")
-
-
-class Processing(ProcessingEvent[Any]):
-    """eventsourcing's ProcessingEvent, collecting from the hub's own aggregates without its
-    isinstance() checks against runtime Protocols (~15 µs each, twice per aggregate saved)."""
-
-    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
-        for obj in objs:
-            if obj is None:
-                continue
-            if isinstance(obj, BaseAggregate):
-                self.events.extend(obj.collect_events())
-                self.aggregates[obj.id] = obj
-            elif isinstance(obj, DomainEvent):
-                self.events.append(obj)
-            else:
-                super().collect_events(obj)
-        self.saved_kwargs.update(kwargs)
-
-
-def project(aggregate: Any, events: Any) -> Any:
-    """eventsourcing's project_aggregate without its per-event assert against a runtime Protocol
-    (~20 µs each on Python 3.11: 12% of the registry's CPU, replaying its index aggregates)."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-class HubRepository(Repository[Any]):
-    """A repository whose aggregates are replayed with `project`."""
-
-    def get(self, aggregate_id: Any, *, projector_func: Any = project, **kwargs: Any) -> Any:
-        return super().get(aggregate_id, projector_func=projector_func, **kwargs)
 
 
 # A view of every enterprise (or of every waiting message) grows with the data set. Snapshotted every n
@@ -111,22 +78,17 @@ class HubApplication(Application):
     service = ""
 
     def construct_repository(self) -> Repository[Any]:
-        repository = super().construct_repository()
-        repository.__class__ = HubRepository  # the same state, the cheaper replay
-        return repository
+        return library.become(super().construct_repository(), HubRepository)  # the cheaper replay
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
         processing = Processing()
         processing.collect_events(*objs, **kwargs)
-        recordings = self._record(processing)
-        self._take_snapshots(processing)
-        self._notify(recordings)
-        return recordings
+        return library.record(self, processing, notify=True)
 
     def construct_transcoder(self) -> Transcoder:
         made = self.factory.transcoder()
         if type(made) is JSONTranscoder and transcoder.enabled(self.env):
-            made.__class__ = transcoder.OrjsonTranscoder  # the same state and stored form, orjson's speed
+            library.become(made, transcoder.OrjsonTranscoder)  # the same stored form, orjson's speed
         if isinstance(made, JSONTranscoder):
             self.register_transcodings(made)
         return made
@@ -134,13 +96,12 @@ class HubApplication(Application):
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()
         if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
-            recorder.__class__ = copy_events.CopyingProcessRecorder  # the same state, events by COPY
+            library.become(recorder, copy_events.CopyingProcessRecorder)  # the same state, events by COPY
         return recorder
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Stores the events a consumer caused, atomically with its tracking record."""
-        self._record(processing)
-        self._take_snapshots(processing)
+        library.record(self, processing, notify=False)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[Any]) -> None:
         """eventsourcing's, with an interval that grows with the aggregate (snapshot_interval), and taken

@@ -21,6 +21,7 @@ is read by eventsourcing's own transcoder (tests hold both).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
@@ -29,6 +30,8 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
 from eventsourcing.utils import strtobool
+
+from services.backbone import library
 
 ENV = "HUB_ORJSON_EVENTS"  # "false" keeps eventsourcing's transcoder (the benchmarks' raw baselines)
 _WRITE_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -124,14 +127,14 @@ class OrjsonTranscoder(JSONTranscoder):
         return super().encode(obj)
 
     def _transcoded(self, value: Any) -> dict[str, Any]:
-        encoded = self._encode_obj(value)
+        encoded = library.transcode(self, value)
         data = encoded["_data_"]
         if type(data) is not str and _written_otherwise(data):
             raise _WrittenOtherwise
         return encoded
 
     def decode(self, data: bytes) -> Any:
-        return loads(data, self._decode_obj, self.decoder.decode)
+        return loads(data, functools.partial(library.untranscode, self), self.decoder.decode)
 
 
 def enabled(env: Any) -> bool:

@@ -1,0 +1,112 @@
+"""The hub's one seam into eventsourcing's (and nameko's) internals: everything it does beyond their
+public API, named and kept here, pinned by tests/unit/test_library_seam.py so that an upgrade of either
+fails loudly in one place instead of quietly somewhere.
+
+Each reach has a measured reason (figures in its comment; `python -m bench.library_seam` measures
+them again beside the library's own way, so a reach whose gain is gone can be dropped).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.domain import BaseAggregate, DomainEvent
+from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.postgres import PostgresProcessRecorder
+
+# The versions the reaches below were written against and tested with (pyproject.toml pins them).
+EVENTSOURCING = "9.5.6"
+NAMEKO = "2.14.1"
+
+T = TypeVar("T")
+
+
+# -- aggregates read and collected without eventsourcing's runtime Protocol checks ---------------------
+class Processing(ProcessingEvent[Any]):
+    """eventsourcing's ProcessingEvent, collecting from the hub's own aggregates without its
+    isinstance() checks against runtime Protocols (~15 µs each, twice per aggregate saved)."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if obj is None:
+                continue
+            if isinstance(obj, BaseAggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif isinstance(obj, DomainEvent):
+                self.events.append(obj)
+            else:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
+def project(aggregate: Any, events: Any) -> Any:
+    """eventsourcing's project_aggregate without its per-event assert against a runtime Protocol
+    (~20 µs each on Python 3.11: 12% of the registry's CPU, replaying its index aggregates)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class HubRepository(Repository[Any]):
+    """A repository whose aggregates are replayed with `project`."""
+
+    def get(self, aggregate_id: Any, *, projector_func: Any = project, **kwargs: Any) -> Any:
+        return super().get(aggregate_id, projector_func=projector_func, **kwargs)
+
+
+def become(obj: T, cls: type[T]) -> T:
+    """`obj` made an instance of `cls`, a subclass of its own class that adds behaviour and no state,
+    in place: the library built it (repository, recorder, transcoder) and keeps no other way to say
+    which class to build."""
+    if not issubclass(cls, type(obj)):
+        raise TypeError(f"{cls.__name__} is not a subclass of {type(obj).__name__}")
+    obj.__class__ = cls
+    return obj
+
+
+# -- an application's save, in its steps ------------------------------------------------------------
+def record(app: Application, processing: ProcessingEvent[Any], notify: bool) -> list[Recording[Any]]:
+    """What Application.save does after collecting: record the events (and a consumer's tracking
+    record, atomically), take the snapshots that are due, and (`notify`) tell the application's
+    followers. The hub collects with `Processing` and snapshots its own way (HubApplication)."""
+    recordings: list[Recording[Any]] = app._record(processing)  # noqa: SLF001
+    app._take_snapshots(processing)  # noqa: SLF001
+    if notify:
+        app._notify(recordings)  # noqa: SLF001
+    return recordings
+
+
+# -- the PostgreSQL recorder's steps, for the COPY recorder (copy_events.py) ---------------------------
+def before_events(recorder: PostgresProcessRecorder, curs: Any, stored_events: Any, **kwargs: Any) -> None:
+    """The recorder's hook before its events go in: a consumer's tracking record, in the transaction."""
+    recorder._insert_events(curs, stored_events, **kwargs)  # noqa: SLF001
+
+
+def lock_events_table(recorder: PostgresProcessRecorder, curs: Any) -> None:
+    """The EXCLUSIVE lock under which notification ids are taken and committed in order."""
+    recorder._lock_table(curs)  # noqa: SLF001
+
+
+def notify_followers(recorder: PostgresProcessRecorder, curs: Any) -> None:
+    """The NOTIFY that wakes the relay when the transaction commits."""
+    recorder._notify_channel(curs)  # noqa: SLF001
+
+
+# -- the JSON transcoder's transcodings, for the orjson transcoder (transcoder.py) ---------------------
+def transcode(transcoder: JSONTranscoder, value: Any) -> dict[str, Any]:
+    """A value json cannot write, as the transcoder writes it: {"_type_": …, "_data_": …}."""
+    return transcoder._encode_obj(value)  # type: ignore[no-any-return]  # noqa: SLF001
+
+
+def untranscode(transcoder: JSONTranscoder, obj: dict[str, Any]) -> Any:
+    """The value a {"_type_": …, "_data_": …} object stands for (or the object itself)."""
+    return transcoder._decode_obj(obj)  # noqa: SLF001
+
+
+# -- nameko's standalone RPC proxy -------------------------------------------------------------------
+def call_context(standalone: Any) -> dict[str, Any]:
+    """The context data a standalone RPC proxy sends with its next call (the correlation id): nameko
+    fixes it when the proxy starts, the gateway keeps one proxy per thread for many calls."""
+    return standalone._worker_ctx.data  # type: ignore[no-any-return]  # noqa: SLF001

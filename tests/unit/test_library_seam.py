@@ -1,0 +1,93 @@
+"""The seam into eventsourcing's and nameko's internals (services/backbone/library.py) holds: the
+versions it was written for, the private members it calls, and what it relies on them doing. An
+upgrade that changes any of them fails here, by name, instead of somewhere in a running hub."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+from uuid import uuid4
+
+import pytest
+from eventsourcing.application import Application, project_aggregate
+from eventsourcing.domain import event
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.postgres import PostgresProcessRecorder
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.backbone import library
+from services.backbone.aggregate import HubAggregate
+from services.backbone.store import HubApplication, HubRepository
+
+
+class Counter(HubAggregate):
+    def __init__(self) -> None:
+        self.n = 0
+
+    def bump(self) -> None:
+        self._bumped()
+
+    @event("Bumped")
+    def _bumped(self) -> None:
+        self.n += 1
+
+
+class Store(HubApplication):
+    service = "seam-test"
+
+
+def test_the_libraries_are_the_versions_the_seam_was_written_for() -> None:
+    assert version("eventsourcing") == library.EVENTSOURCING, "re-check services/backbone/library.py"
+    assert version("nameko") == library.NAMEKO, "re-check services/backbone/library.py"
+
+
+@pytest.mark.parametrize(
+    ("owner", "member", "parameters"),
+    [
+        (Application, "_record", ["self", "processing_event"]),
+        (Application, "_take_snapshots", ["self", "processing_event"]),
+        (Application, "_notify", ["self", "recordings"]),
+        (PostgresProcessRecorder, "_insert_events", ["self", "curs", "stored_events", "kwargs"]),
+        (PostgresProcessRecorder, "_lock_table", ["self", "curs"]),
+        (PostgresProcessRecorder, "_notify_channel", ["self", "curs"]),
+        (JSONTranscoder, "_encode_obj", ["self", "o"]),
+        (JSONTranscoder, "_decode_obj", ["self", "d"]),
+    ],
+)
+def test_each_private_member_the_seam_calls_is_there_as_it_was(
+    owner: type, member: str, parameters: list[str]
+) -> None:
+    found = getattr(owner, member, None)
+    assert callable(found), f"{owner.__name__}.{member} is gone"
+    assert list(inspect.signature(found).parameters) == parameters
+
+
+def test_a_standalone_proxy_still_carries_its_call_context() -> None:
+    source = inspect.getsource(ClusterRpcProxy.__mro__[1])
+    assert "_worker_ctx" in source, "nameko's standalone proxy no longer keeps _worker_ctx"
+
+
+def test_save_through_the_seam_records_notifies_and_replays_as_the_library_would() -> None:
+    app = Store(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    assert type(app.repository) is HubRepository  # become() took
+    counter = Counter()
+    for _ in range(3):
+        counter.bump()
+    recordings = app.save(counter)
+    assert [r.notification.originator_version for r in recordings] == [1, 2, 3, 4]
+    assert [n.originator_id for n in app.notification_log.select(start=1, limit=10)] == [counter.id] * 4
+    stored = list(app.events.get(counter.id))
+    ours, theirs = library.project(None, stored), project_aggregate(None, stored)
+    assert vars(ours) == vars(theirs) and app.repository.get(counter.id).n == 3
+
+
+def test_become_refuses_a_class_that_is_not_a_subclass() -> None:
+    with pytest.raises(TypeError):
+        library.become(JSONTranscoder(), HubRepository)  # type: ignore[arg-type]
+
+
+def test_the_transcodings_round_trip_through_the_seam() -> None:
+    transcoder = JSONTranscoder()
+    Store(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).register_transcodings(transcoder)
+    value = uuid4()
+    assert library.untranscode(transcoder, library.transcode(transcoder, value)) == value
