@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from services.backbone.errors import ValidationError
+from services.kernel.validation import DateWindow, happened
 
 E = TypeVar("E", bound=StrEnum)
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MOBILE = re.compile(r"1[3-9][0-9]{9}")  # [0-9], not \d: \d accepts full-width digits
 URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 DIGEST = re.compile(r"[0-9a-f]{64}")  # SM3 and SHA-256 are both 256-bit
@@ -43,18 +42,13 @@ class Checks:
                 self.fail(f"{field}[{i}]", "must not be empty")
         return [i for i in items if i]
 
-    def date(self, value: Any, field: str, not_before: date | None = None) -> str:
-        text = str(value or "").strip()
+    def date(self, value: Any, field: str, window: DateWindow | None = None) -> str:
+        """A date within `window` (default: a day that has happened, kernel.validation.happened)."""
         try:
-            if not ISO_DATE.fullmatch(text):
-                raise ValueError(text)
-            day = date.fromisoformat(text)
-        except ValueError:
-            self.fail(field, "must be a date YYYY-MM-DD")
-            return text
-        if not_before is not None and day < not_before:
-            self.fail(field, f"must not be before {not_before.isoformat()} (Asia/Shanghai)")
-        return day.isoformat()
+            return (window or happened()).check(value, field).isoformat()
+        except ValidationError as error:
+            self.violations.extend(error.violations)
+            return str(value or "")
 
     def mobile(self, value: Any, field: str) -> str:
         text = str(value or "").strip()

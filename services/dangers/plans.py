@@ -7,6 +7,7 @@ from typing import Any
 
 from services.dangers.checks import Checks
 from services.dangers.vocabulary import Grade, InspectionType, Source
+from services.kernel.validation import due
 
 # 《安全生产事故隐患排查治理暂行规定》第十五条: the six parts of a major danger's treatment plan (治理方案).
 TREATMENT_PARTS = {
@@ -67,7 +68,7 @@ def check_plan(fields: dict[str, Any], grade: str, removable_now: bool, today: d
             fields.get("responsible_person"), "responsible_person", max_length=100
         ),
         "responsible_mobile": checks.mobile(fields.get("responsible_mobile"), "responsible_mobile"),
-        "deadline": checks.date(fields.get("deadline"), "deadline", not_before=today),
+        "deadline": checks.date(fields.get("deadline"), "deadline", due(today)),
         "interim_measures": checks.texts(fields.get("interim_measures"), "interim_measures", False),
         "emergency_plan": checks.text(fields.get("emergency_plan"), "emergency_plan", False),
         "treatment_plan": {},
@@ -84,7 +85,7 @@ def check_plan(fields: dict[str, Any], grade: str, removable_now: bool, today: d
             if not str(given.get(part) or "").strip():
                 checks.fail(field, f"is required: a major danger's treatment plan states {label}")
             elif part == "deadline":
-                treatment[part] = checks.date(given.get(part), field, not_before=today)
+                treatment[part] = checks.date(given.get(part), field, due(today))
             else:
                 treatment[part] = checks.text(given.get(part), field)
         plan["treatment_plan"] = treatment

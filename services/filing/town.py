@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,16 +19,14 @@ from services.filing.views import (
     EnterpriseView,
     enterprise_view_id,
 )
+from services.kernel.validation import scheduled
 
 
 class Town(FilingBase):
     """Campaigns and 一镇一册."""
 
     def open_campaign(self, town: str, name: str, deadline: str) -> dict[str, Any]:
-        try:
-            date.fromisoformat(deadline)
-        except ValueError:
-            raise ValidationError("deadline", "must be a date, YYYY-MM-DD") from None
+        deadline = scheduled().check(deadline, "deadline").isoformat()
         if not town.strip() or not name.strip():
             raise ValidationError.many(
                 [(f, "must not be empty") for f, v in (("town", town), ("name", name)) if not v.strip()]

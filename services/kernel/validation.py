@@ -1,10 +1,13 @@
 """Validators of values with a rule or a range, shared by every service and edge: credit code, mobile
-number, required and bounded text."""
+number, required and bounded text, UUIDs, dates within a window that makes sense for their field, and
+the numbers a client gives (sizes, counts, cursors)."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from services.backbone.errors import ValidationError
 
@@ -18,6 +21,36 @@ USCC_FORBIDDEN_LETTERS = "IOSVZ"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 # GB 11714-1997 organisation code: weights of its first 8 characters.
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+# GB 32100-2015 appendix A (with the later A and N): position 1 names the registration authority,
+# position 2 a category of organisation that authority registers.
+REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": (
+        "司法行政",
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
+    ),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": (
+        "旅游",
+        {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"},
+    ),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "其他"}),
+}
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")  # [0-9], not \d: \d would accept full-width and other digits
 
@@ -45,10 +78,10 @@ def org_code_check_digit(first8: str) -> str:
 def validate_uscc(code: str) -> str:
     """The normalised (stripped, upper-case) 18-character unified social credit code, or ValidationError.
 
-    Checks, in order: length; charset (naming the first offending character); administrative division code
-    (positions 3-8) all digits; the embedded organisation code's GB 11714 check digit (position 17); the
-    overall GB 32100 check digit (position 18). Registration authority and organisation type codes
-    (positions 1-2) are only checked against the charset.
+    Checks, in order: length; charset (naming the first offending character); the registration authority
+    (position 1) and a category it registers (position 2), GB 32100's code tables; administrative
+    division code (positions 3-8) all digits; the embedded organisation code's GB 11714 check digit
+    (position 17); the overall GB 32100 check digit (position 18).
     """
     if not isinstance(code, str):
         raise ValidationError(USCC_FIELD, f"must be a string of {USCC_LENGTH} characters")
@@ -67,6 +100,19 @@ def validate_uscc(code: str) -> str:
         raise ValidationError(
             USCC_FIELD,
             f"character '{ch}' at position {position} is not allowed (allowed: {USCC_CHARSET})",
+        )
+    authority = REGISTRATION_AUTHORITIES.get(normalised[0])
+    if authority is None:
+        raise ValidationError(
+            USCC_FIELD,
+            f"position 1 '{normalised[0]}' names no registration authority "
+            f"(GB 32100: one of {''.join(REGISTRATION_AUTHORITIES)})",
+        )
+    if normalised[1] not in authority[1]:
+        raise ValidationError(
+            USCC_FIELD,
+            f"position 2 '{normalised[1]}' is no category of organisation registered by {authority[0]} "
+            f"(one of {''.join(authority[1])})",
         )
     division = normalised[2:8]
     if not division.isdigit():  # charset is ASCII only here, so isdigit() means 0-9
@@ -127,3 +173,89 @@ def uuid_field(value: object, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except (ValueError, TypeError):
         raise ValidationError(field, "must be a UUID") from None
+
+
+# -- dates ---------------------------------------------------------------------------------------------
+# Dates are the enterprise's and the departments' days (Asia/Shanghai). A date a person gives must be one
+# that makes sense for its field: something that happened (found, inspected, completed, ordered) lies
+# between the hub's earliest records and today; a deadline lies between today and a few years ahead.
+# Year 1 and year 9999 are neither, and the latter overflows every date sum a timer makes.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+EARLIEST = date(1990, 1, 1)  # before the hub's subject existed (安全生产法 2002, 双重预防 2016)
+DEADLINE_YEARS = 5  # the furthest ahead a deadline may be set
+
+
+def today_in_shanghai(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a date field may hold, both ends included."""
+
+    earliest: date
+    latest: date
+
+    def check(self, value: object, field: str) -> date:
+        """The date a field holds (YYYY-MM-DD), within the window; ValidationError naming the field."""
+        text = value.strip() if isinstance(value, str) else ""
+        try:
+            if not ISO_DATE.fullmatch(text):
+                raise ValueError(text)
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(field, "must be a date YYYY-MM-DD") from None
+        if not self.earliest <= day <= self.latest:
+            raise ValidationError(
+                field, f"must be between {self.earliest.isoformat()} and {self.latest.isoformat()}"
+            )
+        return day
+
+
+def happened(today: date | None = None) -> DateWindow:
+    """A day something happened: not before EARLIEST, not after today (a day's grace for clocks)."""
+    return DateWindow(EARLIEST, (today or today_in_shanghai()) + timedelta(days=1))
+
+
+def due(today: date | None = None) -> DateWindow:
+    """A deadline: from today to DEADLINE_YEARS ahead."""
+    day = today or today_in_shanghai()
+    try:
+        latest = day.replace(year=day.year + DEADLINE_YEARS)
+    except ValueError:  # 29 February
+        latest = day.replace(year=day.year + DEADLINE_YEARS, day=28)
+    return DateWindow(day, latest)
+
+
+def scheduled(today: date | None = None) -> DateWindow:
+    """A date of record that may lie before or after today (a campaign's deadline, a reporting month):
+    from EARLIEST to DEADLINE_YEARS ahead."""
+    return DateWindow(EARLIEST, due(today).latest)
+
+
+# -- numbers from a client: sizes, counts, cursors -----------------------------------------------------
+INT64_MAX = 2**63 - 1
+
+
+def bounded_int(value: object, field: str, low: int, high: int) -> int:
+    """An integer a client gave (as a number or as digits), between low and high; ValidationError
+    naming the field otherwise. Digits are ASCII only ("²" and "٣" are digits to str.isdigit)."""
+    if isinstance(value, bool):
+        raise ValidationError(field, f"must be a whole number between {low} and {high}")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        body = text[1:] if text.startswith("-") else text
+        if not (body.isascii() and body.isdigit()) or len(body) > len(str(max(abs(low), abs(high)))) + 1:
+            raise ValidationError(field, f"must be a whole number between {low} and {high}")
+        number = int(text)
+    if not low <= number <= high:
+        raise ValidationError(field, f"must be between {low} and {high}")
+    return number
+
+
+def page_size(value: int, field: str = "page_size", default: int = 100, maximum: int = 500) -> int:
+    """A page size a client asked for: 0 means the default; negative or above `maximum` is refused."""
+    return default if value == 0 else bounded_int(value, field, 1, maximum)

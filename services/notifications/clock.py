@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from services.backbone.errors import ValidationError
+from services.kernel.validation import scheduled
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -29,9 +30,10 @@ def instant(value: str) -> datetime:
 
 
 def parse_month(month: str) -> tuple[int, int]:
-    found = MONTH.match(month or "")
-    if not found:
+    found = MONTH.fullmatch(month) if isinstance(month, str) else None
+    if not found or not 1 <= int(found.group(2)) <= 12:
         raise ValidationError("month", "must be YYYY-MM")
+    scheduled().check(f"{month}-01", "month")  # a month of record, not year 1 or 9999
     return int(found.group(1)), int(found.group(2))
 
 

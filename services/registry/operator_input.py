@@ -6,12 +6,11 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any
 
 from services.backbone.errors import ValidationError
 from services.kernel.signatures import validate_public_key
-from services.kernel.validation import validate_length, validate_required
+from services.kernel.validation import happened, validate_length, validate_required
 from services.registry.departments import DepartmentKind
 from services.registry.routing import WILDCARD
 
@@ -19,7 +18,6 @@ CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 ENDPOINT = re.compile(r"(dns:///)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):([0-9]{1,5})")
 CREDENTIALS_REF = re.compile(r"(env|file|vault):\S+")
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def collect_violations(checks: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -139,10 +137,4 @@ def check_order(reason: Any, document_no: Any, authority: Any, ordered_on: Any) 
 
 
 def _date(value: Any) -> str:
-    text = validate_required(value, "ordered_on")
-    try:
-        if not ISO_DATE.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValidationError("ordered_on", "must be a date YYYY-MM-DD") from None
+    return happened().check(validate_required(value, "ordered_on"), "ordered_on").isoformat()

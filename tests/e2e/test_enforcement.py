@@ -39,7 +39,7 @@ def test_six_musts_end_with_the_enterprise_closed_in_the_registry(hub: Hub) -> N
             enterprise_id=erp.enterprise_id,
             document_no="张安检〔2026〕7号",
             inspector_name="郑检查",
-            inspected_on="2026-11-30",
+            inspected_on="2026-10-30",
             findings=[
                 pb.InspectionFinding(
                     risk_point_id="rp-tank",
@@ -61,7 +61,7 @@ def test_six_musts_end_with_the_enterprise_closed_in_the_registry(hub: Hub) -> N
         violation="SAFETY_LAW_102",
         amount=30000,
         document_no="台应急罚〔2026〕12号",
-        imposed_on="2026-12-01",
+        imposed_on="2026-11-01",
     )
     with pytest.raises(grpc.RpcError) as below:
         inspector.call("ImposePenalty", penalty)
@@ -76,18 +76,18 @@ def test_six_musts_end_with_the_enterprise_closed_in_the_registry(hub: Hub) -> N
             case_id=case,
             medium="台儿庄区人民政府网站",
             document_no="曝光〔2026〕3号",
-            exposed_on="2026-12-02",
+            exposed_on="2026-11-02",
         ),
     )
 
     suspend = pb.OrderSuspensionRequest(
-        case_id=case, reason="重大隐患逾期未整改", document_no="责停〔2026〕5号", ordered_on="2026-12-10"
+        case_id=case, reason="重大隐患逾期未整改", document_no="责停〔2026〕5号", ordered_on="2026-11-10"
     )
     with pytest.raises(grpc.RpcError) as premature:
         inspector.call("OrderSuspension", suspend)  # no re-inspection has found it still major yet
     assert premature.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
-    reinspect(inspector, erp, danger, "复查〔2026〕1号", "2026-12-08")
+    reinspect(inspector, erp, danger, "复查〔2026〕1号", "2026-11-08")
     inspector.call("OrderSuspension", suspend)
     wait_for(
         lambda: erp.status() == epb.ENTERPRISE_STATUS_SUSPENDED,
@@ -95,14 +95,14 @@ def test_six_musts_end_with_the_enterprise_closed_in_the_registry(hub: Hub) -> N
         what="the registry to suspend the enterprise",
     )
 
-    reinspect(inspector, erp, danger, "复查〔2026〕2号", "2026-12-28")
+    reinspect(inspector, erp, danger, "复查〔2026〕2号", "2026-11-28")
     closure = inspector.call(
         "OrderClosure",
         pb.OrderClosureRequest(
             case_id=case,
             reason="停产整顿期间复查仍不合格",
             document_no="关闭〔2026〕1号",
-            ordered_on="2026-12-30",
+            ordered_on="2026-11-30",
         ),
     )
     assert closure.enforcement_case.state == pb.CASE_STATE_CLOSED

@@ -25,22 +25,22 @@ def enforce_until_suspended(dangers: DangersApplication, enterprise: str) -> str
     data.known_enterprise(dangers, enterprise)
     head = {"enterprise_id": enterprise, "inspector_name": "郑检查"}
     found = dangers.record_inspection(
-        data.AJ, {**head, "document_no": "检1", "inspected_on": "2026-11-30", "findings": [data.finding()]}
+        data.AJ, {**head, "document_no": "检1", "inspected_on": "2026-10-30", "findings": [data.finding()]}
     )
     danger, case = found["danger_ids"][0], found["case_ids"][0]
     dangers.impose_penalty(
         data.AJ,
         case,
-        {"violation": "SAFETY_LAW_102", "amount": 50000, "document_no": "罚1", "imposed_on": "2026-12-01"},
+        {"violation": "SAFETY_LAW_102", "amount": 50000, "document_no": "罚1", "imposed_on": "2026-11-01"},
     )
     dangers.record_exposure(
-        data.AJ, case, {"medium": "区政府网站", "document_no": "曝1", "exposed_on": "2026-12-02"}
+        data.AJ, case, {"medium": "区政府网站", "document_no": "曝1", "exposed_on": "2026-11-02"}
     )
     again = [{"danger_id": danger, "still_major": True}]
     dangers.record_inspection(
-        data.AJ, {**head, "document_no": "复1", "inspected_on": "2026-12-08", "reinspections": again}
+        data.AJ, {**head, "document_no": "复1", "inspected_on": "2026-11-08", "reinspections": again}
     )
-    order = {"reason": "重大隐患整改不到位", "document_no": "停1", "ordered_on": "2026-12-10"}
+    order = {"reason": "重大隐患整改不到位", "document_no": "停1", "ordered_on": "2026-11-10"}
     dangers.order_suspension(data.AJ, case, order)
     return case
 
@@ -77,7 +77,7 @@ def test_a_redelivered_suspension_order_suspends_the_enterprise_once(settings: S
     found = registry.get(str(enterprise.id))
     assert found["status"] == "suspended"
     stored = [e for e in registry.events.get(enterprise.id) if type(e).__name__ == "ProductionSuspended"][0]
-    assert (stored.document_no, stored.authority, stored.ordered_on) == ("停1", data.AJ, "2026-12-10")
+    assert (stored.document_no, stored.authority, stored.ordered_on) == ("停1", data.AJ, "2026-11-10")
     consumer.close()
     relay.close()
 
@@ -96,12 +96,12 @@ def test_closure_after_suspension_closes_the_enterprise(settings: Settings) -> N
             "enterprise_id": str(enterprise.id),
             "inspector_name": "郑检查",
             "document_no": "复2",
-            "inspected_on": "2026-12-28",
+            "inspected_on": "2026-11-28",
             "reinspections": again,
         },
     )
     dangers.order_closure(
-        data.AJ, case, {"reason": "停产整顿期间仍不合格", "document_no": "关1", "ordered_on": "2026-12-30"}
+        data.AJ, case, {"reason": "停产整顿期间仍不合格", "document_no": "关1", "ordered_on": "2026-11-30"}
     )
     relay = Relay(dangers, settings, subscribers=("registry",))
     consumer = TrackedConsumer(registry, registry_handlers, settings, "dangers")

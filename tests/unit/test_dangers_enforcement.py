@@ -18,9 +18,9 @@ TOP = {
     "violation": "SAFETY_LAW_102",
     "amount": 50000,
     "document_no": "台应急罚〔2026〕12号",
-    "imposed_on": "2026-12-01",
+    "imposed_on": "2026-11-01",
 }
-EXPOSURE = {"medium": "台儿庄区人民政府网站", "document_no": "曝光〔2026〕3号", "exposed_on": "2026-12-02"}
+EXPOSURE = {"medium": "台儿庄区人民政府网站", "document_no": "曝光〔2026〕3号", "exposed_on": "2026-11-02"}
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def inspect(app: DangersApplication, eid: str, no: str, on: str, **more: Any) ->
 
 def opened(app: DangersApplication, eid: str) -> tuple[str, str]:
     answer = inspect(
-        app, eid, "检〔2026〕1号", "2026-11-30", findings=[data.finding("重大"), data.finding("一般")]
+        app, eid, "检〔2026〕1号", "2026-10-30", findings=[data.finding("重大"), data.finding("一般")]
     )
     return answer["danger_ids"][0], answer["case_ids"][0]
 
@@ -59,7 +59,7 @@ def test_an_inspection_covers_the_enterprise_and_a_major_finding_opens_a_case(
     assert [e["enterprise_id"] for e in app.list_uninspected(data.AJ)] == [enterprise]
     assert app.list_uninspected(data.ZJ) == []  # not supervised by 住建
     answer = inspect(
-        app, enterprise, "检〔2026〕1号", "2026-11-30", findings=[data.finding("重大"), data.finding("一般")]
+        app, enterprise, "检〔2026〕1号", "2026-10-30", findings=[data.finding("重大"), data.finding("一般")]
     )
     assert len(answer["danger_ids"]) == 2 and len(answer["case_ids"]) == 1
     assert app.list_uninspected(data.AJ) == []
@@ -69,13 +69,13 @@ def test_an_inspection_covers_the_enterprise_and_a_major_finding_opens_a_case(
         "kind": "opened",
         "document_no": "检〔2026〕1号",
         "authority": data.AJ,
-        "date": "2026-11-30",
+        "date": "2026-10-30",
     }
     major, general = (app.get(enterprise, d) for d in answer["danger_ids"])
     assert (major["state"], major["grade"], major["source"]) == ("assessed", "重大", "government_inspection")
     assert major["finding"]["inspector_name"] == "郑检查" and general["grade"] == "一般"
     with pytest.raises(ConflictError):
-        inspect(app, enterprise, "检〔2026〕1号", "2026-11-30")
+        inspect(app, enterprise, "检〔2026〕1号", "2026-10-30")
 
 
 def test_an_inspector_acts_only_where_the_department_supervises(
@@ -88,7 +88,7 @@ def test_an_inspector_acts_only_where_the_department_supervises(
                 "enterprise_id": enterprise,
                 "document_no": "1",
                 "inspector_name": "x",
-                "inspected_on": "2026-11-30",
+                "inspected_on": "2026-10-30",
             },
         )
     _, case = opened(app, enterprise)
@@ -122,13 +122,13 @@ def test_no_step_of_the_chain_is_skipped(app: DangersApplication, enterprise: st
     assert early.value.current_state == "opened"
     app.impose_penalty(data.AJ, case, TOP)
     with pytest.raises(TransitionError):
-        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-12-10"))
+        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-11-10"))
     app.record_exposure(data.AJ, case, EXPOSURE)
     with pytest.raises(TransitionError) as not_reinspected:
-        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-12-10"))
+        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-11-10"))
     assert "re-inspection" in not_reinspected.value.rule
     with pytest.raises(TransitionError):
-        app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-12-10"))
+        app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-11-10"))
 
 
 def test_the_whole_chain_orders_suspension_then_closure(app: DangersApplication, enterprise: str) -> None:
@@ -139,23 +139,23 @@ def test_the_whole_chain_orders_suspension_then_closure(app: DangersApplication,
         app,
         enterprise,
         "复查〔2026〕1号",
-        "2026-12-08",
+        "2026-11-08",
         reinspections=[{"danger_id": danger, "still_major": True}],
     )
     with pytest.raises(ValidationError) as backdated:  # before the re-inspection it rests on
-        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-12-07"))
+        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-11-07"))
     assert backdated.value.field == "ordered_on"
-    assert app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-12-10"))["state"] == "suspended"
+    assert app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-11-10"))["state"] == "suspended"
     with pytest.raises(TransitionError):  # closure needs a failed re-inspection during the suspension
-        app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-12-30"))
+        app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-11-30"))
     inspect(
         app,
         enterprise,
         "复查〔2026〕2号",
-        "2026-12-28",
+        "2026-11-28",
         reinspections=[{"danger_id": danger, "still_major": True}],
     )
-    closed = app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-12-30"))
+    closed = app.order_closure(data.AJ, case, order("关〔2026〕1号", "2026-11-30"))
     assert closed["state"] == "closed"
     assert [s["kind"] for s in closed["steps"]] == [
         "opened",
@@ -176,7 +176,7 @@ def test_the_whole_chain_orders_suspension_then_closure(app: DangersApplication,
         "reason": "重大事故隐患整改不到位",
         "document_no": "停〔2026〕1号",
         "authority": data.AJ,
-        "ordered_on": "2026-12-10",
+        "ordered_on": "2026-11-10",
     }
     assert orders["EnforcementCase.ClosureOrdered"].payload["document_no"] == "关〔2026〕1号"
     assert {e.enterprise_id for e in envelopes} == {enterprise}
@@ -192,19 +192,19 @@ def test_a_reinspection_that_finds_the_danger_removed_concludes_the_case(
         app,
         enterprise,
         "复查〔2026〕1号",
-        "2026-12-08",
+        "2026-11-08",
         reinspections=[{"danger_id": danger, "still_major": False}],
     )
     assert app.get_case(data.AJ, case)["state"] == "concluded"
     with pytest.raises(TransitionError):
-        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-12-10"))
+        app.order_suspension(data.AJ, case, order("停〔2026〕1号", "2026-11-10"))
 
 
 def test_a_case_is_opened_by_hand_only_on_a_major_danger_without_one(
     app: DangersApplication, enterprise: str
 ) -> None:
     danger = app.report(enterprise, data.report())["danger_id"]
-    step = {"document_no": "立〔2026〕9号", "opened_on": "2026-12-01", "reason": "自查上报的重大隐患"}
+    step = {"document_no": "立〔2026〕9号", "opened_on": "2026-11-01", "reason": "自查上报的重大隐患"}
     app.assess(enterprise, danger, {"grade": "一般", "assessed_by": "安全科"})
     with pytest.raises(TransitionError) as general:
         app.open_case(data.AJ, danger, step)

@@ -13,6 +13,7 @@ from services.backbone.errors import PermissionDeniedError, TransitionError, Val
 from services.backbone.relay import envelopes_after
 from services.dangers import clock
 from services.dangers.application import DangersApplication
+from services.kernel.validation import today_in_shanghai
 from tests import dangers_data as data
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -201,5 +202,7 @@ def test_a_sent_back_danger_past_its_deadline_falls_overdue(app: DangersApplicat
     danger = rectifying(app, enterprise)
     app.submit(enterprise, danger, data.submission())
     assert app.check_deadlines(clock.instant("2030-01-03T00:00:00+08:00"))["overdue"] == []
-    app.send_back(data.AJ, danger, {"by": "吴科长", "on": "2030-01-03", "remarks": "未整改到位"})
+    # sent back today (a decision's day is one that has happened), found overdue in 2030
+    today = today_in_shanghai().isoformat()
+    app.send_back(data.AJ, danger, {"by": "吴科长", "on": today, "remarks": "未整改到位"})
     assert app.check_deadlines(clock.instant("2030-01-03T00:01:00+08:00"))["overdue"] == [danger]
