@@ -22,7 +22,7 @@ SERVICE_NAMES = ("hub.v1.DangerService", "hub.v1.InspectionService")
 def register(server: grpc.Server, services: Services, auth: Authenticator) -> tuple[str, ...]:
     """Adds both danger APIs to the gateway's server; returns their full names (health, reflection)."""
     danger_pb2_grpc.add_DangerServiceServicer_to_server(DangerServicer(services, auth), server)
-    inspectors = DepartmentAuthenticator(services)
+    inspectors = DepartmentAuthenticator(services, "inspections")
     danger_pb2_grpc.add_InspectionServiceServicer_to_server(InspectionServicer(services, inspectors), server)
     return SERVICE_NAMES
 

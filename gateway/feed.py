@@ -14,10 +14,10 @@ from gateway.adapter.jobs import receipt_of
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
 from services.backbone import correlation
-from services.backbone.edge.calls import grpc_method
-from services.backbone.edge.status import status_code, to_status
-from services.backbone.errors import DomainError, PermissionDeniedError, ValidationError
+from services.backbone.edge.calls import grpc_method, grpc_server_stream
+from services.backbone.errors import PermissionDeniedError, ValidationError
 from services.kernel import receipts
+from services.kernel.validation import INT64_MAX, bounded_int
 
 
 def filing_message(department: str, item: dict[str, Any]) -> pb.Filing:
@@ -47,23 +47,19 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
     def __init__(self, services: Services, departments: DepartmentAuthenticator, poll: float = 1.0) -> None:
         self.services, self.departments, self.poll = services, departments, poll
 
+    @grpc_server_stream
     def StreamFilings(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:  # noqa: N802
         department = self.departments.department(context)
-        try:
-            after = int(request.cursor or 0)
-        except ValueError:
-            context.abort_with_status(to_status(ValidationError("cursor", "must be a cursor this feed gave")))
-        with correlation.bound(None):
-            while context.is_active():
-                try:
-                    items = self.services.call("filing", "feed", department, after, 100)
-                except DomainError as error:
-                    context.abort(status_code(error), str(error))
-                for item in items:
-                    yield pb.StreamFilingsResponse(
-                        filing=filing_message(department, item), cursor=str(item["cursor"])
-                    )
-                    after = item["cursor"]
+        after = bounded_int(request.cursor or "0", "cursor", 0, INT64_MAX)
+        cid = correlation.current()
+        while context.is_active():
+            items = self.services.call("filing", "feed", department, after, 100)
+            for item in items:
+                yield pb.StreamFilingsResponse(
+                    filing=filing_message(department, item), cursor=str(item["cursor"])
+                )
+                after = item["cursor"]
+                with correlation.bound(item.get("correlation_id") or cid):
                     self.services.call(
                         "filing",
                         "record_delivery",
@@ -72,10 +68,10 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
                         department,
                         "delivered",
                     )
-                if not items:
-                    if request.stop_when_caught_up:
-                        return
-                    time.sleep(self.poll)
+            if not items:
+                if request.stop_when_caught_up:
+                    return
+                time.sleep(self.poll)
 
     @grpc_method
     def AcknowledgeFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802

@@ -17,10 +17,12 @@ TOKEN_HEADER = "x-hub-department-token"
 
 
 class DepartmentAuthenticator:
-    """Checks a department's inspector token with the dangers service, remembering good ones a minute."""
+    """Checks a department's token for one role (scope: inspections, feed, town) with the dangers
+    service. A good token is remembered for `ttl` seconds only, so a re-issued token stops working
+    within that time in every gateway (one call to the dangers service per department and ttl)."""
 
-    def __init__(self, services: Services, ttl: float = 60.0) -> None:
-        self.services, self.ttl = services, ttl
+    def __init__(self, services: Services, scope: str, ttl: float = 0.5) -> None:
+        self.services, self.scope, self.ttl = services, scope, ttl
         self._cache: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
@@ -34,7 +36,7 @@ class DepartmentAuthenticator:
             if self._cache.get(key, 0.0) > now:
                 return code
         try:
-            code = str(self.services.call("dangers", "authenticate_inspector", code, token))
+            code = str(self.services.call("dangers", "authenticate_inspector", code, token, self.scope))
         except PermissionDeniedError:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown department or wrong token")
         with self._lock:

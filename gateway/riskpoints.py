@@ -21,6 +21,7 @@ from services.backbone import correlation
 from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import ValidationError
 from services.kernel.identity import risk_point_id
+from services.kernel.validation import INT64_MAX, bounded_int, page_size
 
 log = structlog.get_logger(__name__)
 PAGE_SIZE = 500  # items per upsert_batch call: one transaction in the riskpoints store
@@ -95,10 +96,8 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         self, request: pb.ListRiskPointsRequest, context: grpc.ServicerContext
     ) -> pb.ListRiskPointsResponse:
         caller = self.auth.enterprise(context)
-        if request.page_token and not request.page_token.isdigit():
-            raise ValidationError("page_token", "not a token this service gave")
-        offset = int(request.page_token or 0)
-        answer = self._call("list", caller, offset, request.page_size or 100, request.include_retired)
+        offset = bounded_int(request.page_token or "0", "page_token", 0, INT64_MAX)
+        answer = self._call("list", caller, offset, page_size(request.page_size), request.include_retired)
         return pb.ListRiskPointsResponse(
             risk_points=[messages.risk_point_message(p) for p in answer["risk_points"]],
             next_page_token=str(answer["next_offset"] or ""),

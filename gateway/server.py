@@ -69,10 +69,11 @@ class Gateway:
             RiskPointServicer(self.services, self.auth), self.server
         )
         self.danger_services = danger_api.register(self.server, self.services, self.auth)
-        departments = DepartmentAuthenticator(self.services)
-        town_pb2_grpc.add_TownServiceServicer_to_server(TownServicer(self.services, departments), self.server)
+        town_pb2_grpc.add_TownServiceServicer_to_server(
+            TownServicer(self.services, DepartmentAuthenticator(self.services, "town")), self.server
+        )
         department_pb2_grpc.add_FilingFeedServiceServicer_to_server(
-            FilingFeedServicer(self.services, departments), self.server
+            FilingFeedServicer(self.services, DepartmentAuthenticator(self.services, "feed")), self.server
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

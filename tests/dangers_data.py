@@ -13,6 +13,11 @@ AJ, TOWN, ZJ = "AJJ-TEZ", "TOWN-ZSZ", "ZJ-TEZ"  # 安监, the town office, 住�
 FAR = "2030-01-01"  # a deadline the real clock will not reach during the tests
 
 
+def owns(enterprise: str, risk_point_ids: list[str]) -> dict[str, str]:
+    """The riskpoints service's answer when every risk point named is the enterprise's own."""
+    return dict.fromkeys(risk_point_ids, "own")
+
+
 def evidence(name: str = "photo-1.jpg") -> list[dict[str, str]]:
     digest = hashlib.new("sm3", name.encode()).hexdigest()
     return [{"uri": f"https://erp.example.cn/files/{name}", "hash_algorithm": "sm3", "digest": digest}]

@@ -59,7 +59,9 @@ class Seeded:
 
 
 def _danger(dangers: DangersApplication, eid: str, grade: str, description: str) -> str:
-    danger = str(dangers.report(eid, dangers_data.report(description=description))["danger_id"])
+    danger = str(
+        dangers.report(eid, dangers_data.report(description=description), dangers_data.owns)["danger_id"]
+    )
     dangers.assess(eid, danger, {"grade": grade, "assessed_by": "安全科", "removable_now": False})
     return danger
 

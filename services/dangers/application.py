@@ -32,25 +32,35 @@ class DangersApplication(Workflow, Deadlines, Enforcement, Orders):
         DepartmentKinds: 50,
     }
 
-    # -- inspectors' tokens, one per department -------------------------------------------------
+    # -- departments' tokens, one per department and scope ---------------------------------------
     @retried
-    def issue_inspector_token(self, department: str) -> dict[str, Any]:
-        """A new token for the department's inspectors (returned once; any earlier one stops working)."""
+    def issue_inspector_token(self, department: str, scope: str = "") -> dict[str, Any]:
+        """A new token for one of the department's roles (returned once; the role's earlier token stops
+        working, the other roles' tokens are untouched). No scope: one token for every role that has
+        none of its own."""
         code = str(department or "").strip()
         if not code:
             raise ValidationError("department", "is required")
+        if scope and scope not in credentials.SCOPES:
+            raise ValidationError("scope", f"must be one of {', '.join(credentials.SCOPES)}")
         token = credentials.new_token()
-        existing = self.find(credential_id(code))
+        existing = self.find(credential_id(code, scope))
         if isinstance(existing, InspectorCredential):
             existing.reissue(credentials.token_hash(token))
             self.save(existing)
         else:
-            self.save(InspectorCredential(department=code, token_hash=credentials.token_hash(token)))
-        return {"department": code, "token": token}
+            self.save(
+                InspectorCredential(department=code, token_hash=credentials.token_hash(token), scope=scope)
+            )
+        return {"department": code, "scope": scope, "token": token}
 
-    def authenticate_inspector(self, department: str, token: str) -> str:
-        """The department a token belongs to; PermissionDeniedError otherwise."""
-        found = self.find(credential_id(str(department)))
+    def authenticate_inspector(self, department: str, token: str, scope: str = "") -> str:
+        """The department a token belongs to, for this role; PermissionDeniedError otherwise. A role with
+        a token of its own takes only that one; a role without, the department's unscoped token."""
+        code = str(department)
+        found = self.find(credential_id(code, scope)) if scope else None
+        if not isinstance(found, InspectorCredential):
+            found = self.find(credential_id(code))
         if not isinstance(found, InspectorCredential) or not credentials.matches(token, found.token_hash):
             raise PermissionDeniedError("x-hub-department-token", "unknown department or wrong token")
         return found.department

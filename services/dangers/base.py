@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from services.backbone.errors import NotFoundError, PermissionDeniedError
@@ -20,6 +21,10 @@ from services.dangers.records import (
 )
 from services.kernel.validation import uuid_field
 
+# Where risk points stand for an enterprise, asked of the riskpoints service: each id → "own", "other"
+# (another enterprise's) or "missing".
+RiskPointOwners = Callable[[str, list[str]], dict[str, str]]
+
 
 class DangersBase(HubApplication):
     """The dangers service's store and the helpers its use cases share."""
@@ -29,6 +34,17 @@ class DangersBase(HubApplication):
         """How long after a danger fell overdue the town office and the departments hear of it."""
         days = self.env.get("HUB_ESCALATION_DELAY_DAYS") or "3"
         return timedelta(days=float(days))
+
+    def _own_risk_points(self, enterprise: str, refs: list[tuple[str, str]], owners: RiskPointOwners) -> None:
+        """A danger is found on a risk point of its own enterprise: each (field, risk point id) must name
+        one of `enterprise`'s, or NotFoundError names the field (another's is not told apart from one
+        that does not exist)."""
+        if not refs:
+            return
+        standing = owners(enterprise, sorted({rid for _, rid in refs}))
+        for field, rid in refs:
+            if standing.get(rid) != "own":
+                raise NotFoundError(field, f"the enterprise has no risk point {rid}")
 
     def _danger(self, danger_id: str) -> HiddenDanger:
         found = self.find(uuid_field(danger_id, "danger_id"))

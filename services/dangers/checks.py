@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from services.backbone.errors import ValidationError
-from services.kernel.validation import DateWindow, happened
+from services.kernel.validation import DateWindow, happened, uuid_field
 
 E = TypeVar("E", bound=StrEnum)
 MOBILE = re.compile(r"1[3-9][0-9]{9}")  # [0-9], not \d: \d accepts full-width digits
@@ -46,6 +46,14 @@ class Checks:
         """A date within `window` (default: a day that has happened, kernel.validation.happened)."""
         try:
             return (window or happened()).check(value, field).isoformat()
+        except ValidationError as error:
+            self.violations.extend(error.violations)
+            return str(value or "")
+
+    def uuid(self, value: Any, field: str) -> str:
+        """The canonical text of a UUID the field names."""
+        try:
+            return str(uuid_field(value, field))
         except ValidationError as error:
             self.violations.extend(error.violations)
             return str(value or "")

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import ConflictError, TransitionError, ValidationError
-from services.dangers.base import DangersBase
+from services.dangers.base import DangersBase, RiskPointOwners
 from services.dangers.cases import EnforcementCase, case_id
 from services.dangers.checks import Checks
 from services.dangers.domain import HiddenDanger
@@ -26,7 +26,9 @@ class Enforcement(DangersBase):
     """A supervising department's inspections; the case orders are in Orders (orders.py)."""
 
     @retried
-    def record_inspection(self, department: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def record_inspection(
+        self, department: str, fields: dict[str, Any], owners: RiskPointOwners
+    ) -> dict[str, Any]:
         """Records an inspection: its findings become hidden dangers (a major one opens a case), and its
         re-inspections advance the cases of dangers found before."""
         enterprise = str(uuid_field(fields.get("enterprise_id", ""), "enterprise_id"))
@@ -48,13 +50,16 @@ class Enforcement(DangersBase):
             prefix = f"findings[{i}]."
             findings.append(
                 (
-                    checks.text(item.get("risk_point_id"), f"{prefix}risk_point_id", max_length=100),
+                    checks.uuid(item.get("risk_point_id"), f"{prefix}risk_point_id"),
                     check_finding({**item, **given}, Source.GOVERNMENT_INSPECTION, checks, prefix),
                     checks.choice(item.get("grade"), f"{prefix}grade", Grade),
                     bool(item.get("removable_now", True)),
                 )
             )
         checks.done()
+        self._own_risk_points(
+            enterprise, [(f"findings[{i}].risk_point_id", f[0]) for i, f in enumerate(findings)], owners
+        )
         iid = inspection_id(department, head["document_no"])
         if self.find(iid) is not None:
             raise ConflictError("document_no", f"inspection {head['document_no']} is already recorded")

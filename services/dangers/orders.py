@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from services.backbone.conflicts import retried
-from services.backbone.errors import ValidationError
 from services.dangers import penalties
 from services.dangers.base import DangersBase
 from services.dangers.cases import EnforcementCase
 from services.dangers.plans import check_step
 from services.dangers.views import case_view
+from services.kernel.validation import bounded_int
+
+# Above any fine the law sets (安全生产法 tops out at 10,000,000 yuan); the penalty table decides the rest.
+MAX_FINE = 10**9
 
 
 class Orders(DangersBase):
@@ -26,10 +29,7 @@ class Orders(DangersBase):
     def impose_penalty(self, department: str, case: str, fields: dict[str, Any]) -> dict[str, Any]:
         found = self._supervised_case(department, case)
         step = check_step(fields, department, "imposed_on", "violation")
-        try:
-            amount = int(fields.get("amount") or 0)
-        except (TypeError, ValueError):
-            raise ValidationError("amount", "must be a whole number of yuan") from None
+        amount = bounded_int(fields.get("amount") or 0, "amount", 0, MAX_FINE)
         found.impose_penalty(
             penalties.table(self.env.get("HUB_PENALTIES_FILE", "")), step.pop("violation"), amount, step
         )

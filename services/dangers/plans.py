@@ -43,7 +43,7 @@ def check_finding(fields: dict[str, Any], source: Source, checks: Checks, prefix
 def check_report(fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A self-inspection report: the risk point and the finding; every violation at once."""
     checks = Checks()
-    risk_point_id = checks.text(fields.get("risk_point_id"), "risk_point_id", max_length=100)
+    risk_point_id = checks.uuid(fields.get("risk_point_id"), "risk_point_id")
     finding = check_finding(fields, Source.SELF_INSPECTION, checks)
     checks.done()
     return risk_point_id, finding

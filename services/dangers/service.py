@@ -23,6 +23,12 @@ class DangersService:
 
     app: DangersApplication = EventStore(DangersApplication)
     registry = RpcProxy("registry")
+    riskpoints = RpcProxy("riskpoints")
+
+    def _owners(self, enterprise_id: str, risk_point_ids: builtins.list[str]) -> dict[str, str]:
+        """Where these risk points stand for the enterprise, read through at the riskpoints service (a
+        risk point identified a moment ago counts at once)."""
+        return dict(self.riskpoints.owners_of(enterprise_id, risk_point_ids))
 
     # -- the timer: real time in production; tests call check_deadlines with a time they choose ----
     @settings_timer("dangers_timer_seconds")
@@ -49,7 +55,7 @@ class DangersService:
     # -- the enterprise ---------------------------------------------------------------------------
     @rpc
     def report(self, enterprise_id: str, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
-        answer = self.app.report(enterprise_id, fields, idempotency_key)
+        answer = self.app.report(enterprise_id, fields, self._owners, idempotency_key)
         log.info("danger_reported", danger_id=answer["danger_id"], created=answer["created"])
         return answer
 
@@ -75,19 +81,19 @@ class DangersService:
 
     # -- supervising departments ------------------------------------------------------------------
     @rpc
-    def issue_inspector_token(self, department: str) -> dict[str, Any]:
+    def issue_inspector_token(self, department: str, scope: str = "") -> dict[str, Any]:
         self.registry.get_department(department)  # NotFoundError for a department nobody registered
-        answer = self.app.issue_inspector_token(department)
-        log.info("inspector_token_issued", department=department)
+        answer = self.app.issue_inspector_token(department, scope)
+        log.info("department_token_issued", department=department, scope=scope or "all")
         return answer
 
     @rpc
-    def authenticate_inspector(self, department: str, token: str) -> str:
-        return self.app.authenticate_inspector(department, token)
+    def authenticate_inspector(self, department: str, token: str, scope: str = "") -> str:
+        return self.app.authenticate_inspector(department, token, scope)
 
     @rpc
     def record_inspection(self, department: str, fields: dict[str, Any]) -> dict[str, Any]:
-        answer = self.app.record_inspection(department, fields)
+        answer = self.app.record_inspection(department, fields, self._owners)
         log.info("inspection_recorded", department=department, cases=len(answer["case_ids"]))
         return answer
 

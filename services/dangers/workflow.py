@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.dangers import clock
-from services.dangers.base import DangersBase
+from services.dangers.base import DangersBase, RiskPointOwners
 from services.dangers.domain import HiddenDanger
 from services.dangers.plans import (
     check_assessment,
@@ -29,10 +29,14 @@ class Workflow(DangersBase):
 
     # -- the enterprise -------------------------------------------------------------------------
     @retried
-    def report(self, caller: str, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
-        """A danger found by the enterprise's own inspection; a retry with the same key adds nothing."""
+    def report(
+        self, caller: str, fields: dict[str, Any], owners: RiskPointOwners, idempotency_key: str = ""
+    ) -> dict[str, Any]:
+        """A danger found by the enterprise's own inspection on one of its risk points; a retry with the
+        same key adds nothing."""
         enterprise = uuid_field(caller, "enterprise_id")
         risk_point_id, finding = check_report(fields)
+        self._own_risk_points(str(enterprise), [("risk_point_id", risk_point_id)], owners)
         danger_id = uuid.uuid5(enterprise, f"danger/{idempotency_key}") if idempotency_key else uuid.uuid4()
         listed = list_id(str(enterprise))
         # the retried danger (when keyed) and the enterprise's list, read together

@@ -25,7 +25,8 @@ from services.filing.views import (
     town_index_id,
 )
 from services.kernel import signatures
-from services.kernel.validation import uuid_field
+from services.kernel.receipts import MAX_VERSION
+from services.kernel.validation import bounded_int, uuid_field
 
 ROLES = tuple(s.value for s in signatures.Signer)
 TOWN_PAGE = 500  # enterprises read together by the town's queries
@@ -83,8 +84,9 @@ class FilingBase(HubApplication):
         index: FilingIndex | None = self.find(filing_index_id(enterprise_id))
         return index or FilingIndex(enterprise_id=enterprise_id)
 
-    def _filing(self, enterprise_id: str, version: int) -> Filing:
-        found: Filing | None = self.find(filing_id(enterprise_id, int(version)))
+    def _filing(self, enterprise_id: str, version: int, field: str = "version") -> Filing:
+        version = bounded_int(version, field, 1, MAX_VERSION)
+        found: Filing | None = self.find(filing_id(enterprise_id, version))
         if found is None:
-            raise NotFoundError("version", f"enterprise {enterprise_id} has no version {version}")
+            raise NotFoundError(field, f"enterprise {enterprise_id} has no version {version}")
         return found

@@ -10,7 +10,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from services.backbone import correlation
 from services.backbone.conflicts import retried
-from services.backbone.errors import DomainError, TransitionError, ValidationError
+from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from services.filing import register
 from services.filing.base import FilingBase
 from services.filing.domain import (
@@ -144,7 +144,10 @@ class Ledger(FilingBase):
         return {**filing.summary(), "ledger": ledger, "reasons": reasons}
 
     def status(self, enterprise_id: str, version: int = 0) -> dict[str, Any]:
-        version = version or self._index(enterprise_id).latest
+        if version == 0:  # the latest
+            version = self._index(enterprise_id).latest
+            if not version:
+                raise NotFoundError("version", f"enterprise {enterprise_id} has compiled no register yet")
         return self._summary(self._filing(enterprise_id, version))
 
     def document_hash(self, enterprise_id: str, version: int, department: str = "") -> str:
@@ -165,7 +168,10 @@ class Ledger(FilingBase):
         return self._compiled(filing, created=False) | {"document": filing.document}
 
     def diff(self, enterprise_id: str, old: int, new: int) -> dict[str, Any]:
-        a, b = self._filing(enterprise_id, old), self._filing(enterprise_id, new)
+        a, b = (
+            self._filing(enterprise_id, old, "from_version"),
+            self._filing(enterprise_id, new, "to_version"),
+        )
         return {"from": old, "to": new, **register.diff(a.document, b.document)}
 
     # -- the pull feed for departments --------------------------------------------------------

@@ -40,6 +40,26 @@ class Reads(RiskPointsBase):
     def get(self, enterprise_id: str, risk_point: str) -> dict[str, Any]:
         return as_dict(self._owned(enterprise_uuid(enterprise_id), risk_point))
 
+    def owners_of(self, enterprise_id: str, risk_point_ids: list[str]) -> dict[str, str]:
+        """Each risk point id → "own" (the enterprise's, in use), "other" (another enterprise's) or
+        "missing" (none such, or retired); ids that are no UUID count as missing."""
+        enterprise = enterprise_uuid(enterprise_id)
+        wanted: dict[str, UUID] = {}
+        for rid in risk_point_ids[:1000]:
+            try:
+                wanted[rid] = UUID(str(rid))
+            except ValueError:
+                continue
+        found = self.get_many(wanted.values())
+        standing = {}
+        for rid in risk_point_ids[:1000]:
+            point = found.get(wanted[rid]) if rid in wanted else None
+            if not isinstance(point, RiskPoint) or point.retired:
+                standing[rid] = "missing"
+            else:
+                standing[rid] = "own" if point.enterprise_id == enterprise else "other"
+        return standing
+
     def read(self, risk_point: str) -> dict[str, Any]:
         """Any enterprise's risk point (operators, the warning card on the command line)."""
         return as_dict(self._point(risk_point))

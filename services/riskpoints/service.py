@@ -38,6 +38,10 @@ class RiskPointsService:
         return town
 
     @rpc
+    def owners_of(self, enterprise_id: str, risk_point_ids: list[str]) -> dict[str, str]:
+        return self.app.owners_of(enterprise_id, risk_point_ids)
+
+    @rpc
     def warning_card(self, enterprise_id: str, risk_point: str, format_: str) -> dict[str, str]:
         """The risk point's post warning card (岗位风险告知卡) as a file: content type, name and the
         content in base64 (RPC messages are JSON)."""

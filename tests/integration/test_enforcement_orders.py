@@ -25,7 +25,9 @@ def enforce_until_suspended(dangers: DangersApplication, enterprise: str) -> str
     data.known_enterprise(dangers, enterprise)
     head = {"enterprise_id": enterprise, "inspector_name": "郑检查"}
     found = dangers.record_inspection(
-        data.AJ, {**head, "document_no": "检1", "inspected_on": "2026-10-30", "findings": [data.finding()]}
+        data.AJ,
+        {**head, "document_no": "检1", "inspected_on": "2026-10-30", "findings": [data.finding()]},
+        data.owns,
     )
     danger, case = found["danger_ids"][0], found["case_ids"][0]
     dangers.impose_penalty(
@@ -38,7 +40,9 @@ def enforce_until_suspended(dangers: DangersApplication, enterprise: str) -> str
     )
     again = [{"danger_id": danger, "still_major": True}]
     dangers.record_inspection(
-        data.AJ, {**head, "document_no": "复1", "inspected_on": "2026-11-08", "reinspections": again}
+        data.AJ,
+        {**head, "document_no": "复1", "inspected_on": "2026-11-08", "reinspections": again},
+        data.owns,
     )
     order = {"reason": "重大隐患整改不到位", "document_no": "停1", "ordered_on": "2026-11-10"}
     dangers.order_suspension(data.AJ, case, order)
@@ -99,6 +103,7 @@ def test_closure_after_suspension_closes_the_enterprise(settings: Settings) -> N
             "inspected_on": "2026-11-28",
             "reinspections": again,
         },
+        data.owns,
     )
     dangers.order_closure(
         data.AJ, case, {"reason": "停产整顿期间仍不合格", "document_no": "关1", "ordered_on": "2026-11-30"}

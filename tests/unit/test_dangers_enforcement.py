@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from services.backbone.errors import ConflictError, PermissionDeniedError, TransitionError, ValidationError
+from services.backbone.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransitionError,
+    ValidationError,
+)
 from services.backbone.relay import envelopes_after
 from services.dangers.application import DangersApplication
 from services.dangers.credentials import credential_id
@@ -39,7 +45,7 @@ def enterprise(app: DangersApplication) -> str:
 
 def inspect(app: DangersApplication, eid: str, no: str, on: str, **more: Any) -> dict[str, Any]:
     fields = {"enterprise_id": eid, "document_no": no, "inspector_name": "郑检查", "inspected_on": on, **more}
-    return app.record_inspection(data.AJ, fields)
+    return app.record_inspection(data.AJ, fields, data.owns)
 
 
 def opened(app: DangersApplication, eid: str) -> tuple[str, str]:
@@ -90,6 +96,7 @@ def test_an_inspector_acts_only_where_the_department_supervises(
                 "inspector_name": "x",
                 "inspected_on": "2026-10-30",
             },
+            data.owns,
         )
     _, case = opened(app, enterprise)
     with pytest.raises(PermissionDeniedError):
@@ -203,13 +210,13 @@ def test_a_reinspection_that_finds_the_danger_removed_concludes_the_case(
 def test_a_case_is_opened_by_hand_only_on_a_major_danger_without_one(
     app: DangersApplication, enterprise: str
 ) -> None:
-    danger = app.report(enterprise, data.report())["danger_id"]
+    danger = app.report(enterprise, data.report(), data.owns)["danger_id"]
     step = {"document_no": "立〔2026〕9号", "opened_on": "2026-11-01", "reason": "自查上报的重大隐患"}
     app.assess(enterprise, danger, {"grade": "一般", "assessed_by": "安全科"})
     with pytest.raises(TransitionError) as general:
         app.open_case(data.AJ, danger, step)
     assert general.value.current_state == "一般"
-    major = app.report(enterprise, data.report())["danger_id"]
+    major = app.report(enterprise, data.report(), data.owns)["danger_id"]
     app.assess(enterprise, major, {"grade": "重大", "assessed_by": "安全科"})
     assert app.open_case(data.AJ, major, step)["state"] == "opened"
     with pytest.raises(ConflictError):
@@ -227,3 +234,24 @@ def test_inspector_tokens_are_hashed_and_reissuing_revokes_the_old_one(app: Dang
     assert app.authenticate_inspector(data.AJ, second) == data.AJ
     stored = [vars(e) for e in app.events.get(app.find(credential_id(data.AJ)).id)]
     assert all(first not in str(e) and second not in str(e) for e in stored)
+
+
+def test_an_inspection_finding_must_be_on_a_risk_point_of_the_inspected_enterprise(
+    app: DangersApplication, enterprise: str
+) -> None:
+    """Department AJ inspects enterprise C; a finding on B's risk point names its field, and nothing of
+    the inspection is stored."""
+    theirs, ours = str(uuid.uuid4()), str(uuid.uuid4())
+    standing = {theirs: "other", ours: "own"}
+    fields = {
+        "enterprise_id": enterprise,
+        "document_no": "检〔2026〕77号",
+        "inspector_name": "郑检查",
+        "inspected_on": "2026-10-30",
+        "findings": [data.finding(risk_point_id=ours), data.finding(risk_point_id=theirs)],
+    }
+    before = app.recorder.max_notification_id()
+    with pytest.raises(NotFoundError) as refused:
+        app.record_inspection(data.AJ, fields, lambda _e, ids: {i: standing[i] for i in ids})
+    assert refused.value.field == "findings[1].risk_point_id"
+    assert app.recorder.max_notification_id() == before

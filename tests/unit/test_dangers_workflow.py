@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.backbone.errors import PermissionDeniedError, TransitionError, ValidationError
+from services.backbone.errors import NotFoundError, PermissionDeniedError, TransitionError, ValidationError
 from services.backbone.relay import envelopes_after
 from services.dangers import clock
 from services.dangers.application import DangersApplication
@@ -40,7 +40,7 @@ def rules(error: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
 
 
 def rectifying(app: DangersApplication, eid: str, grade: str = "一般", **plan: Any) -> str:
-    danger = app.report(eid, data.report())["danger_id"]
+    danger = app.report(eid, data.report(), data.owns)["danger_id"]
     app.assess(eid, danger, {"grade": grade, "assessed_by": "安全科", "removable_now": False})
     app.plan(eid, danger, data.plan(major=grade == "重大", **plan), NOW)
     return str(danger)
@@ -83,7 +83,7 @@ def test_a_report_names_every_bad_field_and_stores_nothing(app: DangersApplicati
         evidence=[{"uri": "photo.jpg", "hash_algorithm": "md5", "digest": "abc"}],
     )
     with pytest.raises(ValidationError) as refused:
-        app.report(enterprise, bad)
+        app.report(enterprise, bad, data.owns)
     found = rules(refused)
     assert found["description"] == "is required"
     assert "日常" in found["inspection_type"] and "事故类比" in found["inspection_type"]
@@ -95,7 +95,7 @@ def test_a_report_names_every_bad_field_and_stores_nothing(app: DangersApplicati
 def test_a_major_danger_needs_every_part_of_its_treatment_plan(
     app: DangersApplication, enterprise: str
 ) -> None:
-    danger = app.report(enterprise, data.report())["danger_id"]
+    danger = app.report(enterprise, data.report(), data.owns)["danger_id"]
     assessed = app.assess(
         enterprise, danger, {"grade": "重大", "assessed_by": "安全科", "removable_now": True}
     )
@@ -117,7 +117,7 @@ def test_a_major_danger_needs_every_part_of_its_treatment_plan(
 
 
 def test_a_deadline_in_the_past_is_refused(app: DangersApplication, enterprise: str) -> None:
-    danger = app.report(enterprise, data.report())["danger_id"]
+    danger = app.report(enterprise, data.report(), data.owns)["danger_id"]
     app.assess(enterprise, danger, {"grade": "一般", "assessed_by": "安全科", "removable_now": True})
     with pytest.raises(ValidationError) as refused:
         app.plan(enterprise, danger, data.plan(deadline="2026-11-27"), NOW)  # NOW is the 28th in Shanghai
@@ -125,7 +125,7 @@ def test_a_deadline_in_the_past_is_refused(app: DangersApplication, enterprise: 
 
 
 def test_forbidden_transitions_name_the_current_state(app: DangersApplication, enterprise: str) -> None:
-    danger = app.report(enterprise, data.report())["danger_id"]
+    danger = app.report(enterprise, data.report(), data.owns)["danger_id"]
     with pytest.raises(TransitionError) as early:
         app.submit(enterprise, danger, data.submission())
     assert early.value.current_state == "reported"
@@ -206,3 +206,24 @@ def test_a_sent_back_danger_past_its_deadline_falls_overdue(app: DangersApplicat
     today = today_in_shanghai().isoformat()
     app.send_back(data.AJ, danger, {"by": "吴科长", "on": today, "remarks": "未整改到位"})
     assert app.check_deadlines(clock.instant("2030-01-03T00:01:00+08:00"))["overdue"] == [danger]
+
+
+@pytest.mark.parametrize("standing", ["other", "missing"])
+def test_a_danger_is_reported_only_on_a_risk_point_of_the_enterprise(
+    app: DangersApplication, enterprise: str, standing: str
+) -> None:
+    """Another enterprise's risk point is not told apart from one that does not exist; nothing is stored."""
+    before = app.recorder.max_notification_id()
+    with pytest.raises(NotFoundError) as refused:
+        app.report(enterprise, data.report(), lambda _e, ids: dict.fromkeys(ids, standing))
+    assert refused.value.field == "risk_point_id"
+    assert app.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("value", ["no-such-point", "", "1' OR '1'='1", "😀" * 40])
+def test_a_risk_point_id_that_is_no_uuid_is_refused_by_name(
+    app: DangersApplication, enterprise: str, value: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        app.report(enterprise, data.report(risk_point_id=value), data.owns)
+    assert ("risk_point_id", "must be a UUID") in refused.value.violations

@@ -138,7 +138,7 @@ def test_overdue_danger_goes_to_the_responsible_person_then_to_the_office_and_de
 ) -> None:
     dangers: DangersApplication = hub["dangers"]
     dangers_data.known_enterprise(dangers, hub["ours"])
-    danger = dangers.report(hub["ours"], dangers_data.report())["danger_id"]
+    danger = dangers.report(hub["ours"], dangers_data.report(), dangers_data.owns)["danger_id"]
     dangers.assess(hub["ours"], danger, {"grade": "一般", "assessed_by": "安全科", "removable_now": False})
     dangers.plan(hub["ours"], danger, dangers_data.plan(responsible_mobile="13700000007"), NOW)
     dangers.check_deadlines(dangers_clock.instant("2030-01-02T00:00:00+08:00"))
@@ -196,7 +196,7 @@ def test_each_enforcement_step_goes_to_the_enterprise_and_the_department(hub: di
         "inspected_on": "2026-11-30",
         "findings": [dangers_data.finding("重大")],
     }
-    case = dangers.record_inspection(AJ, fields)["case_ids"][0]
+    case = dangers.record_inspection(AJ, fields, dangers_data.owns)["case_ids"][0]
     dangers.impose_penalty(AJ, case, TOP)
     hub["feed"].follow(dangers)
     notes = requested(hub["notifications"], "enforcement")

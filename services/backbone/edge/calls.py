@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import grpc
@@ -54,5 +54,39 @@ def grpc_method(fn: F) -> F:
             finally:
                 metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
         return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def grpc_server_stream(fn: F) -> F:
+    """`grpc_method` for a method that answers with a stream: the same correlation id, logs and
+    status mapping, for errors raised before the first answer or between two."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
+        started = time.perf_counter()
+        code = "OK"
+        with correlation.bound(cid):
+            context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+            try:
+                yield from fn(self, request, context)
+            except errors.DomainError as error:
+                code = status_code(error).name
+                log.info("request_refused", method=fn.__name__, code=code, error=str(error))
+                context.abort_with_status(to_status(error))
+            except grpc.RpcError:
+                code = "ABORTED_BY_HANDLER"
+                raise
+            except Exception:
+                aborted = context.code()
+                if aborted not in (None, grpc.StatusCode.OK):
+                    code = aborted.name
+                    raise
+                code = "INTERNAL"
+                log.exception("request_failed", method=fn.__name__)
+                context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
+            finally:
+                metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
 
     return wrapper  # type: ignore[return-value]
