@@ -3,6 +3,7 @@ routing and the lifecycle, on one hub started as `make run` starts it (shared by
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -250,14 +251,13 @@ def test_the_readme_erp_client_runs_against_the_hub(registry_hub: Hub) -> None:
         assert f"(new: {created})" in done.stdout and "address changed" in done.stdout
 
 
-def test_the_gateway_serves_tls(registry_hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gateway_serves_tls(registry_hub: Hub, tmp_path: Path) -> None:
     from gateway.server import Gateway
     from tests.e2e.tls import self_signed
 
     cert, key = self_signed(tmp_path)
-    monkeypatch.setenv("HUB_TLS_CERT", str(cert))
-    monkeypatch.setenv("HUB_TLS_KEY", str(key))
-    gateway = Gateway(registry_hub.settings, "127.0.0.1:0", workers=4).start()
+    settings = dataclasses.replace(registry_hub.settings, tls_cert=str(cert), tls_key=str(key))
+    gateway = Gateway(settings, "127.0.0.1:0", workers=4).start()
     try:
         secure = grpc.secure_channel(gateway.address, grpc.ssl_channel_credentials(cert.read_bytes()))
         tls_stub = enterprise_pb2_grpc.EnterpriseServiceStub(secure)
