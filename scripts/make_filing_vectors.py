@@ -91,7 +91,7 @@ DOCUMENT: dict[str, Any] = {
             "responsible_unit": "动力车间",
             "responsible_person": "赵电工",
             "responsible_mobile": "13700000000",
-            "control_measures": [{"type": "制度管理", "description": "持证上岗，\"两票\"制度"}],
+            "control_measures": [{"type": "制度管理", "description": '持证上岗，"两票"制度'}],
             "emergency_measures": [],
             "hidden_dangers": [],
         },
@@ -156,6 +156,9 @@ def main() -> None:
         def e_hex(k: dict[str, Any], message: bytes) -> str:
             return signatures._digest(bytes.fromhex(k["z_hex"]), message).hex()
 
+        def der(k: dict[str, Any], message: bytes, distid: bool = True) -> str:
+            return openssl_sign(k, message, work, distid)
+
         def hub(k: dict[str, Any], message: bytes) -> str:
             return signatures.sign(k["private_key_hex"], message)
 
@@ -164,13 +167,14 @@ def main() -> None:
         )
         cases = [
             ("legal_representative", "register", "raw", hub(legal, register), True, "hub (gmalglib)", ""),
-            ("legal_representative", "register", "der", openssl_sign(legal, register, work), True, "OpenSSL", ""),
+            ("legal_representative", "register", "der", der(legal, register), True, "OpenSSL", ""),
             ("enterprise_seal", "register", "raw", hub(seal, register), True, "hub (gmalglib)", ""),
-            ("enterprise_seal", "register", "der", openssl_sign(seal, register, work), True, "OpenSSL", ""),
-            ("gbt32918_5_annex_a", "published_message", "raw", PUBLISHED["signature"], True, "GB/T 32918.5", ""),
+            ("enterprise_seal", "register", "der", der(seal, register), True, "OpenSSL", ""),
+            ("gbt32918_5_annex_a", "published_message", "raw", PUBLISHED["signature"], True, "GB/T 32918.5",
+             ""),
             ("legal_representative", "register", "raw", hub(seal, register), False, "hub (gmalglib)",
              "made with the seal's key, checked under the legal representative's"),
-            ("legal_representative", "register", "der", openssl_sign(legal, register, work, distid=False), False,
+            ("legal_representative", "register", "der", der(legal, register, distid=False), False,
              "OpenSSL", "made with an empty user id (OpenSSL 3's pkeyutl without -pkeyopt distid:...)"),
             ("legal_representative", "register", "raw", without_z.hex(), False, "gmalglib",
              "signs SM3(M) without Z (a library's hash option left off)"),

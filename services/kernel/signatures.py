@@ -173,7 +173,7 @@ def verify(
         return False
 
 
-# -- the forms other libraries write, read at the hub's edge --------------------------------------------------
+# -- the forms other libraries write, read at the hub's edge ------------------------------------------
 def public_key_from(text: str) -> str:
     """The uncompressed hex of an SM2 public key given as hex (any form ``validate_public_key`` reads),
     as PEM SubjectPublicKeyInfo (``-----BEGIN PUBLIC KEY-----``) or as a PEM X.509 certificate (only its
@@ -229,5 +229,7 @@ def private_key_from_pem(text: str) -> str:
             _private_key(raw)
             return raw
         if label == "ENCRYPTED PRIVATE KEY":
-            raise ValueError("the private key is encrypted: export it unencrypted to a file only you can read")
+            raise ValueError(
+                "the private key is encrypted: export it unencrypted to a file only you can read"
+            )
     raise ValueError("PEM holds no PRIVATE KEY block")
