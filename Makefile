@@ -9,7 +9,8 @@ TOOLS_STAMP := tools/node_modules/.installed
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
-.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos scale services clean lock
+
+.PHONY: setup fonts pdftools signer run test test-unit test-integration lint bench chaos scale services clean lock
 
 setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools
 
