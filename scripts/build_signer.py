@@ -4,7 +4,7 @@
 
 The archive holds hubsign, the kernel modules it signs with (services/kernel: signatures, sm2_der,
 canonical) and the generated stubs of enterprise.proto and filing.proto; it runs on any Python 3.11
-with gmalglib, grpcio and protobuf installed (the versions of requirements.lock):
+with gmalglib, grpcio (which brings typing-extensions) and protobuf installed (requirements.lock's):
 
     pip install gmalglib==0.5.9 grpcio==1.85.3 protobuf==7.36.2
     python hubsign.pyz keygen legal.pem
