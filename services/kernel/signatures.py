@@ -40,6 +40,10 @@ _HEX = re.compile(r"[0-9a-fA-F]*")
 _PRIVATE_KEY_HEX_LENGTH = 64
 _SIGNATURE_HEX_LENGTH = 128
 _BYTES = (bytes, bytearray, memoryview)
+# Longest text read as a public key (a certificate is 1-2 KB) or a signature (DER base64 is ~100 characters):
+# beyond that it is refused before any parsing, so a huge input costs nothing.
+MAX_PUBLIC_KEY_TEXT = 16_384
+MAX_SIGNATURE_TEXT = 512
 
 
 class Signer(StrEnum):
@@ -178,6 +182,8 @@ def public_key_from(text: str) -> str:
     """The uncompressed hex of an SM2 public key given as hex (any form ``validate_public_key`` reads),
     as PEM SubjectPublicKeyInfo (``-----BEGIN PUBLIC KEY-----``) or as a PEM X.509 certificate (only its
     key is taken: its validity and issuer are not the hub's business). ValueError naming the problem."""
+    if isinstance(text, str) and len(text) > MAX_PUBLIC_KEY_TEXT:
+        raise ValueError(f"public key text is longer than {MAX_PUBLIC_KEY_TEXT} characters")
     if isinstance(text, str) and text.lstrip().startswith("-----BEGIN"):
         return validate_public_key(sm2_der.pem_point(text).hex())
     return validate_public_key(text)
@@ -188,6 +194,8 @@ def signature_from(text: str) -> str:
     base64. ValueError naming the problem; whether it verifies is ``verify``'s question."""
     if not isinstance(text, str) or not text:
         raise ValueError("no signature given: sign the canonical document")
+    if len(text) > MAX_SIGNATURE_TEXT:
+        raise ValueError(f"signature is longer than {MAX_SIGNATURE_TEXT} characters")
     if len(text) == _SIGNATURE_HEX_LENGTH and _HEX.fullmatch(text):
         return text.lower()
     if _HEX.fullmatch(text):

@@ -110,3 +110,13 @@ def test_private_key_files_round_trip_and_refuse_what_they_cannot_use() -> None:
         signatures.private_key_from_pem(encrypted)
     with pytest.raises(ValueError, match="no PRIVATE KEY"):
         signatures.private_key_from_pem(signatures.public_key_pem(pair.public_key_hex))
+
+
+def test_huge_inputs_are_refused_before_any_parsing() -> None:
+    flood = "-----BEGIN PUBLIC KEY-----\n" * 2_000
+    with pytest.raises(ValueError, match="longer than 16384"):
+        signatures.public_key_from(flood)
+    with pytest.raises(ValueError, match="longer than 512"):
+        signatures.signature_from("30" * 300)
+    seal = key("enterprise_seal")
+    assert signatures.public_key_from(seal["certificate_pem"]) == seal["public_key_hex"]  # well under
