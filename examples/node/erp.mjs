@@ -173,7 +173,7 @@ async function main(creditCode = '91350100M000100Y43') {
     document_hash: status.document_hash,
     ledger: Object.fromEntries(status.ledger.map((d) => [d.department_code, { state: d.state, reason: d.reason }])),
   }));
-  channel.close?.();
+  for (const client of [enterprises, riskpoints, filings]) client.close();
 }
 
 main(process.argv[2]).then(() => process.exit(0), (error) => {
