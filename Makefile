@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GEN_STAMP := gen/.stamp
 TOOLS_STAMP := tools/node_modules/.installed
+NODE_EXAMPLE_STAMP := examples/node/node_modules/.installed
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
-.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos scale services clean lock
 
-setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools
+.PHONY: setup fonts pdftools javakit signer run test test-unit test-integration lint bench chaos scale services clean lock
+
+setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) $(NODE_EXAMPLE_STAMP) fonts pdftools javakit
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,11 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Node.js ERP example (sm-crypto, @grpc/grpc-js) that the ERP kit's tests run against a hub.
+$(NODE_EXAMPLE_STAMP): examples/node/package.json examples/node/package-lock.json
+	npm ci --prefix examples/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 # PDF warning cards need a font with Chinese glyphs; Debian's fonts-wqy-microhei when none is there.
 fonts:
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
@@ -42,6 +49,17 @@ pdftools:
 	  echo "setup: installing poppler-utils (pdftoppm, pdftotext for the report tests)"; \
 	  apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; }
+
+# The Java example signs with BouncyCastle (Debian's libbcprov-java) compiled by the JDK's javac.
+javakit:
+	@{ command -v javac >/dev/null 2>&1 && test -f /usr/share/java/bcprov.jar; } || { \
+	  echo "setup: installing default-jdk-headless and libbcprov-java (the Java signing example)"; \
+	  apt-get install -y -qq --no-install-recommends default-jdk-headless libbcprov-java >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jdk-headless libbcprov-java; }; }
+
+# The enterprise's signer as one file, without the hub: dist/hubsign.pyz (README, "Signing").
+signer: $(GEN_STAMP)
+	$(PY) scripts/build_signer.py --out dist/hubsign.pyz
 
 services:
 	scripts/ensure-services.sh --postgres
@@ -84,4 +102,4 @@ lock:
 	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) gen var tools/node_modules .pytest_cache
+	rm -rf $(VENV) gen var dist tools/node_modules examples/node/node_modules examples/java/build .pytest_cache

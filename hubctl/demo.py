@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from pathlib import Path
 
 import grpc
 import typer
 from hub.v1 import enterprise_pb2 as epb
-from hub.v1 import enterprise_pb2_grpc, filing_pb2_grpc, riskpoint_pb2_grpc
-from hub.v1 import filing_pb2 as fpb
+from hub.v1 import enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as rpb
 from rich.console import Console
 from rich.progress import Progress
@@ -20,10 +19,11 @@ from departments.reference.store import read_inbox
 from gateway.auth import registration_token
 from hubctl import demo_town
 from hubctl.rpc import service
+from hubsign import keyfile, workflow
+from hubsign.client import Hub
 from services.backbone.settings import Settings
 from services.kernel import signatures
 
-STATES = {v: k.removeprefix("DELIVERY_STATE_").lower() for k, v in fpb.DeliveryState.items()}
 PLATFORMS = {
     "AJJ-TEZ": ("安监", "台儿庄区应急管理局", "HUB_PLATFORM_AJJ", "127.0.0.1:50071", ""),
     "TOWN-ZSZ": (
@@ -52,10 +52,20 @@ def setup_departments(settings: Settings) -> None:
         registry.set_routing_rule("*", "*", ["AJJ-TEZ"])
 
 
+def default_keys_dir() -> Path:
+    """Where the demo's enterprises keep their private keys: the user's own data folder, never the hub's
+    runtime folder (an enterprise's keys do not live with the hub)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "riskhub" / "demo-keys"
+
+
 def demo(
     enterprises: int = typer.Option(12, help="How many enterprises file."),
     gateway: str = typer.Option("", help="The gateway (default HUB_GATEWAY_ADDRESS or 127.0.0.1:50051)."),
     timeout: float = typer.Option(120.0, help="Seconds to wait for every department's answer."),
+    keys_dir: str = typer.Option(
+        "", help="The enterprises' key files (default $XDG_DATA_HOME/riskhub/demo-keys, ~/.local/share/…)."
+    ),
 ) -> None:
     """Register a town's enterprises, identify and grade their risk points, compile, sign and file
     their registers, and show what each department platform received and acknowledged."""
@@ -67,26 +77,27 @@ def demo(
     stubs = (
         enterprise_pb2_grpc.EnterpriseServiceStub(channel),
         riskpoint_pb2_grpc.RiskPointServiceStub(channel),
-        filing_pb2_grpc.FilingServiceStub(channel),
     )
     setup_departments(settings)
     token = (("x-hub-registration-token", registration_token(settings)),)
-    keys_dir = settings.runtime_dir / "demo" / "keys"
-    filed: list[tuple[str, tuple[tuple[str, str], ...], int]] = []
+    keys = Path(keys_dir) if keys_dir else default_keys_dir()
+    filed: list[tuple[str, Hub, int]] = []
     with Progress(console=console) as progress:
         task = progress.add_task("filing", total=enterprises)
         for n in range(enterprises):
-            name, metadata, version = file_one(n, stubs, token, keys_dir)
-            filed.append((name, metadata, version))
+            filed.append(file_one(n, address, stubs, token, keys))
             progress.advance(task)
     deadline = time.monotonic() + timeout
     table = Table(title=f"{demo_town.TOWN}: registers filed")
     for column in ("enterprise", "version", "SM3", "departments"):
         table.add_column(column)
-    for name, metadata, version in filed:
-        ledger = wait_answered(stubs[2], metadata, version, deadline)
-        table.add_row(*demo_town.summary_row(name, version, ledger["hash"], ledger["states"]))
+    for name, hub, version in filed:
+        ledger = workflow.wait_answered(hub, version, max(0.0, deadline - time.monotonic()))
+        states = {code: d["state"] for code, d in ledger["departments"].items()}
+        table.add_row(*demo_town.summary_row(name, version, ledger["document_hash"], states))
+        hub.close()
     console.print(table)
+    console.print(f"the enterprises' signing keys are in {keys}")
     for code in PLATFORMS:
         rows = read_inbox(settings.runtime_dir / "platforms" / code / "inbox.sqlite")
         accepted = sum(r["outcome"] == "OUTCOME_ACCEPTED" for r in rows)
@@ -94,10 +105,10 @@ def demo(
     channel.close()
 
 
-def file_one(
-    n: int, stubs: tuple, token: tuple, keys_dir: Path
-) -> tuple[str, tuple[tuple[str, str], ...], int]:
-    enterprises, riskpoints, filings = stubs
+def file_one(n: int, address: str, stubs: tuple, token: tuple, keys_dir: Path) -> tuple[str, Hub, int]:
+    """One enterprise's ERP: register, keys (kept on its side, in key files), risk points, then
+    compile, sign and file with hubsign, as an integrator would."""
+    enterprises, riskpoints = stubs
     profile = demo_town.profile(n)
     answer = enterprises.RegisterEnterprise(
         epb.RegisterEnterpriseRequest(
@@ -105,86 +116,24 @@ def file_one(
         ),
         metadata=token,
     )
-    metadata = (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
-    keys = load_or_make_keys(keys_dir / f"{profile.unified_social_credit_code}.json")
-    for role, enum in (
-        ("legal_representative", epb.SIGNING_ROLE_LEGAL_REPRESENTATIVE),
-        ("enterprise_seal", epb.SIGNING_ROLE_ENTERPRISE_SEAL),
-    ):
-        enterprises.RegisterSigningKey(
-            epb.RegisterSigningKeyRequest(role=enum, public_key=keys[role].public_key_hex), metadata=metadata
-        )
+    hub = Hub(address, answer.key_id, answer.secret)
+    keys = enterprise_keys(keys_dir / profile.unified_social_credit_code)
+    for role, pair in keys.items():
+        hub.register_key(role, pair.public_key_hex)
+    items = demo_town.risk_points(n)
     for _ in riskpoints.ImportRiskPoints(
-        iter([rpb.ImportRiskPointsRequest(items=demo_town.risk_points(n))]), metadata=metadata
+        iter([rpb.ImportRiskPointsRequest(items=items)]), metadata=hub.metadata
     ):
         pass
-    compiled = wait_compiled(filings, metadata)
-    data = compiled.canonical_document
-    request = fpb.SubmitRegisterRequest(
-        version=compiled.version.version,
-        legal_representative_signature=signatures.sign(keys["legal_representative"].private_key_hex, data),
-        enterprise_seal_signature=signatures.sign(keys["enterprise_seal"].private_key_hex, data),
-    )
-    for _ in range(100):  # the signing keys travel through the registry's stream: may come last
-        try:
-            filings.SubmitRegister(request, metadata=metadata)
-            break
-        except grpc.RpcError as error:
-            if "no public key" not in (error.details() or ""):  # type: ignore[attr-defined]
-                raise
-            time.sleep(0.2)
-    return profile.name, metadata, int(compiled.version.version)
+    register = workflow.compile_when_ready(hub, [item.external_id for item in items], wait=60)
+    workflow.submit(hub, register.version, workflow.sign(register, keys), wait=30)
+    return profile.name, hub, register.version
 
 
-def wait_compiled(filings: filing_pb2_grpc.FilingServiceStub, metadata: tuple) -> fpb.CompileRegisterResponse:
-    """Compiles once the filing service has caught up with the keys and risk points just sent."""
-    for _ in range(300):
-        try:
-            compiled = filings.CompileRegister(fpb.CompileRegisterRequest(), metadata=metadata)
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
-                raise
-            time.sleep(0.2)
-            continue
-        document = json.loads(compiled.canonical_document)
-        keyed = document["supervising_departments"] and document["risk_points"]
-        if keyed and compiled.version.status == fpb.FILING_STATUS_COMPILED:
-            return compiled
-        if compiled.version.status == fpb.FILING_STATUS_SUBMITTED and keyed:
-            return compiled
-        time.sleep(0.2)
-    raise typer.Exit(1)
-
-
-def wait_answered(
-    filings: filing_pb2_grpc.FilingServiceStub, metadata: tuple, version: int, deadline: float
-) -> dict:
-    final = {fpb.DELIVERY_STATE_ACKNOWLEDGED, fpb.DELIVERY_STATE_REJECTED, fpb.DELIVERY_STATE_PARKED}
-    while True:
-        status = filings.GetFilingStatus(
-            fpb.GetFilingStatusRequest(version=version), metadata=metadata
-        ).version
-        states = {d.department_code: STATES[d.state] for d in status.ledger}
-        if all(d.state in final for d in status.ledger) or time.monotonic() > deadline:
-            return {"hash": status.document_hash, "states": states}
-        time.sleep(0.3)
-
-
-def load_or_make_keys(path: Path) -> dict[str, signatures.KeyPair]:
-    """The demo enterprise's signing keys (kept on its side: here, a file of the demo's own)."""
-    if path.exists():
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return {role: signatures.KeyPair(**pair) for role, pair in raw.items()}
-    keys = {role.value: signatures.generate_keypair() for role in signatures.Signer}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(
-            {
-                r: {"private_key_hex": k.private_key_hex, "public_key_hex": k.public_key_hex}
-                for r, k in keys.items()
-            }
-        ),
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
+def enterprise_keys(folder: Path) -> dict[str, signatures.KeyPair]:
+    """The enterprise's two key files (legal representative, seal), made on first use (0600)."""
+    keys = {}
+    for role in signatures.Signer:
+        path = folder / f"{role.value}.pem"
+        keys[role.value] = keyfile.load(path) if path.exists() else keyfile.generate(path)
     return keys

@@ -17,12 +17,14 @@ from hubctl import (
     report,
     riskpoints,
     routing,
+    sign,
     status,
 )
 
 app = typer.Typer(help="Operate the safety-risk filing hub.", no_args_is_help=True)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
+app.command("sign", context_settings=sign.SETTINGS, add_help_option=False)(sign.sign)
 app.add_typer(parked.app, name="parked")
 app.add_typer(audit.app, name="audit")
 app.add_typer(departments.app, name="departments")

@@ -78,12 +78,17 @@ class Compiling(FilingBase):
             raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")
         filing = self._filing(enterprise_id, version)
         data = canonical.register_bytes(filing.document)
-        violations = []
+        violations, raw = [], {}
         for role in ROLES:
             key = view.public_keys.get(role)
+            try:  # raw r||s or DER (hex, base64): kept and passed on as raw r||s hex
+                raw[role] = signatures.signature_from(sigs.get(role, ""))
+            except ValueError as error:
+                violations.append((f"signatures.{role}", str(error)))
+                continue
             if not key:
                 violations.append((f"signatures.{role}", "no public key is registered for this role"))
-            elif not signatures.verify(key, data, sigs.get(role, "")):
+            elif not signatures.verify(key, data, raw[role]):
                 violations.append((f"signatures.{role}", "does not verify over the canonical document"))
         if violations:
             raise ValidationError.many(violations)
@@ -92,7 +97,7 @@ class Compiling(FilingBase):
         if not view.supervisors:
             raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
         at = now()
-        filing.submit(sigs, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
+        filing.submit(raw, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
         index = self._index(enterprise_id)
         index.submitted(version, at)
         self.save(filing, index)

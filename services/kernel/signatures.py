@@ -7,9 +7,13 @@ Encodings, all lower-case hex:
   accepts the 128-character ``x || y`` form (gmssl's) and the 66-character compressed form
   (``02``/``03`` || x), and returns the uncompressed form;
 * signature: 128 hex characters, the raw ``r || s`` (two 32-byte big-endian integers), which is what gmssl
-  and sm-crypto produce by default and what Chinese platform APIs commonly exchange. This is not the
-  ASN.1 DER ``SEQUENCE { r INTEGER, s INTEGER }`` of GM/T 0009 that OpenSSL and BouncyCastle emit; convert at
-  the edge if a platform wants DER.
+  and sm-crypto produce by default and what Chinese platform APIs commonly exchange.
+
+What the hub is given at its edge may come in the forms other libraries write: ``public_key_from`` also
+reads PEM (SubjectPublicKeyInfo or an X.509 certificate), ``signature_from`` the ASN.1 DER
+``SEQUENCE { r INTEGER, s INTEGER }`` of GM/T 0009 that OpenSSL, BouncyCastle and the JDK emit (as hex or
+base64). Both answer the forms above, which are what the hub stores and passes on
+(``contracts/filing-signature.md``).
 
 The Z value uses ``DEFAULT_USER_ID`` (``1234567812345678``) unless a ``uid`` is given; signer and verifier
 must agree on it.
@@ -17,6 +21,8 @@ must agree on it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -26,12 +32,18 @@ from functools import lru_cache
 from gmalglib.sm2 import SM2, SM2_DEFAULT_UID, SM2_PCMODE_RAW
 from gmalglib.sm3 import SM3
 
+from services.kernel import sm2_der
+
 DEFAULT_USER_ID: bytes = SM2_DEFAULT_UID
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _PRIVATE_KEY_HEX_LENGTH = 64
 _SIGNATURE_HEX_LENGTH = 128
 _BYTES = (bytes, bytearray, memoryview)
+# Longest text read as a public key (a certificate is 1-2 KB) or a signature (DER base64 is ~100 characters):
+# beyond that it is refused before any parsing, so a huge input costs nothing.
+MAX_PUBLIC_KEY_TEXT = 16_384
+MAX_SIGNATURE_TEXT = 512
 
 
 class Signer(StrEnum):
@@ -163,3 +175,69 @@ def verify(
         return bool(verifier.verify_digest(_digest(z, data), raw_signature))
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+# -- the forms other libraries write, read at the hub's edge ------------------------------------------
+def public_key_from(text: str) -> str:
+    """The uncompressed hex of an SM2 public key given as hex (any form ``validate_public_key`` reads),
+    as PEM SubjectPublicKeyInfo (``-----BEGIN PUBLIC KEY-----``) or as a PEM X.509 certificate (only its
+    key is taken: its validity and issuer are not the hub's business). ValueError naming the problem."""
+    if isinstance(text, str) and len(text) > MAX_PUBLIC_KEY_TEXT:
+        raise ValueError(f"public key text is longer than {MAX_PUBLIC_KEY_TEXT} characters")
+    if isinstance(text, str) and text.lstrip().startswith("-----BEGIN"):
+        return validate_public_key(sm2_der.pem_point(text).hex())
+    return validate_public_key(text)
+
+
+def signature_from(text: str) -> str:
+    """The raw r||s hex (128, lower case) of a signature given as raw r||s hex, or as ASN.1 DER in hex or
+    base64. ValueError naming the problem; whether it verifies is ``verify``'s question."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("no signature given: sign the canonical document")
+    if len(text) > MAX_SIGNATURE_TEXT:
+        raise ValueError(f"signature is longer than {MAX_SIGNATURE_TEXT} characters")
+    if len(text) == _SIGNATURE_HEX_LENGTH and _HEX.fullmatch(text):
+        return text.lower()
+    if _HEX.fullmatch(text):
+        der = _hex_bytes(text, "signature")
+        if not der.startswith(b"\x30"):
+            raise ValueError(
+                f"signature of {len(text)} hex characters is neither raw r||s (128) nor ASN.1 DER (starts 30)"
+            )
+    else:
+        try:
+            der = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("signature must be raw r||s hex (128), or ASN.1 DER as hex or base64") from None
+    return sm2_der.signature_to_raw(der).hex()
+
+
+def signature_der(signature_hex: str) -> bytes:
+    """The ASN.1 DER form of a raw r||s hex signature (for libraries that verify only DER)."""
+    return sm2_der.signature_to_der(_hex_bytes(signature_hex, "signature"))
+
+
+def public_key_pem(public_key_hex: str) -> str:
+    """The PEM SubjectPublicKeyInfo of an SM2 public key (what OpenSSL, the JDK and BouncyCastle read)."""
+    point = bytes.fromhex(validate_public_key(public_key_hex))
+    return sm2_der.pem("PUBLIC KEY", sm2_der.spki_der(point))
+
+
+def private_key_pem(private_key_hex: str) -> str:
+    """The unencrypted PKCS#8 PEM of an SM2 private key (``openssl pkey`` and ``PEMParser`` read it)."""
+    point = bytes.fromhex(public_key_of(private_key_hex))
+    return sm2_der.pem("PRIVATE KEY", sm2_der.pkcs8_der(_private_key(private_key_hex), point))
+
+
+def private_key_from_pem(text: str) -> str:
+    """The private key hex of the first PRIVATE KEY block of a PEM text (PKCS#8, unencrypted)."""
+    for label, der in sm2_der.pem_blocks(text):
+        if label == "PRIVATE KEY":
+            raw = sm2_der.pkcs8_private(der).hex()
+            _private_key(raw)
+            return raw
+        if label == "ENCRYPTED PRIVATE KEY":
+            raise ValueError(
+                "the private key is encrypted: export it unencrypted to a file only you can read"
+            )
+    raise ValueError("PEM holds no PRIVATE KEY block")

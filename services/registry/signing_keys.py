@@ -6,7 +6,7 @@ from typing import Any
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import ValidationError
-from services.kernel.signatures import Signer, validate_public_key
+from services.kernel.signatures import Signer, public_key_from
 from services.registry.base import RegistryBase
 
 
@@ -14,13 +14,14 @@ class SigningKeys(RegistryBase):
     @retried
     def register_public_key(self, enterprise_id: str, role: str, public_key: str) -> dict[str, Any]:
         """Registers (or replaces) the public key of a signing role: the legal representative's,
-        or the enterprise seal's."""
+        or the enterprise seal's. The key may come as hex, PEM SubjectPublicKeyInfo or a PEM X.509
+        certificate; it is stored as the uncompressed point (hex), whatever form it came in."""
         roles = [s.value for s in Signer]
         violations = []
         if role not in roles:
             violations.append(("role", f"must be one of {', '.join(roles)}"))
         try:
-            key = validate_public_key(public_key)
+            key = public_key_from(public_key)
         except ValueError as error:
             violations.append(("public_key", str(error)))
         if violations:

@@ -311,7 +311,7 @@ def test_the_build_context_keeps_what_the_image_runs_and_drops_local_state() -> 
         *(str(p.relative_to(ROOT)) for p in (ROOT / "protos").rglob("*.proto")),
         *(
             str(p.relative_to(ROOT))
-            for d in ("services", "gateway", "hubctl", "departments")
+            for d in ("services", "gateway", "hubctl", "hubsign", "departments")
             for p in (ROOT / d).rglob("*.py")
         ),
     ]
