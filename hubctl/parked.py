@@ -1,4 +1,5 @@
-"""`hubctl parked list|replay`: messages a consumer could not apply."""
+"""`hubctl parked list|replay|clear`: messages a consumer could not apply, and items a periodic scan set
+aside (a danger whose deadline could not be read, a town whose report could not be made)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from hubctl.stores import available_services, store
 from services.backbone.replay import parked_messages, replay
+from services.backbone.set_aside import set_aside_id, set_aside_items
 from services.backbone.settings import Settings
 from services.backbone.stream import handlers_of
 
@@ -38,6 +40,31 @@ def list_parked(
                     p.error[:100],
                 )
     Console().print(table)
+    items = Table(title="Items set aside by a periodic scan")
+    for column in ("service", "scan", "item", "times", "status", "error"):
+        items.add_column(column)
+    for name in [service] if service else available_services():
+        with store(name, settings) as hub_app:
+            for item in set_aside_items(hub_app, include_cleared=all_):
+                items.add_row(name, item.scan, item.key, str(item.times), item.status, item.error[:100])
+    Console().print(items)
+
+
+@app.command("clear")
+def clear_set_aside(
+    service: str = typer.Argument(..., help="The service whose scan set the item aside."),
+    scan: str = typer.Argument(..., help="The scan (deadlines, re-filing, monthly-report)."),
+    key: str = typer.Argument(..., help="The item, as `hubctl parked list` shows it."),
+) -> None:
+    """Let a scan try an item again (after the cause was fixed)."""
+    with store(service, Settings.from_env()) as hub_app:
+        item = hub_app.find(set_aside_id(scan, key))
+        if item is None or item.status != "set_aside":
+            typer.echo(f"{service}: {scan} has no item {key} set aside")
+            raise typer.Exit(1)
+        item.clear("cleared by an operator")
+        hub_app.save(item)
+    typer.echo(f"{service}: {scan} will try {key} again")
 
 
 @app.command("replay")

@@ -26,6 +26,7 @@ DUPLICATES = Counter(
     "hub_duplicates_total", "Redelivered events recognised and skipped", ["consumer", "upstream"]
 )
 PARKED = Counter("hub_parked_total", "Messages parked after bounded retries", ["consumer", "upstream"])
+SET_ASIDE = Counter("hub_set_aside_total", "Items a periodic scan set aside with their reason", ["scan"])
 CONSUMER_POSITION = Gauge(
     "hub_consumer_position", "Last upstream notification applied", ["consumer", "upstream"]
 )

@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from services.backbone.aggregate import InternalAggregate
 from services.backbone.conflicts import retried
+from services.backbone.set_aside import set_aside
 from services.dangers import clock
 from services.dangers.base import DangersBase
 from services.dangers.domain import HiddenDanger
@@ -40,7 +41,8 @@ class DeadlineIndex(InternalAggregate):
             self.untrack(str(danger.id))
             return
         entry = {"deadline": danger.plan["deadline"], "overdue_at": danger.overdue_at}
-        if self.entries.get(str(danger.id)) != entry:
+        current = {k: v for k, v in self.entries.get(str(danger.id), {}).items() if k != "set_aside"}
+        if current != entry:  # a changed danger is tried again, even one set aside
             self._tracked(danger_id=str(danger.id), entry=entry)
 
     # In place: a copy of the whole index on each event costs every danger being rectified.
@@ -56,15 +58,33 @@ class DeadlineIndex(InternalAggregate):
     def _untracked(self, danger_id: str) -> None:
         self.entries.pop(danger_id, None)
 
-    def due(self, now: datetime, delay: timedelta, limit: int) -> list[str]:
-        """Dangers whose deadline has passed unnoticed, or whose escalation to authorities is due."""
-        found = [
-            danger_id
-            for danger_id, entry in self.entries.items()
-            if (not entry["overdue_at"] and clock.is_past(entry["deadline"], now))
-            or (entry["overdue_at"] and now >= datetime.fromisoformat(entry["overdue_at"]) + delay)
-        ]
-        return sorted(found)[:limit]
+    def set_aside(self, danger_id: str, reason: str) -> None:
+        """Leaves a danger out of the passes until it changes (its entry is tracked anew)."""
+        if danger_id in self.entries and self.entries[danger_id].get("set_aside") != reason:
+            self._set_aside(danger_id=danger_id, reason=reason)
+
+    @event("SetAside")
+    def _set_aside(self, danger_id: str, reason: str) -> None:
+        self.entries[danger_id] = {**self.entries[danger_id], "set_aside": reason}
+
+    def due(
+        self, now: datetime, delay: timedelta, limit: int
+    ) -> tuple[list[str], list[tuple[str, BaseException]]]:
+        """Dangers whose deadline has passed unnoticed, or whose escalation to authorities is due; and
+        the entries that could not be read (each with its error), which the pass sets aside."""
+        found: list[str] = []
+        unreadable: list[tuple[str, BaseException]] = []
+        for danger_id, entry in self.entries.items():
+            if entry.get("set_aside"):
+                continue
+            try:
+                if (not entry["overdue_at"] and clock.is_past(entry["deadline"], now)) or (
+                    entry["overdue_at"] and now >= datetime.fromisoformat(entry["overdue_at"]) + delay
+                ):
+                    found.append(danger_id)
+            except Exception as error:  # noqa: BLE001 - one entry never stops the pass
+                unreadable.append((danger_id, error))
+        return sorted(found)[:limit], unreadable
 
 
 class Deadlines(DangersBase):
@@ -78,26 +98,55 @@ class Deadlines(DangersBase):
         """Raises what is due at `now` (at most `limit` dangers; "checked" lists them): Overdue with
         EscalatedToResponsible, then, after the escalation delay, EscalatedToAuthorities."""
         index = self._deadlines()
-        answer: dict[str, list[str]] = {"checked": [], "overdue": [], "escalated_to_authorities": []}
+        answer: dict[str, list[str]] = {
+            "checked": [],
+            "overdue": [],
+            "escalated_to_authorities": [],
+            "set_aside": [],
+        }
         changed: list[Any] = []
-        for danger_id in index.due(now, self.escalation_delay, limit):
+        due, unreadable = index.due(now, self.escalation_delay, limit)
+        for danger_id, error in unreadable:
+            self._set_aside(index, danger_id, error, answer)
+        for danger_id in due:
             answer["checked"].append(danger_id)
-            danger = self.find(uuid.UUID(danger_id))
-            if not isinstance(danger, HiddenDanger) or danger.state != State.RECTIFYING:
-                index.untrack(danger_id)
-            elif danger.check_overdue(now):
-                answer["overdue"].append(danger_id)
+            try:
+                danger = self._check_one(danger_id, now, index, answer)
+            except Exception as error:  # noqa: BLE001 - one danger never stops the others' deadlines
+                self._set_aside(index, danger_id, error, answer)
+                continue
+            if danger is not None:
                 changed.append(danger)
-            elif danger.escalation_due(now, self.escalation_delay):
-                supervisors = self._supervisors(danger)
-                danger.escalate_to_authorities(now, self._town_office(supervisors), supervisors)
-                answer["escalated_to_authorities"].append(danger_id)
-                changed.append(danger)
-            if isinstance(danger, HiddenDanger) and danger_id in index.entries:
-                index.track(danger)  # keeps the entry in step with the danger (or drops it, see track)
         if changed or index.pending_events:
             self.save(index, *changed)
         return answer
+
+    def _check_one(
+        self, danger_id: str, now: datetime, index: DeadlineIndex, answer: dict[str, list[str]]
+    ) -> HiddenDanger | None:
+        """Raises what is due for one danger; the danger when it changed."""
+        danger = self.find(uuid.UUID(danger_id))
+        changed = None
+        if not isinstance(danger, HiddenDanger) or danger.state != State.RECTIFYING:
+            index.untrack(danger_id)
+        elif danger.check_overdue(now):
+            answer["overdue"].append(danger_id)
+            changed = danger
+        elif danger.escalation_due(now, self.escalation_delay):
+            supervisors = self._supervisors(danger)
+            danger.escalate_to_authorities(now, self._town_office(supervisors), supervisors)
+            answer["escalated_to_authorities"].append(danger_id)
+            changed = danger
+        if isinstance(danger, HiddenDanger) and danger_id in index.entries:
+            index.track(danger)  # keeps the entry in step with the danger (or drops it, see track)
+        return changed
+
+    def _set_aside(
+        self, index: DeadlineIndex, danger_id: str, error: BaseException, answer: dict[str, list[str]]
+    ) -> None:
+        set_aside(self, "deadlines", danger_id, error)
+        index.set_aside(danger_id, f"{type(error).__name__}: {error}"[:200])
+        answer["set_aside"].append(danger_id)
 
     def _supervisors(self, danger: HiddenDanger) -> list[str]:
         record = self._enterprise_record(danger.enterprise_id)

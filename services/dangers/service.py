@@ -41,7 +41,11 @@ class DangersService:
     @rpc
     def check_deadlines(self, now: str) -> dict[str, builtins.list[str]]:
         moment = clock.instant(now)
-        answer: dict[str, builtins.list[str]] = {"overdue": [], "escalated_to_authorities": []}
+        answer: dict[str, builtins.list[str]] = {
+            "overdue": [],
+            "escalated_to_authorities": [],
+            "set_aside": [],
+        }
         for _ in range(MAX_PAGES):  # a page at a time, so one transaction stays small
             page = self.app.check_deadlines(moment, PAGE)
             for key in answer:

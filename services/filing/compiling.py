@@ -8,13 +8,10 @@ from uuid import UUID
 
 from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, TransitionError, ValidationError
+from services.backbone.set_aside import set_aside
 from services.filing import register
 from services.filing.base import ROLES, FilingBase, now
-from services.filing.domain import (
-    Filing,
-    FilingIndex,
-    filing_id,
-)
+from services.filing.domain import Filing, FilingIndex, filing_id, filing_index_id
 from services.kernel import canonical, signatures
 
 
@@ -132,9 +129,13 @@ class Compiling(FilingBase):
         """Compiles a new version of every register whose risk factors changed since its last."""
         compiled = []
         for enterprise_id in self.stale_registers():
-            index = self._index(enterprise_id)
             try:
+                index = self._index(enterprise_id)
                 compiled.append(self.compile(enterprise_id, reason=f"re-file: {index.stale_reason}"))
             except (TransitionError, NotFoundError):
                 continue
+            except Exception as error:  # noqa: BLE001 - one register never stops the others' re-filing
+                # left until a new change marks it stale again
+                self._maybe_stale.discard(str(filing_index_id(enterprise_id)))
+                set_aside(self, "re-filing", enterprise_id, error)
         return compiled

@@ -98,6 +98,7 @@ def test_overdue_and_both_escalations_with_a_controlled_clock(hub: Hub) -> None:
     assert rpc(hub, "dangers", "check_deadlines", "2030-01-03T00:00:00+08:00") == {
         "overdue": [],
         "escalated_to_authorities": [],
+        "set_aside": [],
     }
     later = rpc(hub, "dangers", "check_deadlines", "2030-01-05T00:00:00+08:00")
     assert later["escalated_to_authorities"] == [danger]

@@ -185,6 +185,7 @@ def test_overdue_once_then_escalated_to_responsible_and_after_the_delay_to_autho
         "checked": [],
         "overdue": [],
         "escalated_to_authorities": [],
+        "set_aside": [],
     }
     assert app._deadlines().entries == {}
     envelopes, _ = envelopes_after(app, 0, 1000)
@@ -227,3 +228,24 @@ def test_a_risk_point_id_that_is_no_uuid_is_refused_by_name(
     with pytest.raises(ValidationError) as refused:
         app.report(enterprise, data.report(risk_point_id=value), data.owns)
     assert ("risk_point_id", "must be a UUID") in refused.value.violations
+
+
+def test_a_danger_whose_deadline_cannot_be_read_is_set_aside_and_the_others_still_fall_overdue(
+    app: DangersApplication, enterprise: str
+) -> None:
+    """A deadline stored before dates were bounded (9999-12-31 overflows every date sum the timer makes)
+    is set aside with its reason; every other danger's deadline still fires, on this pass and the next."""
+    from services.backbone.set_aside import set_aside_items
+
+    poisoned, healthy = rectifying(app, enterprise), rectifying(app, enterprise)
+    index = app._deadlines()
+    index._tracked(danger_id=poisoned, entry={"deadline": "9999-12-31", "overdue_at": None})
+    app.save(index)
+    first = app.check_deadlines(clock.instant("2030-01-02T00:00:00+08:00"))
+    assert first["overdue"] == [healthy] and first["set_aside"] == [poisoned]
+    [item] = set_aside_items(app)
+    assert (item.scan, item.key) == ("deadlines", poisoned) and "OverflowError" in item.error
+    later = rectifying(app, enterprise)  # another danger, due later, after the poisoned one was set aside
+    app.save(app._deadlines())
+    again = app.check_deadlines(clock.instant("2030-01-03T00:00:00+08:00"))
+    assert again["overdue"] == [later] and again["set_aside"] == []  # left aside, not tried each pass

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from services.backbone.set_aside import set_aside, set_aside_id
 from services.backbone.settings import Settings
 from services.notifications import clock
 from services.notifications.config import Config
@@ -18,6 +19,7 @@ from services.notifications.report.domain import report_id
 from services.notifications.report.facts import gather, towns
 
 log = structlog.get_logger(__name__)
+SCAN = "monthly-report"
 
 
 class ReportTimer:
@@ -43,14 +45,24 @@ class ReportTimer:
         for town in towns(self.app):
             if self.app.find(report_id(town, month)) is not None:
                 continue
-            if any(e.registered_at < cutoff for e in gather(self.app, town).enterprises):
-                found.append((town, month))  # a town without enterprises last month has nothing to report
+            left = self.app.find(set_aside_id(SCAN, f"{town}/{month}"))
+            if left is not None and left.status == "set_aside":
+                continue  # its reason is shown by hubctl parked list; an operator clears it
+            try:
+                if any(e.registered_at < cutoff for e in gather(self.app, town).enterprises):
+                    found.append((town, month))  # a town without enterprises last month reports nothing
+            except Exception as error:  # noqa: BLE001 - one town never stops the others' reports
+                set_aside(self.app, SCAN, f"{town}/{month}", error)
         return found
 
     def run_once(self) -> list[dict[str, Any]]:
         published = []
         for town, month in self.due():
-            summary = publish.publish(self.app, self.settings, self.config, town, month)
+            try:
+                summary = publish.publish(self.app, self.settings, self.config, town, month)
+            except Exception as error:  # noqa: BLE001 - one town never stops the others' reports
+                set_aside(self.app, SCAN, f"{town}/{month}", error)
+                continue
             log.info("monthly_report_published", town=town, month=month, revision=summary["revision"])
             published.append(summary)
         return published
