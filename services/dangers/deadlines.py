@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from services.backbone.aggregate import InternalAggregate
 from services.backbone.conflicts import retried
-from services.backbone.set_aside import set_aside
+from services.backbone.set_aside import set_aside, set_aside_id
 from services.dangers import clock
 from services.dangers.base import DangersBase
 from services.dangers.domain import HiddenDanger
@@ -67,6 +67,17 @@ class DeadlineIndex(InternalAggregate):
     def _set_aside(self, danger_id: str, reason: str) -> None:
         self.entries[danger_id] = {**self.entries[danger_id], "set_aside": reason}
 
+    def set_aside_ids(self) -> list[str]:
+        return [danger_id for danger_id, entry in self.entries.items() if entry.get("set_aside")]
+
+    def try_again(self, danger_id: str) -> None:
+        if self.entries.get(danger_id, {}).get("set_aside"):
+            self._tried_again(danger_id=danger_id)
+
+    @event("TriedAgain")
+    def _tried_again(self, danger_id: str) -> None:
+        self.entries[danger_id] = {k: v for k, v in self.entries[danger_id].items() if k != "set_aside"}
+
     def due(
         self, now: datetime, delay: timedelta, limit: int
     ) -> tuple[list[str], list[tuple[str, BaseException]]]:
@@ -105,6 +116,10 @@ class Deadlines(DangersBase):
             "set_aside": [],
         }
         changed: list[Any] = []
+        for danger_id in index.set_aside_ids():  # an operator cleared it (hubctl parked clear): again
+            item = self.find(set_aside_id("deadlines", danger_id))
+            if item is not None and item.status != "set_aside":
+                index.try_again(danger_id)
         due, unreadable = index.due(now, self.escalation_delay, limit)
         for danger_id, error in unreadable:
             self._set_aside(index, danger_id, error, answer)

@@ -249,3 +249,7 @@ def test_a_danger_whose_deadline_cannot_be_read_is_set_aside_and_the_others_stil
     app.save(app._deadlines())
     again = app.check_deadlines(clock.instant("2030-01-03T00:00:00+08:00"))
     assert again["overdue"] == [later] and again["set_aside"] == []  # left aside, not tried each pass
+    item.clear("cleared by an operator")
+    app.save(item)
+    retried = app.check_deadlines(clock.instant("2030-01-04T00:00:00+08:00"))
+    assert retried["set_aside"] == [poisoned]  # tried again once cleared (and still unreadable)
