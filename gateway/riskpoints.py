@@ -152,14 +152,21 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
                     results=results,
                     progress=messages.progress_message(answer["progress"]),
                 )
-            if inbox.error is not None:
+            if inbox.error is not None or not context.is_active():
+                # refused (a message over the size limit, say) or gone: what was answered stays
+                # answered, and an import that saved nothing leaves no record
                 log.info(
                     "import_interrupted", import_id=import_id, received=position, error=repr(inbox.error)
                 )
                 return
             import_id = import_id or (first[0] if first else "") or uuid.uuid4().hex
+            if position == 0:  # nothing sent: nothing to import, nothing stored
+                yield pb.ImportRiskPointsResponse(
+                    import_id=import_id, progress=messages.progress_message(None)
+                )
+                return
             progress = finished
-            if progress is None:  # the stream ended after its last page was taken (or had no items)
+            if progress is None:  # the stream ended after its last page was taken
                 with correlation.bound(cid):
                     progress = self._call("finish_import", caller, import_id)
             log.info(
