@@ -94,6 +94,11 @@ scale: setup
 	scripts/ensure-services.sh --province
 	$(PY) -m bench.scale --fraction $(or $(SCALE),1)
 
+# Hostile input at length: every field of every method at and beyond its edges, and thousands of random
+# strings (make test runs the short version of the same sweep); prints how many requests were sent.
+fuzz: setup services
+	HUB_FUZZ=1 $(VENV)/bin/pytest -q -s tests/e2e/test_field_sweep.py tests/e2e/test_hostile_input.py
+
 # Faults under continuous load (restarts RabbitMQ and PostgreSQL): a report, then exit 1 if anything was lost.
 chaos: setup services
 	$(PY) -m bench.chaos

@@ -80,7 +80,10 @@ def receipt_of(message: pb.Receipt) -> receipts.Receipt:
     """A platform's receipt as the kernel reads it."""
     return receipts.Receipt(
         delivery_id=message.delivery_id,
-        outcome=pb.Outcome.Name(message.outcome),
+        # an outcome the contract does not name is kept as its number, and refused by check_form
+        outcome=pb.Outcome.Name(message.outcome)
+        if message.outcome in pb.Outcome.values()
+        else str(message.outcome),
         reason=message.reason,
         received_at=message.received_at,
         public_key=message.public_key,

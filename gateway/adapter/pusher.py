@@ -24,7 +24,7 @@ from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.amqp import connect, raw_channel
-from services.backbone.errors import NotFoundError
+from services.backbone.errors import NotFoundError, ValidationError
 from services.backbone.reconnect import Stopping, run_until_stopped
 from services.backbone.settings import Settings
 from services.kernel import filing_routes, receipts
@@ -211,6 +211,10 @@ class DepartmentPusher:
         receipt = jobs.receipt_of(response.receipt)
         if receipt.delivery_id != job["delivery_id"]:
             raise receipts.UntrustedReceipt(f"the receipt answers {receipt.delivery_id!r}, not this delivery")
+        try:
+            receipt.check_form()
+        except ValidationError as error:
+            raise receipts.UntrustedReceipt(f"the receipt says nothing usable ({error})") from None
         given = receipt.verified_key(job["document_hash"])
         # asking again gets the same receipt: one under another key parks the delivery (in handle)
         registered = (self._department() or {}).get("receipt_public_key") or None

@@ -77,8 +77,11 @@ def check_plan(fields: dict[str, Any], grade: str, removable_now: bool, today: d
         for field, label in (("interim_measures", "临时措施"), ("emergency_plan", "应急预案")):
             if not plan[field]:
                 checks.fail(field, f"is required: a danger not removable at once needs {label}")
+    given = fields.get("treatment_plan") or {}
+    if grade != Grade.MAJOR and str(given.get("deadline") or "").strip():
+        # not asked of a general danger, but a deadline given is a deadline: it must be one
+        checks.date(given.get("deadline"), "treatment_plan.deadline", due(today))
     if grade == Grade.MAJOR:
-        given = fields.get("treatment_plan") or {}
         treatment = {}
         for part, label in TREATMENT_PARTS.items():
             field = f"treatment_plan.{part}"
