@@ -14,7 +14,7 @@ from gateway.auth import Authenticator
 from gateway.inspections import InspectionServicer
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
-from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.calls import fields_of, grpc_method
 
 SERVICE_NAMES = ("hub.v1.DangerService", "hub.v1.InspectionService")
 
@@ -68,7 +68,8 @@ class DangerServicer(danger_pb2_grpc.DangerServiceServicer):
         self, request: pb.PlanRectificationRequest, context: grpc.ServicerContext
     ) -> pb.PlanRectificationResponse:
         caller = self.auth.enterprise(context)
-        answer = self._call("plan", caller, request.danger_id, messages.plan_dict(request.plan))
+        with fields_of(request.plan, "plan"):
+            answer = self._call("plan", caller, request.danger_id, messages.plan_dict(request.plan))
         return pb.PlanRectificationResponse(danger=messages.danger_message(answer))
 
     @grpc_method
@@ -83,7 +84,8 @@ class DangerServicer(danger_pb2_grpc.DangerServiceServicer):
             "summary": done.summary,
             "evidence": messages.evidence_dicts(done.evidence),
         }
-        answer = self._call("submit", caller, request.danger_id, fields)
+        with fields_of(request.rectification, "rectification"):
+            answer = self._call("submit", caller, request.danger_id, fields)
         return pb.SubmitRectificationResponse(danger=messages.danger_message(answer))
 
     @grpc_method

@@ -10,7 +10,7 @@ from hub.v1 import enterprise_pb2_grpc
 
 from gateway.auth import Authenticator
 from gateway.rpc import Services
-from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.calls import fields_of, grpc_method
 from services.backbone.errors import ValidationError
 from services.kernel.fields import PROFILE_WITH_CODE
 
@@ -53,9 +53,10 @@ class EnterpriseServicer(enterprise_pb2_grpc.EnterpriseServiceServicer):
         self, request: pb.RegisterEnterpriseRequest, context: grpc.ServicerContext
     ) -> pb.RegisterEnterpriseResponse:
         self.auth.integrator(context)
-        answer = self.services.call(
-            "registry", "register", profile_dict(request.profile), request.idempotency_key
-        )
+        with fields_of(request.profile, "profile"):
+            answer = self.services.call(
+                "registry", "register", profile_dict(request.profile), request.idempotency_key
+            )
         return pb.RegisterEnterpriseResponse(
             enterprise_id=answer["enterprise_id"],
             key_id=answer["key_id"],
@@ -78,7 +79,8 @@ class EnterpriseServicer(enterprise_pb2_grpc.EnterpriseServiceServicer):
         enterprise = self.auth.own(self.auth.enterprise(context), request.enterprise_id)
         given = profile_dict(request.profile)
         changes = {path: given.get(path) for path in request.update_mask}  # the registry decides
-        answer = self.services.call("registry", "update", enterprise, changes, request.idempotency_key)
+        with fields_of(request.profile, "profile"):
+            answer = self.services.call("registry", "update", enterprise, changes, request.idempotency_key)
         return pb.UpdateEnterpriseResponse(enterprise_id=answer["enterprise_id"], version=answer["version"])
 
     @grpc_method

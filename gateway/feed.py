@@ -14,7 +14,7 @@ from gateway.adapter.jobs import receipt_of
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.rpc import Services
 from services.backbone import correlation
-from services.backbone.edge.calls import grpc_method, grpc_server_stream
+from services.backbone.edge.calls import fields_of, grpc_method, grpc_server_stream
 from services.backbone.errors import PermissionDeniedError, ValidationError
 from services.kernel import receipts
 from services.kernel.validation import INT64_MAX, bounded_int
@@ -86,7 +86,8 @@ class FilingFeedServicer(department_pb2_grpc.FilingFeedServiceServicer):
         answer = receipt_of(receipt)
         answer.check_form()
         # refuses a department the version was not sent to before anything else is looked at
-        document_hash = self.services.call("filing", "document_hash", enterprise_id, version, department)
+        with fields_of(receipt, "receipt"):
+            document_hash = self.services.call("filing", "document_hash", enterprise_id, version, department)
         registered = self._registered_key(department)
         try:
             key = receipts.trusted(answer.verified_key(document_hash), registered)

@@ -10,7 +10,7 @@ from hub.v1 import filing_pb2_grpc
 
 from gateway.auth import Authenticator
 from gateway.rpc import Services
-from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.calls import fields_renamed, grpc_method
 
 DELIVERY = {
     "pending": pb.DELIVERY_STATE_PENDING,
@@ -23,6 +23,12 @@ STATUS = {
     "compiled": pb.FILING_STATUS_COMPILED,
     "submitted": pb.FILING_STATUS_SUBMITTED,
     "superseded": pb.FILING_STATUS_SUPERSEDED,
+}
+
+# filing names each role's signature; the request has a field for each
+SIGNATURE_FIELDS = {
+    "signatures.legal_representative": "legal_representative_signature",
+    "signatures.enterprise_seal": "enterprise_seal_signature",
 }
 
 
@@ -88,7 +94,8 @@ class FilingServicer(filing_pb2_grpc.FilingServiceServicer):
             "enterprise_seal": request.enterprise_seal_signature,
         }
         enterprise = self._own(context, request.enterprise_id)
-        summary = self.services.call("filing", "submit", enterprise, request.version, signatures)
+        with fields_renamed(SIGNATURE_FIELDS):
+            summary = self.services.call("filing", "submit", enterprise, request.version, signatures)
         return pb.SubmitRegisterResponse(version=version_message(summary))
 
     @grpc_method

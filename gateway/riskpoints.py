@@ -18,7 +18,7 @@ from gateway.auth import Authenticator
 from gateway.rpc import Services
 from gateway.streams import Inbox, grpc_stream
 from services.backbone import correlation
-from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.calls import fields_of, grpc_method
 from services.backbone.errors import ValidationError
 from services.kernel.identity import risk_point_id
 from services.kernel.validation import INT64_MAX, bounded_int, page_size
@@ -50,7 +50,8 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         self, request: pb.CreateRiskPointRequest, context: grpc.ServicerContext
     ) -> pb.CreateRiskPointResponse:
         caller = self.auth.enterprise(context)
-        answer = self._call("create", caller, messages.input_dict(request.risk_point))
+        with fields_of(request.risk_point, "risk_point"):
+            answer = self._call("create", caller, messages.input_dict(request.risk_point))
         return pb.CreateRiskPointResponse(
             risk_point=messages.risk_point_message(answer), created=answer["created"]
         )
@@ -72,7 +73,8 @@ class RiskPointServicer(riskpoint_pb2_grpc.RiskPointServiceServicer):
         caller = self.auth.enterprise(context)
         given = messages.details_dict(request.risk_point)
         changes = {path: given.get(path) for path in request.update_mask}  # the service decides
-        answer = self._call("update", caller, target(caller, request), changes)
+        with fields_of(request.risk_point, "risk_point"):
+            answer = self._call("update", caller, target(caller, request), changes)
         return pb.UpdateRiskPointResponse(risk_point=messages.risk_point_message(answer))
 
     @grpc_method

@@ -153,10 +153,11 @@ class Ledger(FilingBase):
     def document_hash(self, enterprise_id: str, version: int, department: str = "") -> str:
         """The SM3 hash of a compiled version: what its signatures and its receipts are about (without
         the ledger that `status` reads, an entry per department). With `department`, only for a
-        department the version was filed with (TransitionError otherwise, as its answer would be)."""
+        department the version was filed with (NotFoundError otherwise)."""
         filing = self._filing(enterprise_id, version)
         if department and department not in self._recipients(enterprise_id, int(version)):
-            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
+            # not told apart from a delivery that does not exist: it is not this department's
+            raise NotFoundError("delivery_id", f"{department} has no delivery of this filing")
         return str(filing.document_hash)
 
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:

@@ -87,8 +87,8 @@ class RiskPointsApplication(Reads):
     @retried
     def update(self, enterprise_id: str, risk_point: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Changes details and/or the requested control tier (raised only) of a risk point."""
+        point = self._owned(enterprise_uuid(enterprise_id), risk_point)  # another's: refused first
         check_changes(changes, CHANGEABLE)
-        point = self._owned(enterprise_uuid(enterprise_id), risk_point)
         details = clean_details(changes, partial=True)
         tier = clean_tier(changes["control_tier"]) if "control_tier" in changes else KEEP
         point.change(details, tier=tier)

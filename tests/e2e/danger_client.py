@@ -7,8 +7,9 @@ from typing import Any
 
 import grpc
 from hub.v1 import danger_pb2 as pb
-from hub.v1 import danger_pb2_grpc, enterprise_pb2_grpc
+from hub.v1 import danger_pb2_grpc, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import enterprise_pb2 as epb
+from hub.v1 import riskpoint_pb2 as rpb
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 from typer.testing import CliRunner
@@ -82,6 +83,7 @@ class Erp:
     stub: danger_pb2_grpc.DangerServiceStub
     enterprises: enterprise_pb2_grpc.EnterpriseServiceStub
     metadata: tuple[tuple[str, str], ...]
+    risk_point_id: str = ""  # its 配电室 risk point, which its dangers are found on
 
     @classmethod
     def register(cls, hub: Hub, channel: grpc.Channel, n: int) -> Erp:
@@ -93,7 +95,32 @@ class Erp:
             metadata=(("x-hub-registration-token", hub.registration_token),),
         )
         own = (("x-hub-key-id", answer.key_id), ("x-hub-secret", answer.secret))
-        return cls(answer.enterprise_id, danger_pb2_grpc.DangerServiceStub(channel), enterprises, own)
+        point = (
+            riskpoint_pb2_grpc.RiskPointServiceStub(channel)
+            .CreateRiskPoint(
+                rpb.CreateRiskPointRequest(
+                    risk_point=rpb.RiskPointInput(
+                        external_id="RP-配电室",
+                        name="配电室",
+                        location="综合楼一层",
+                        category="设备设施",
+                        accident_types=["触电"],
+                        responsible_unit="动力车间",
+                        responsible_person="孙主任",
+                        responsible_mobile="13912345678",
+                        control_measures=[rpb.ControlMeasure(type="制度管理", description="持证上岗")],
+                        emergency_measures=["切断电源"],
+                        assessment=rpb.AssessmentInput(
+                            method=rpb.ASSESSMENT_METHOD_LEC, scores={"L": 3, "E": 6, "C": 3}
+                        ),
+                    )
+                ),
+                metadata=own,
+            )
+            .risk_point
+        )
+        stub = danger_pb2_grpc.DangerServiceStub(channel)
+        return cls(answer.enterprise_id, stub, enterprises, own, point.risk_point_id)
 
     def call(self, method: str, request: Any) -> Any:
         return getattr(self.stub, method)(request, metadata=self.metadata)
@@ -110,7 +137,7 @@ class Erp:
         reported = self.call(
             "ReportDanger",
             pb.ReportDangerRequest(
-                risk_point_id="rp-1",
+                risk_point_id=self.risk_point_id,
                 inspection_type=pb.INSPECTION_TYPE_ROUTINE,
                 description="配电箱接地线脱落",
                 evidence=evidence("before.jpg"),

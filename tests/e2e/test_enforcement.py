@@ -42,7 +42,7 @@ def test_six_musts_end_with_the_enterprise_closed_in_the_registry(hub: Hub) -> N
             inspected_on="2026-10-30",
             findings=[
                 pb.InspectionFinding(
-                    risk_point_id="rp-tank",
+                    risk_point_id=erp.risk_point_id,
                     description="液氨储罐区无泄漏报警装置",
                     evidence=evidence("tank.jpg"),
                     grade=pb.DANGER_GRADE_MAJOR,

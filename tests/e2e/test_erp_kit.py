@@ -142,7 +142,7 @@ def test_java_der_signatures_and_pem_keys_file_and_bad_input_is_refused(
             signer, compiled.version, {**signed, "enterprise_seal": signed["enterprise_seal"] + "00"}
         )
     assert trailing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _bad_fields(trailing.value) == ["signatures.enterprise_seal"]
+    assert _bad_fields(trailing.value) == ["enterprise_seal_signature"]
     assert signer.status(compiled.version)["status"] == "compiled"  # nothing was filed
     workflow.submit(signer, compiled.version, signed)
     ledger = workflow.wait_answered(signer, compiled.version, 120)

@@ -53,16 +53,16 @@ def prepared(
             hub.stop()
 
 
-def prepare(hub: Hub) -> hostile.Prepared:
+def prepare(hub: Hub, n: int = 91, external_id: str = "RP-SWEEP-1") -> hostile.Prepared:
     """An enterprise with a risk point, a danger on it, a filed register and a case; tokens for every
     role of 安监 and the town office."""
-    filer = Filer.register(hub, 91)
+    filer = Filer.register(hub, n)
     channel = grpc.insecure_channel(hub.gateway_address)
     points = riskpoint_pb2_grpc_stub(channel)
     point = points.CreateRiskPoint(
         riskpoint_pb2.CreateRiskPointRequest(
             risk_point=riskpoint_pb2.RiskPointInput(
-                external_id="RP-SWEEP-1",
+                external_id=external_id,
                 name="液氨储罐区",
                 location="厂区东侧",
                 category="设备设施",
@@ -105,7 +105,7 @@ def prepare(hub: Hub) -> hostile.Prepared:
     inspected = inspections.RecordInspection(
         danger_pb2.RecordInspectionRequest(
             enterprise_id=filer.enterprise_id,
-            document_no="检〔2026〕91号",
+            document_no=f"检〔2026〕{n}号",
             inspector_name="郑检查",
             inspected_on=hostile.today().isoformat(),
             findings=[
@@ -122,7 +122,7 @@ def prepare(hub: Hub) -> hostile.Prepared:
     return hostile.Prepared(
         enterprise_id=filer.enterprise_id,
         risk_point_id=point.risk_point_id,
-        external_id="RP-SWEEP-1",
+        external_id=external_id,
         danger_id=danger.danger_id,
         case_id=inspected.case_ids[0],
         version=version,

@@ -136,14 +136,18 @@ def test_a_retried_registration_gets_the_same_answer_and_a_second_one_is_refused
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
-        ({"unified_social_credit_code": "91350100M000100Y44"}, "unified_social_credit_code", "check digit"),
-        ({"unified_social_credit_code": "91350100M0O0100Y43"}, "unified_social_credit_code", "'O'"),
-        ({"unified_social_credit_code": "91350100I000100Y43"}, "unified_social_credit_code", "'I'"),
-        ({"unified_social_credit_code": "9135010SM00100Y43V"}, "unified_social_credit_code", "'S'"),
-        ({"unified_social_credit_code": "91350100M000100YV3"}, "unified_social_credit_code", "'V'"),
-        ({"unified_social_credit_code": "91350100M000100Z43"}, "unified_social_credit_code", "'Z'"),
-        ({"legal_representative_mobile": "12812345678"}, "legal_representative_mobile", "mobile"),
-        ({"legal_representative_mobile": "1381234567"}, "legal_representative_mobile", "mobile"),
+        (
+            {"unified_social_credit_code": "91350100M000100Y44"},
+            "profile.unified_social_credit_code",
+            "check digit",
+        ),
+        ({"unified_social_credit_code": "91350100M0O0100Y43"}, "profile.unified_social_credit_code", "'O'"),
+        ({"unified_social_credit_code": "91350100I000100Y43"}, "profile.unified_social_credit_code", "'I'"),
+        ({"unified_social_credit_code": "9135010SM00100Y43V"}, "profile.unified_social_credit_code", "'S'"),
+        ({"unified_social_credit_code": "91350100M000100YV3"}, "profile.unified_social_credit_code", "'V'"),
+        ({"unified_social_credit_code": "91350100M000100Z43"}, "profile.unified_social_credit_code", "'Z'"),
+        ({"legal_representative_mobile": "12812345678"}, "profile.legal_representative_mobile", "mobile"),
+        ({"legal_representative_mobile": "1381234567"}, "profile.legal_representative_mobile", "mobile"),
     ],
 )
 def test_bad_input_names_the_field_and_the_rule(

@@ -115,9 +115,12 @@ def test_lec_and_ls_grades_tiers_and_history_through_the_gateway(erp_a: Erp) -> 
 
     lowered = refused(lambda: erp_a.create(item(4, level=1, control_tier="岗位")))
     assert lowered.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert [f for f, _ in field_violations(lowered)] == ["control_tier"]
+    assert [f for f, _ in field_violations(lowered)] == ["risk_point.control_tier"]
     bad = refused(lambda: erp_a.create(item(5, assessment={"method": "LEC", "scores": {"L": 7, "E": 6}})))
-    assert dict(field_violations(bad)).keys() == {"assessment.scores.L", "assessment.scores.C"}
+    assert dict(field_violations(bad)).keys() == {
+        "risk_point.assessment.scores.L",
+        "risk_point.assessment.scores.C",
+    }
 
     again = erp_a.AssessRiskPoint(
         pb.AssessRiskPointRequest(

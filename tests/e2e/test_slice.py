@@ -85,7 +85,7 @@ def test_bad_input_is_refused_naming_each_field_and_nothing_is_stored(hub: Hub) 
         stub.RegisterEnterprise(pb.RegisterEnterpriseRequest(profile=bad), metadata=token)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     fields = dict(field_violations(refused.value))
-    assert "unified_social_credit_code" in fields and "legal_representative_mobile" in fields
+    assert "profile.unified_social_credit_code" in fields and "profile.legal_representative_mobile" in fields
 
     assert registry.recorder.max_notification_id() == head  # nothing stored
     channel.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import grpc
@@ -90,3 +92,38 @@ def grpc_server_stream(fn: F) -> F:
                 metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
 
     return wrapper  # type: ignore[return-value]
+
+
+_FIRST_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@contextmanager
+def fields_of(part: Any, path: str) -> Iterator[None]:
+    """Names the fields a service refuses by their path from the request's top (AIP-193): a violation
+    of a field of `part` (a message inside the request, such as its `plan`) becomes `path.<field>`.
+    The services name fields as their own inputs know them; the request's shape is the gateway's."""
+    names = {f.name for f in part.DESCRIPTOR.fields}
+
+    def place(name: str) -> str:
+        first = _FIRST_NAME.match(name)
+        return f"{path}.{name}" if first and first.group(0) in names else name
+
+    with fields_renamed(place):
+        yield
+
+
+@contextmanager
+def fields_renamed(rename: Callable[[str], str] | dict[str, str]) -> Iterator[None]:
+    """Renames the fields of a refusal (a function of the name, or a table of names)."""
+    place = rename if callable(rename) else (lambda name: rename.get(name, name))  # type: ignore[union-attr]
+    try:
+        yield
+    except errors.ValidationError as error:
+        raise errors.ValidationError.many((place(f), r) for f, r in error.violations) from None
+    except errors.DomainError as error:
+        if error.field and place(error.field) != error.field:
+            moved = type(error)(*error.args)
+            moved.field = place(error.field)
+            moved.args = (moved.field, *error.args[1:])
+            raise moved from None
+        raise
