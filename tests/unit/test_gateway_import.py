@@ -59,6 +59,9 @@ class Context:
     def code(self) -> None:
         return None
 
+    def is_active(self) -> bool:
+        return True  # the client is still there when the stream ends
+
 
 def requests(count: int, pause: float = 0.0) -> Iterator[pb.ImportRiskPointsRequest]:
     yield pb.ImportRiskPointsRequest(import_id="nightly", items=[item_message(item(i)) for i in range(count)])
