@@ -45,6 +45,8 @@ TRANSIENT = {
 # paces a department to one filing per round trip.
 PREFETCH = 32
 ACK_LOOK_BACK = 0.2  # seconds between looks at the ledger's progress while answers are on their way
+# How long the department's record (endpoint, receipt key) is kept: a change applies within this.
+RECORD_TTL = 0.5
 
 
 class DepartmentPusher:
@@ -241,16 +243,20 @@ class DepartmentPusher:
         return record is not None and not record.get("endpoint")
 
     def _department(self) -> dict[str, Any] | None:
-        """The registry's record of the department, looked up again every 30 s or after a failure
-        (the platform may have moved); None for a department the registry does not know."""
+        """The registry's record of the department, read again after RECORD_TTL or a failure, so that
+        a receipt key or an endpoint the operator changed applies to the next pushes; None for a
+        department the registry does not know. The platform's channel is kept while its address,
+        CA and credentials stay the same."""
         now = time.monotonic()
         if self._record_cache is None or self._record_cache[0] < now:
             try:
                 record = self.services.call("registry", "get_department", self.department)
             except NotFoundError:
                 record = None  # unknown department: push, fail, park, visible to the operator
-            self._record_cache = (now + 30.0, record)
-            self._endpoint = None
+            before = self._record_cache[1] if self._record_cache is not None else None
+            self._record_cache = (now + RECORD_TTL, record)
+            if _connection(before) != _connection(record):
+                self._close_endpoint()
         return self._record_cache[1]
 
     def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
@@ -274,9 +280,13 @@ class DepartmentPusher:
         return self._endpoint[2]
 
     def _forget_endpoint(self) -> None:
+        self._close_endpoint()
+        self._record_cache = None
+
+    def _close_endpoint(self) -> None:
         if self._endpoint is not None:
             self._endpoint[1].close()
-        self._endpoint, self._record_cache = None, None
+        self._endpoint = None
 
     def _record(self, job: dict[str, Any], outcome: str, reason: str = "", receipt: Any = None) -> Pending:
         return self.ledger.submit(
@@ -316,6 +326,12 @@ class _NoEndpoint(grpc.RpcError):
 
     def details(self) -> str:
         return f"department {self.department} has no platform endpoint registered"
+
+
+def _connection(record: dict[str, Any] | None) -> tuple[str, str, str]:
+    """What a push's channel is made of: the platform's address, its CA, the hub's credentials."""
+    r = record or {}
+    return (r.get("endpoint") or "", r.get("tls_ca") or "", r.get("credentials_ref") or "")
 
 
 def _no_endpoint(department: str) -> grpc.RpcError:

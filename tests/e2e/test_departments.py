@@ -188,6 +188,56 @@ def test_receipts_must_verify_under_the_department_s_key(hub: Hub, processes: Pr
     assert received["times_delivered"] == 2  # the platform answered the replay as before
 
 
+def test_a_changed_receipt_key_and_a_reissued_token_apply_within_a_second(
+    hub: Hub, processes: Processes
+) -> None:
+    """Every process that keeps a department's key or token reads it again within a second: a receipt
+    under the key the operator replaced is no answer one second later, and a re-issued token refuses
+    the old one within a second (the role's other tokens untouched)."""
+    from hub.v1 import department_pb2 as dpb
+    from hub.v1 import department_pb2_grpc
+
+    from services.kernel import signatures
+
+    address = f"127.0.0.1:{free_port()}"
+    start_platform(processes, hub, "XF4-TEZ", address)
+    setup_departments(hub, {"XF4-TEZ": ("消防", address)})
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.set_routing_rule("冶金", "*", ["XF4-TEZ"])
+    first = Filer.register(hub, 84, industry="冶金")
+    assert first.wait_answered(first.file())["XF4-TEZ"] == (ACK, "")  # its platform's key, pinned
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        rpc.registry.update_department(
+            "XF4-TEZ", {"receipt_public_key": signatures.generate_keypair().public_key_hex}
+        )
+    time.sleep(1.0)
+    second = Filer.register(hub, 85, industry="冶金")
+    version = second.file()
+    wait_for(lambda: second.ledger(version)["XF4-TEZ"][0] == PARKED, timeout=60, what="the receipt refused")
+    assert "UNTRUSTED_RECEIPT" in second.ledger(version)["XF4-TEZ"][1]
+
+    feed = department_pb2_grpc.FilingFeedServiceStub(grpc.insecure_channel(hub.gateway_address))
+
+    def pulls(token: str) -> bool:
+        meta = (("x-hub-department", "XF4-TEZ"), ("x-hub-department-token", token))
+        try:
+            list(feed.StreamFilings(dpb.StreamFilingsRequest(stop_when_caught_up=True), metadata=meta))
+        except grpc.RpcError as refused:
+            assert refused.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+            return False
+        return True
+
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        old = rpc.dangers.issue_inspector_token("XF4-TEZ", "feed")["token"]
+        assert pulls(old)
+        new = rpc.dangers.issue_inspector_token("XF4-TEZ", "feed")["token"]
+        reissued = time.monotonic()
+        while pulls(old):
+            assert time.monotonic() - reissued < 1.0, "the old token still works a second later"
+        rpc.dangers.issue_inspector_token("XF4-TEZ", "inspections")  # another role's token
+    assert pulls(new)
+
+
 def test_the_hub_presents_the_token_the_department_gave_it(
     hub: Hub, processes: Processes, tmp_path: Path
 ) -> None:
@@ -309,7 +359,22 @@ def test_a_department_without_a_platform_pulls_its_filings_and_answers(hub: Hub)
     assert unsigned.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "receipt.signature" in dict(field_violations(unsigned.value))
     assert filer.ledger(version)["ZJ-TEZ"][0] == fpb.DELIVERY_STATE_DELIVERED  # nothing recorded
-    answer(department_key)  # registered without a key: its first verified receipt's key is pinned
+    # a well-signed receipt for a filing that was never sent to ZJ-TEZ is refused and pins nothing
+    stranger = Filer.register(hub, 52)  # a chemical works: 安监 and the town office only
+    stray = dpb.Receipt(
+        delivery_id=f"{stranger.enterprise_id}/{stranger.file()}/ZJ-TEZ",
+        outcome=dpb.OUTCOME_ACCEPTED,
+        received_at="2026-11-29T08:00:00+00:00",
+        public_key=impostor.public_key_hex,
+        signature=signatures.sign(impostor.private_key_hex, b"anything"),
+    )
+    with pytest.raises(grpc.RpcError) as not_ours:
+        feed.AcknowledgeFiling(dpb.AcknowledgeFilingRequest(receipt=stray), metadata=credentials)
+    assert not_ours.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "receipt.delivery_id" in not_ours.value.details()
+    with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
+        assert not rpc.registry.get_department("ZJ-TEZ")["receipt_public_key"]
+    answer(department_key)  # registered without a key: its first accepted receipt's key is pinned
     assert filer.ledger(version)["ZJ-TEZ"] == (REJECTED, "缺少基坑专项方案")
     with ClusterRpcProxy(hub.settings.nameko_config) as rpc:
         assert rpc.registry.get_department("ZJ-TEZ")["receipt_public_key"] == department_key.public_key_hex
