@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from services.backbone.amqp import connect, raw_channel
+from services.backbone.rpc import rpc_queue
 from services.backbone.settings import SERVICES, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "HUB_QUEUE_TYPE": settings.queue_type,
             "HUB_RELAY_PAGE_SIZE": str(settings.relay_page_size),
             "HUB_CONSUMER_BATCH_SIZE": str(settings.consumer_batch_size),
-            "HUB_RPC_EXCHANGE": settings.rpc_exchange,
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -210,8 +210,8 @@ def _rabbitmqctl(*args: str) -> None:
 
 @contextmanager
 def isolated_hub_settings(tmp_path: Path) -> Iterator[Settings]:
-    """Settings on a RabbitMQ virtual host of their own: nameko names its RPC queues after the
-    service alone ("rpc-registry"), so hubs that share a vhost would answer each other's calls."""
+    """Settings on a RabbitMQ virtual host of their own (the namespace isolates a hub's exchanges,
+    queues and schemas too; the vhost also keeps each test's broker permissions apart)."""
     value = make_settings(tmp_path, "postgres")
     vhost = value.namespace.rstrip(".")
     _rabbitmqctl("add_vhost", vhost)
@@ -295,7 +295,8 @@ class Hub:
 
                 def consuming(name: str = service) -> bool:
                     try:
-                        _, _, consumers = raw_channel(conn).queue_declare(f"rpc-{name}", passive=True)
+                        queue = rpc_queue(self.settings.namespace, name)
+                        _, _, consumers = raw_channel(conn).queue_declare(queue, passive=True)
                     except Exception:  # noqa: BLE001 - not declared yet
                         return False
                     return consumers > 0

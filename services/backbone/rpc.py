@@ -1,8 +1,14 @@
-"""RPC plumbing shared by services and their callers: domain errors cross nameko intact."""
+"""RPC plumbing shared by services and their callers: domain errors cross nameko intact, and a
+service's RPC queue carries the hub's namespace, so two hubs on one RabbitMQ virtual host never answer
+each other's calls (nameko names the queue after the service alone: "rpc-registry")."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from kombu import Queue
 from nameko.exceptions import deserialize_to_instance
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from services.backbone import errors
 
@@ -16,3 +22,33 @@ def _register(cls: type[BaseException]) -> None:
 # A DomainError raised in a service arrives at the caller as the same class with its args
 # (field, rule, ...), not as an opaque RemoteError.
 _register(errors.DomainError)
+
+
+def rpc_queue(namespace: str, service: str) -> str:
+    """The queue a service's RPCs wait in."""
+    return f"{namespace}rpc-{service}"
+
+
+class HubRpcConsumer(RpcConsumer):  # type: ignore[misc]
+    """nameko's RPC consumer, its queue named with the hub's namespace (HUB_NAMESPACE in the service's
+    config) and bound to the namespace's RPC exchange."""
+
+    def setup(self) -> None:
+        if self.queue is None:
+            service = self.container.service_name
+            config: dict[str, Any] = self.container.config
+            self.queue = Queue(
+                rpc_queue(str(config.get("HUB_NAMESPACE") or ""), service),
+                exchange=get_rpc_exchange(config),
+                routing_key=f"{service}.*",
+                durable=True,
+            )
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
+class HubRpc(Rpc):  # type: ignore[misc]
+    rpc_consumer = HubRpcConsumer()
+
+
+rpc = HubRpc.decorator

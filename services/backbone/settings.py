@@ -146,7 +146,12 @@ class Settings:
 
     @property
     def nameko_config(self) -> dict[str, object]:
-        return {"AMQP_URI": self.amqp_uri, "rpc_exchange": self.rpc_exchange, "serializer": "json"}
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "rpc_exchange": self.rpc_exchange,
+            "HUB_NAMESPACE": self.namespace,
+            "serializer": "json",
+        }
 
     @property
     def rpc_exchange(self) -> str:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
-from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore, settings_timer
+from services.backbone.rpc import rpc
 from services.dangers import clock
 from services.dangers.application import DangersApplication
 

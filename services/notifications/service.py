@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from nameko.rpc import rpc
 
-from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore, HubSettings
+from services.backbone.rpc import rpc
 from services.backbone.settings import Settings
 from services.notifications import config
 from services.notifications.application import NotificationsApplication

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from nameko.rpc import rpc
 
-from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
+from services.backbone.rpc import rpc
 from services.registry.application import RegistryApplication
 
 log = structlog.get_logger(__name__)

@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 import structlog
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
-from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
+from services.backbone.rpc import rpc
 from services.riskpoints import card
 from services.riskpoints.application import RiskPointsApplication
 
