@@ -38,7 +38,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.edge.listen import listen
 from services.backbone.edge.malformed import MalformedRequests
-from services.backbone.process import wait_for_signal
+from services.backbone.process import private_files, wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -114,6 +114,7 @@ class Gateway:
 
 def main() -> int:
     settings = Settings.from_env()
+    private_files(settings.runtime_dir)
     hub_logging.configure("gateway", settings.log_format)
     metrics.serve(settings)
     gateway = Gateway(settings, settings.gateway_address).start()

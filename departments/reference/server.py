@@ -26,7 +26,7 @@ from hub.v1 import department_pb2_grpc
 
 from departments.reference import control
 from departments.reference.store import Inbox
-from services.backbone.process import wait_for_signal
+from services.backbone.process import private_files, wait_for_signal
 from services.kernel import receipts, signatures
 from services.kernel.canonical import sm3_hex
 
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     token = args.hub_token_file.read_text(encoding="utf-8").strip() if args.hub_token_file else ""
     if args.hub_token_file and not token:
         parser.error(f"--hub-token-file {args.hub_token_file} is empty")
+    private_files(args.data_dir)  # its inbox holds the registers it received: names, mobiles
     server, port = serve(args.code, args.address, args.data_dir, token)
     print(
         f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port};"

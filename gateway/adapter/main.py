@@ -18,7 +18,7 @@ from gateway.adapter.pusher import DepartmentPusher
 from gateway.rpc import Services
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
-from services.backbone.process import wait_for_signal
+from services.backbone.process import private_files, wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -83,6 +83,7 @@ class Adapter:
 
 def main() -> int:
     settings = Settings.from_env()
+    private_files(settings.runtime_dir)
     hub_logging.configure("department-adapter", settings.log_format)
     metrics.serve(settings)
     adapter = Adapter(

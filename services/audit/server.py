@@ -25,7 +25,7 @@ from services.audit.servicer import AuditServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.edge.listen import listen  # the same TLS settings as the gateway
-from services.backbone.process import wait_for_signal
+from services.backbone.process import private_files, wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -70,6 +70,7 @@ def main() -> int:
     # Set before any connection: libpq applies it to every session this process opens.
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
+    private_files(settings.runtime_dir)
     hub_logging.configure("audit-server", settings.log_format)
     metrics.serve(settings)
     server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()

@@ -23,6 +23,7 @@ from services.audit.keys import audit_keypair
 from services.audit.stores import SMALL_POOL, audited_services, open_readonly
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.process import private_files
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 
@@ -96,6 +97,7 @@ def _open(settings: Settings, stop: threading.Event) -> AuditWorker | None:
 
 def main() -> int:
     settings = Settings.from_env()
+    private_files(settings.runtime_dir)
     hub_logging.configure("audit-worker", settings.log_format)
     metrics.serve(settings)
     stop = threading.Event()

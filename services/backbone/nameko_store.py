@@ -9,6 +9,7 @@ from nameko.timer import Timer
 
 from services.backbone import correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
 from services.backbone import logging as hub_logging
+from services.backbone.process import private_files
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 
@@ -26,6 +27,7 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
     def setup(self) -> None:
         # Connections are made here, not at import time.
         settings = Settings.from_env()
+        private_files(settings.runtime_dir)
         hub_logging.configure(self.container.service_name, settings.log_format)
         metrics.serve(settings)  # once per process, however many services it runs
         self.app = open_store(self.app_class, settings)

@@ -1,9 +1,12 @@
-"""What every plain (thread-based) hub process does around its work: stop cleanly on a signal."""
+"""What every hub process does around its work: keep what it writes to itself, stop cleanly on a signal."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import threading
+from pathlib import Path
 from types import FrameType
 
 
@@ -22,3 +25,20 @@ def stop_on_signals() -> threading.Event:
 def wait_for_signal() -> None:
     """Blocks the main thread until the process is asked to stop."""
     stop_on_signals().wait()
+
+
+def private_files(runtime_dir: Path) -> None:
+    """Everything the process writes from now on is its owner's alone (umask 077: files 0600,
+    directories 0700), and so is what the runtime folder already holds (stores, tokens, a platform's
+    inbox: names and mobiles among them)."""
+    os.umask(0o077)
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    for folder, dirs, files in os.walk(runtime_dir):
+        for name, mode in [(folder, 0o700)] + [(os.path.join(folder, f), 0o600) for f in files]:
+            try:
+                info = os.lstat(name)
+                if info.st_uid == os.getuid() and not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o077:
+                    os.chmod(name, mode | (info.st_mode & 0o100 if name != folder else 0))
+            except OSError:
+                continue  # gone meanwhile (a store's journal), or not ours to change
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]

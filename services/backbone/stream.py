@@ -19,7 +19,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics, topology
 from services.backbone.consumer import TrackedConsumer
 from services.backbone.handlers import Handlers
-from services.backbone.process import stop_on_signals
+from services.backbone.process import private_files, stop_on_signals
 from services.backbone.relay import Relay
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    private_files(settings.runtime_dir)
     hub_logging.configure(f"{args.service}-stream", settings.log_format)
     metrics.serve(settings)
     app, workers = build(args.service, settings)

@@ -89,3 +89,20 @@ def test_bad_input_is_refused_naming_each_field_and_nothing_is_stored(hub: Hub) 
 
     assert registry.recorder.max_notification_id() == head  # nothing stored
     channel.close()
+
+
+def test_what_the_hub_keeps_is_its_owners_alone(hub: Hub) -> None:
+    """Stores (names and mobiles in them), tokens, keys and the platforms' inboxes under the runtime
+    folder: files 0600, folders 0700, whichever process wrote them."""
+    import os
+    import stat
+
+    root = hub.settings.runtime_dir
+    seen, open_to_others = 0, []
+    for folder, _dirs, files in os.walk(root):
+        for path in [folder, *(os.path.join(folder, f) for f in files)]:
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+            seen += 1
+            if mode & 0o077:
+                open_to_others.append(f"{os.path.relpath(path, root)} {oct(mode)}")
+    assert seen > 5 and not open_to_others, open_to_others
