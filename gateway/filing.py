@@ -10,7 +10,8 @@ from hub.v1 import filing_pb2_grpc
 
 from gateway.auth import Authenticator
 from gateway.rpc import Services
-from services.backbone.edge.calls import fields_renamed, grpc_method
+from services.backbone import consistency
+from services.backbone.edge.calls import fields_renamed, grpc_method, metadata
 
 DELIVERY = {
     "pending": pb.DELIVERY_STATE_PENDING,
@@ -80,7 +81,13 @@ class FilingServicer(filing_pb2_grpc.FilingServiceServicer):
 
     @grpc_method
     def CompileRegister(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        compiled = self.services.call("filing", "compile", self._own(context, request.enterprise_id))
+        enterprise = self._own(context, request.enterprise_id)
+        # what the caller wrote before (through this gateway, or as the token of another's answer)
+        after = consistency.merge(
+            self.services.written.of(enterprise),
+            consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, "")),
+        )
+        compiled = self.services.call("filing", "compile", enterprise, after)
         return pb.CompileRegisterResponse(
             version=version_message(compiled),
             canonical_document=compiled["canonical"].encode("utf-8"),

@@ -8,7 +8,7 @@ from typing import Any
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone import correlation, library
+from services.backbone import consistency, correlation, library
 from services.backbone import rpc as _domain_errors  # noqa: F401 - domain errors cross intact
 from services.backbone.amqp import CONNECTION_ERRORS
 from services.backbone.errors import UnavailableError
@@ -26,6 +26,7 @@ class Services:
         self._local = threading.local()
         self._all: list[ClusterRpcProxy] = []
         self._lock = threading.Lock()
+        self.written = consistency.Remembered()  # how far each enterprise's writes reached
 
     def _proxy(self) -> Any:
         proxy = getattr(self._local, "proxy", None)
@@ -43,7 +44,12 @@ class Services:
         proxy = self._proxy()
         library.call_context(self._local.standalone)[CORRELATION_KEY] = correlation.current()
         try:
-            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+            answer = getattr(getattr(proxy, service), method)(*args, **kwargs)
+            if isinstance(answer, dict) and consistency.ANSWER_KEY in answer:
+                positions = answer.pop(consistency.ANSWER_KEY)
+                owner = answer.get("enterprise_id") if isinstance(answer.get("enterprise_id"), str) else None
+                self.written.note(owner or (args[0] if args and isinstance(args[0], str) else ""), positions)
+            return answer
         except (*CONNECTION_ERRORS, RpcTimeout, RuntimeError) as error:
             if isinstance(error, RuntimeError) and "disconnected" not in str(error):
                 raise

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
-from services.backbone import correlation, errors, metrics
+from services.backbone import consistency, correlation, errors, metrics
 from services.backbone.edge.calls import CORRELATION_HEADER, metadata
 from services.backbone.edge.status import status_code, to_status
 
@@ -32,8 +32,12 @@ def grpc_stream(fn: F) -> F:
         cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
         started, code = time.perf_counter(), "OK"
         context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+        consistency.take_call_positions()
         try:
             yield from fn(self, request_iterator, context, cid)
+            written = consistency.take_call_positions()
+            if written:  # what a later read must wait for to see this stream's writes
+                context.set_trailing_metadata(((consistency.TOKEN_HEADER, consistency.encode(written)),))
         except errors.DomainError as error:
             code = status_code(error).name
             log.info("request_refused", method=fn.__name__, code=code, error=str(error), correlation_id=cid)

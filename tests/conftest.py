@@ -209,10 +209,10 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 @contextmanager
-def isolated_hub_settings(tmp_path: Path) -> Iterator[Settings]:
+def isolated_hub_settings(tmp_path: Path, backend: str = "postgres") -> Iterator[Settings]:
     """Settings on a RabbitMQ virtual host of their own (the namespace isolates a hub's exchanges,
     queues and schemas too; the vhost also keeps each test's broker permissions apart)."""
-    value = make_settings(tmp_path, "postgres")
+    value = make_settings(tmp_path, backend)
     vhost = value.namespace.rstrip(".")
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")

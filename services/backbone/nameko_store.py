@@ -7,7 +7,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
-from services.backbone import correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
+from services.backbone import consistency, correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
 from services.backbone import logging as hub_logging
 from services.backbone.process import private_files
 from services.backbone.settings import Settings
@@ -42,13 +42,17 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
 
     def worker_setup(self, worker_ctx: Any) -> None:
         cid = worker_ctx.data.get(CORRELATION_KEY) or correlation.new()
-        self._tokens[id(worker_ctx)] = correlation._current.set(cid)
+        self._tokens[id(worker_ctx)] = (
+            correlation._current.set(cid),
+            consistency.WRITTEN.set({}),  # what this call stores, for its answer (HubRpc)
+        )
 
     def worker_teardown(self, worker_ctx: Any) -> None:
-        token = self._tokens.pop(id(worker_ctx), None)
-        if token is not None:
+        tokens = self._tokens.pop(id(worker_ctx), None)
+        if tokens is not None:
             try:
-                correlation._current.reset(token)
+                correlation._current.reset(tokens[0])
+                consistency.WRITTEN.reset(tokens[1])
             except ValueError:
                 pass  # set in another context (greenlet); nothing to restore
 

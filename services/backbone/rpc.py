@@ -10,7 +10,7 @@ from kombu import Queue
 from nameko.exceptions import deserialize_to_instance
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
-from services.backbone import errors
+from services.backbone import consistency, errors
 
 
 def _register(cls: type[BaseException]) -> None:
@@ -48,7 +48,16 @@ class HubRpcConsumer(RpcConsumer):  # type: ignore[misc]
 
 
 class HubRpc(Rpc):  # type: ignore[misc]
+    """nameko's RPC entrypoint on the namespaced queue; a call that stored events answers with their
+    positions too (consistency.ANSWER_KEY), so the caller can wait for readers to have applied them."""
+
     rpc_consumer = HubRpcConsumer()
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        written = consistency.WRITTEN.get()
+        if written and isinstance(result, dict) and exc_info is None:
+            result = {**result, consistency.ANSWER_KEY: dict(written)}
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 rpc = HubRpc.decorator

@@ -41,6 +41,7 @@ class Settings:
     dangers_timer_seconds: float = 60.0
     notify_sender_idle: float = 0.5
     report_timer_seconds: float = 3600.0
+    consistency_wait: float = 10.0  # how long a read waits for the caller's writes (read-your-writes)
     # the department adapter
     adapter_max_attempts: int = 8
     adapter_deadline: float = 5.0
@@ -79,6 +80,7 @@ class Settings:
             dangers_timer_seconds=float(env.get("HUB_DANGERS_TIMER_SECONDS", "60")),
             notify_sender_idle=float(env.get("HUB_NOTIFY_SENDER_IDLE", "0.5")),
             report_timer_seconds=float(env.get("HUB_REPORT_TIMER_SECONDS", "3600")),
+            consistency_wait=float(env.get("HUB_CONSISTENCY_WAIT", "10")),
             adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
             adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
             hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},
@@ -92,6 +94,7 @@ class Settings:
             "HUB_ESCALATION_DELAY_DAYS": str(self.escalation_delay_days),
             "HUB_PENALTIES_FILE": self.penalties_file,
             "HUB_THRESHOLDS_FILE": self.thresholds_file,
+            "HUB_CONSISTENCY_WAIT": str(self.consistency_wait),
         }
         return {k: v for k, v in values.items() if v}
 

@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import copy_events, library, transcoder
+from services.backbone import consistency, copy_events, library, transcoder
 from services.backbone.library import HubRepository, Processing, project
 from services.backbone.settings import Settings
 
@@ -83,7 +83,9 @@ class HubApplication(Application):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
         processing = Processing()
         processing.collect_events(*objs, **kwargs)
-        return library.record(self, processing, notify=True)
+        recordings = library.record(self, processing, notify=True)
+        consistency.note_recordings(self.service, recordings)
+        return recordings
 
     def construct_transcoder(self) -> Transcoder:
         made = self.factory.transcoder()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from services.backbone import consistency, topology
 from services.backbone.conflicts import retried
 from services.backbone.errors import NotFoundError, TransitionError, ValidationError
 from services.backbone.set_aside import set_aside
@@ -28,8 +29,18 @@ class Compiling(FilingBase):
         )
 
     @retried
-    def compile(self, enterprise_id: str, reason: str = "requested") -> dict[str, Any]:
-        """The current register to sign: a new version when the facts changed, else the latest."""
+    def compile(
+        self, enterprise_id: str, reason: str = "requested", after: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        """The current register to sign: a new version when the facts changed, else the latest. With
+        `after` (positions in upstream stores, consistency.py), once the views hold those writes."""
+        if after:
+            wanted = {s: int(n) for s, n in after.items() if s in topology.upstreams_of(self.service)}
+            consistency.wait_until_applied(
+                lambda upstream: self.recorder.max_tracking_id(upstream) or 0,
+                wanted,
+                float(self.env.get("HUB_CONSISTENCY_WAIT") or 10),
+            )
         view = self._enterprise(enterprise_id)
         if view.status == "closed":
             raise TransitionError("enterprise_id", "a closed enterprise files nothing", "closed")

@@ -23,8 +23,8 @@ class FilingService:
         return self.app.enterprise_view(enterprise_id)
 
     @rpc
-    def compile(self, enterprise_id: str) -> dict[str, Any]:
-        compiled = self.app.compile(enterprise_id)
+    def compile(self, enterprise_id: str, after: dict[str, int] | None = None) -> dict[str, Any]:
+        compiled = self.app.compile(enterprise_id, after=after)
         log.info("register_compiled", enterprise_id=enterprise_id, version=compiled["version"])
         return compiled
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
-from services.backbone import correlation, errors, metrics
+from services.backbone import consistency, correlation, errors, metrics
 from services.backbone.edge.status import status_code, to_status
 
 log = structlog.get_logger(__name__)
@@ -35,8 +35,13 @@ def grpc_method(fn: F) -> F:
         code = "OK"
         with correlation.bound(cid):
             context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+            consistency.take_call_positions()  # nothing left from an earlier call on this thread
             try:
-                return fn(self, request, context)
+                answer = fn(self, request, context)
+                written = consistency.take_call_positions()
+                if written:  # what a later read must wait for to see this write
+                    context.set_trailing_metadata(((consistency.TOKEN_HEADER, consistency.encode(written)),))
+                return answer
             except errors.DomainError as error:
                 code = status_code(error).name
                 log.info("request_refused", method=fn.__name__, code=code, error=str(error))
