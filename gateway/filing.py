@@ -57,8 +57,8 @@ def _change(item: dict[str, Any]) -> pb.RiskPointChange:
     return pb.RiskPointChange(
         risk_point_id=str(item["id"]),
         name=str(item.get("name") or ""),
-        from_level=int(item.get("from") or item.get("level") or 0),
-        to_level=int(item.get("to") or item.get("level") or 0),
+        from_level=int(item.get("from") or 0),
+        to_level=int(item.get("to") or 0),
         fields=item.get("fields", []),
     )
 

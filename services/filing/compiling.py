@@ -12,7 +12,7 @@ from services.backbone.errors import NotFoundError, TransitionError, ValidationE
 from services.backbone.set_aside import set_aside
 from services.filing import register
 from services.filing.base import ROLES, FilingBase, now
-from services.filing.domain import Filing, FilingIndex, filing_id, filing_index_id
+from services.filing.domain import Filing, FilingIndex, FilingStatus, filing_id, filing_index_id
 from services.kernel import canonical, signatures
 
 
@@ -70,6 +70,20 @@ class Compiling(FilingBase):
         self.save(*records)
         return self._compiled(filing, created=True)
 
+    def _filed_before(self, enterprise_id: str, version: int) -> list[Filing]:
+        """The filed version this submission replaces, superseded by it (versions compiled and never
+        filed were superseded when the next was compiled; the walk stops at the first filed one)."""
+        for earlier in range(version - 1, 0, -1):
+            filing: Filing | None = self.find(filing_id(enterprise_id, earlier))
+            if filing is None:
+                break
+            if filing.status == FilingStatus.SUBMITTED:
+                filing.replaced_by_filing(version)
+                return [filing]
+            if filing.submitted_at is not None:  # filed and already superseded: nothing further back
+                break
+        return []
+
     def _compiled(self, filing: Filing, created: bool) -> dict[str, Any]:
         return {
             **self._summary(filing),
@@ -100,7 +114,7 @@ class Compiling(FilingBase):
                 violations.append((f"signatures.{role}", "does not verify over the canonical document"))
         if violations:
             raise ValidationError.many(violations)
-        if filing.status == "submitted":
+        if filing.submitted_at is not None:
             return self._summary(filing)  # a retried submission: valid signatures, already filed
         if not view.supervisors:
             raise TransitionError("enterprise_id", "no supervising department is assigned yet", "unassigned")
@@ -108,7 +122,8 @@ class Compiling(FilingBase):
         filing.submit(raw, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
         index = self._index(enterprise_id)
         index.submitted(version, at)
-        self.save(filing, index)
+        records: list[Any] = [filing, index, *self._filed_before(enterprise_id, int(version))]
+        self.save(*records)
         self._recipients_cache[(enterprise_id, int(version))] = frozenset(filing.departments)
         # Nobody can have answered a version filed this instant: its ledger is all pending (the
         # twenty entries need not be looked up).

@@ -18,7 +18,7 @@ FILINGS = uuid.UUID("a3c1d3f0-6b1e-4a59-8d1e-0f6c1d9b7e21")
 class FilingStatus(StrEnum):
     COMPILED = "compiled"  # waiting for the enterprise's signatures
     SUBMITTED = "submitted"
-    SUPERSEDED = "superseded"  # a newer version was compiled before this one was filed
+    SUPERSEDED = "superseded"  # a newer version was filed, or compiled before this one was filed
 
 
 class Delivery(StrEnum):
@@ -99,7 +99,14 @@ class Filing(HubAggregate):
         self.submitted_at = submitted_at
 
     def supersede(self, by_version: int) -> None:
+        """A newer version was compiled before this one was filed: this one will never be."""
         if self.status == FilingStatus.COMPILED:
+            self._superseded(enterprise_id=self.enterprise_id, by_version=by_version)
+
+    def replaced_by_filing(self, by_version: int) -> None:
+        """A newer version was filed: this filed one is history (its ledger stays, and departments may
+        still answer it)."""
+        if self.status == FilingStatus.SUBMITTED:
             self._superseded(enterprise_id=self.enterprise_id, by_version=by_version)
 
     @event("Superseded")

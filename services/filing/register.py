@@ -58,18 +58,22 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     regraded, edited = [], []
     for pid in sorted(before.keys() & after.keys()):
         b, a = before[pid], after[pid]
-        if b.get("level") != a.get("level"):
+        moved = b.get("level") != a.get("level")
+        if moved:
             regraded.append({"id": pid, "name": a.get("name"), "from": b.get("level"), "to": a.get("level")})
-        fields = sorted(k for k in RISK_POINT_FIELDS if k != "level" and b.get(k) != a.get(k))
+        # a re-grade brings its colour and default tier along: not an edit of its own
+        follows = set(RISK_POINT_GRADE_FIELDS) if moved else {"level"}
+        fields = sorted(k for k in RISK_POINT_FIELDS if k not in follows and b.get(k) != a.get(k))
         if fields:
-            edited.append({"id": pid, "name": a.get("name"), "fields": fields})
+            level = a.get("level")
+            edited.append({"id": pid, "name": a.get("name"), "from": level, "to": level, "fields": fields})
     open_before = _open_dangers(old)
     open_after = _open_dangers(new)
     departments_before = {d["code"] for d in old.get("supervising_departments", [])}
     departments_after = {d["code"] for d in new.get("supervising_departments", [])}
     return {
-        "risk_points_added": [_brief(after[p]) for p in sorted(after.keys() - before.keys())],
-        "risk_points_removed": [_brief(before[p]) for p in sorted(before.keys() - after.keys())],
+        "risk_points_added": [_brief(after[p], "to") for p in sorted(after.keys() - before.keys())],
+        "risk_points_removed": [_brief(before[p], "from") for p in sorted(before.keys() - after.keys())],
         "risk_points_regraded": regraded,
         "risk_points_edited": edited,
         "dangers_opened": [open_after[d] for d in sorted(open_after.keys() - open_before.keys())],
@@ -82,8 +86,9 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _brief(point: dict[str, Any]) -> dict[str, Any]:
-    return {"id": point["id"], "name": point.get("name"), "level": point.get("level")}
+def _brief(point: dict[str, Any], side: str) -> dict[str, Any]:
+    """An added point has a level to (none from), a removed one a level from (none to)."""
+    return {"id": point["id"], "name": point.get("name"), side: point.get("level")}
 
 
 def _open_dangers(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -123,6 +123,7 @@ def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None
         {"id": points[0]["risk_point_id"], "name": points[0]["name"], "from": 3, "to": 1}
     ]
     assert changes["risk_points_added"] == changes["risk_points_removed"] == []
+    assert changes["risk_points_edited"] == []  # its colour and tier came with the grade: no edit
 
     # The recompiler asks every few seconds: each call reads only what was stored since the last.
     starts: list[int] = []
@@ -140,6 +141,19 @@ def test_a_regrade_makes_a_new_version_and_the_diff_names_it(town: Town) -> None
     town.flow()
     assert town.filing.stale_registers() == [str(e.id)]  # up to date for a while, then stale again
     assert starts[0] == head + 1
+
+    # Version 2 filed: version 1 is history, superseded (its ledger kept); a retried submission of
+    # version 1 answers as before; a removed risk point's diff has a level from, none to.
+    town.filing.submit(str(e.id), 2, sign_all(recompiled[0]["canonical"], keys))
+    assert town.filing.status(str(e.id), 1)["status"] == "superseded"
+    assert town.filing.status(str(e.id), 2)["status"] == "submitted"
+    assert town.filing.submit(str(e.id), 1, sign_all(first["canonical"], keys))["version"] == 1
+    town.riskpoints.retire(str(e.id), points[1]["risk_point_id"], "拆除")
+    town.flow()
+    third = town.filing.compile(str(e.id))
+    removed = town.filing.diff(str(e.id), 2, third["version"])["risk_points_removed"]
+    assert removed == [{"id": points[1]["risk_point_id"], "name": points[1]["name"], "from": 3}]
+    assert town.filing.status(str(e.id), 2)["status"] == "submitted"  # compiled, not filed: v2 stays
 
 
 def test_town_book_lists_every_major_risk_point_of_the_town(town: Town) -> None:
