@@ -67,6 +67,7 @@ def make_settings(tmp_path: Path, backend: str, **overrides: Any) -> Settings:
         "amqp_uri": AMQP_URI,
         "database_url": PG_URL if backend == "postgres" else "",
         "runtime_dir": tmp_path / "var",
+        "secrets_dir": tmp_path / "secrets",
         "namespace": namespace,
     }
     values.update(overrides)
@@ -91,6 +92,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "HUB_AMQP_URI": settings.amqp_uri,
             "HUB_DATABASE_URL": settings.database_url,
             "HUB_RUNTIME_DIR": str(settings.runtime_dir),
+            "HUB_SECRETS_DIR": str(settings.secrets_dir),
             "HUB_NAMESPACE": settings.namespace,
             "HUB_QUEUE_TYPE": settings.queue_type,
             "HUB_RELAY_PAGE_SIZE": str(settings.relay_page_size),

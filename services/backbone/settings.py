@@ -9,6 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+
+def default_secrets_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where the hub keeps its keys unless told (HUB_SECRETS_DIR): the user's configuration folder
+    ($XDG_CONFIG_HOME/riskhub, or ~/.config/riskhub), never beside the stores."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "riskhub"
+
+
 SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications", "audit")
 
 
@@ -19,6 +28,9 @@ class Settings:
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672//"
     database_url: str = ""  # empty: one SQLite file per service under runtime_dir
     runtime_dir: Path = Path("var")
+    # The hub's own keys (the one every enterprise's secret derives from, the stores' cipher key), kept
+    # apart from the runtime folder: whoever gets the stores does not get the keys with them.
+    secrets_dir: Path = field(default_factory=lambda: default_secrets_dir())
     namespace: str = ""  # prefixes exchanges, queues and PostgreSQL schemas (tests isolate with it)
     queue_type: str = "classic"  # "quorum" on a RabbitMQ cluster
     relay_page_size: int = 500
@@ -56,6 +68,7 @@ class Settings:
             amqp_uri=env.get("HUB_AMQP_URI", cls.amqp_uri),
             database_url=env.get("HUB_DATABASE_URL", ""),
             runtime_dir=Path(env.get("HUB_RUNTIME_DIR", "var")),
+            secrets_dir=Path(env.get("HUB_SECRETS_DIR") or default_secrets_dir(env)),
             namespace=env.get("HUB_NAMESPACE", ""),
             queue_type=env.get("HUB_QUEUE_TYPE", "classic"),
             relay_page_size=int(env.get("HUB_RELAY_PAGE_SIZE", "500")),
@@ -90,6 +103,7 @@ class Settings:
         """What a service's application reads of the settings, in its eventsourcing env."""
         values = {
             "HUB_RUNTIME_DIR": str(self.runtime_dir),
+            "HUB_SECRETS_DIR": str(self.secrets_dir),
             "HUB_CREDENTIAL_KEY": self.credential_key,
             "HUB_ESCALATION_DELAY_DAYS": str(self.escalation_delay_days),
             "HUB_PENALTIES_FILE": self.penalties_file,

@@ -60,7 +60,10 @@ class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         runtime_dir = self.env.get("HUB_RUNTIME_DIR") or str(Settings().runtime_dir)
-        self.credential_key = credentials.hub_key(Path(runtime_dir), self.env.get("HUB_CREDENTIAL_KEY", ""))
+        secrets_dir = self.env.get("HUB_SECRETS_DIR") or str(Settings().secrets_dir)
+        self.credential_key = credentials.hub_key(
+            Path(secrets_dir), self.env.get("HUB_CREDENTIAL_KEY", ""), Path(runtime_dir)
+        )
 
     # -- enterprises ----------------------------------------------------------------------
     @retried

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from pathlib import Path
 
 
-def hub_key(runtime_dir: Path, configured: str = "") -> bytes:
-    """The hub's credential key: the configured one (HUB_CREDENTIAL_KEY), or one made once under the
-    runtime folder."""
+def hub_key(secrets_dir: Path, configured: str = "", runtime_dir: Path | None = None) -> bytes:
+    """The hub's credential key: the configured one (HUB_CREDENTIAL_KEY), or one made once in the hub's
+    secrets folder (0600, the folder 0700). A key an earlier hub kept under its runtime folder is moved
+    there, so every enterprise's secret stays what it was."""
     if configured:
         return configured.encode("utf-8")
-    path = runtime_dir / "credential.key"
+    path = secrets_dir / "credential.key"
     if not path.exists():
-        runtime_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        legacy = runtime_dir / "credential.key" if runtime_dir is not None else None
+        moving = legacy is not None and legacy.exists()
+        key = legacy.read_text(encoding="utf-8").strip() if moving and legacy else secrets.token_hex(32)
+        # written whole under another name, then linked in: of two processes starting together, one
+        # key wins and neither reads half of it
+        staged = secrets_dir / f".credential.key.{os.getpid()}"
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(key)
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            pass  # another process linked its key first: that one is the hub's
+        finally:
+            staged.unlink()
+        if moving and legacy and legacy.exists():
+            legacy.unlink()  # the runtime folder no longer holds it
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 

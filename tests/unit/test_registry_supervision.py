@@ -241,3 +241,22 @@ def test_two_registry_processes_see_each_others_registrations(tmp_path: Path) ->
         assert all(supervisors(app, e) == ["ZSZ-AWB"] for e in ids)
     one.close()
     two.close()
+
+
+def test_the_credential_key_lives_outside_the_runtime_folder(tmp_path: Path) -> None:
+    """Made once in the secrets folder (0600 in 0700); an earlier hub's key under its runtime folder is
+    moved there, so every enterprise's secret stays the same."""
+    import stat
+
+    from services.registry import credentials
+
+    runtime, secrets_dir = tmp_path / "var", tmp_path / "secrets"
+    runtime.mkdir()
+    (runtime / "credential.key").write_text("ab" * 32, encoding="utf-8")
+    assert credentials.hub_key(secrets_dir, "", runtime) == ("ab" * 32).encode()
+    assert not (runtime / "credential.key").exists()
+    assert stat.S_IMODE((secrets_dir / "credential.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+    fresh = credentials.hub_key(tmp_path / "other", "", tmp_path / "none")
+    assert len(fresh) == 64 and credentials.hub_key(tmp_path / "other") == fresh
+    assert credentials.hub_key(secrets_dir, "configured") == b"configured"
