@@ -26,6 +26,9 @@ from hub.v1 import department_pb2_grpc
 
 from departments.reference import control
 from departments.reference.store import Inbox
+from services.backbone.edge.calls import grpc_method
+from services.backbone.edge.malformed import MalformedRequests
+from services.backbone.errors import ValidationError
 from services.backbone.process import private_files, wait_for_signal
 from services.kernel import receipts, signatures
 from services.kernel.canonical import sm3_hex
@@ -74,6 +77,7 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
         self.inbox = Inbox(data_dir / "inbox.sqlite")
         self.key = platform_key(data_dir)
 
+    @grpc_method
     def ReceiveFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         # Only the hub pushes: it presents the token this department issued to it (registered in the
         # hub as the department's credentials_ref).
@@ -86,7 +90,13 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
             time.sleep(behaviour.delay_seconds)
         filing = request.filing
         if filing.department_code != self.code:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"this platform is {self.code}")
+            raise ValidationError("filing.department_code", f"this platform is {self.code}")
+        try:
+            _, version, department = receipts.parse_delivery_id(filing.delivery_id)
+        except receipts.MalformedDeliveryId as error:
+            raise ValidationError("filing.delivery_id", str(error)) from None
+        if department != self.code or version != filing.version:
+            raise ValidationError("filing.delivery_id", "names another department or version than the filing")
         answered = self.inbox.seen(filing.delivery_id)
         if answered is None:
             reason = check(filing) or (behaviour.reason if behaviour.mode == "reject" else "")
@@ -128,7 +138,8 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
 def serve(code: str, address: str, data_dir: Path, hub_token: str = "") -> tuple[grpc.Server, int]:
     from concurrent import futures
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    # bytes that are no request are INVALID_ARGUMENT, as at the hub's own edges
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[MalformedRequests()])
     department_pb2_grpc.add_DepartmentPlatformServiceServicer_to_server(
         ReferencePlatform(code, data_dir, hub_token), server
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hub.v1 import department_pb2 as pb
 
-from departments.reference.server import ReferencePlatform
 from services.kernel import receipts, signatures
 from services.kernel.canonical import sm3_hex
 
@@ -99,15 +98,26 @@ def test_a_delivery_id_is_read_back_as_it_was_made() -> None:
 
 def test_the_reference_platform_signs_what_the_hub_checks(tmp_path: Path) -> None:
     """The platform and the hub agree on the signed text: the platform's receipt checks out."""
-    platform = ReferencePlatform("AJJ", tmp_path)
+    import grpc
+    from hub.v1 import department_pb2_grpc
+
+    from departments.reference.server import platform_key, serve
+
+    server, port = serve("AJJ", "127.0.0.1:0", tmp_path)
     document = b'{"enterprise":{}}'
     filing = pb.Filing(
         delivery_id="e/1/AJJ",
         department_code="AJJ",
+        version=1,
         canonical_document=document,
         document_hash=sm3_hex(document),
     )
-    receipt = platform.ReceiveFiling(pb.ReceiveFilingRequest(filing=filing), context=None).receipt
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = department_pb2_grpc.DepartmentPlatformServiceStub(channel)
+            receipt = stub.ReceiveFiling(pb.ReceiveFilingRequest(filing=filing)).receipt
+    finally:
+        server.stop(0).wait()
     answer = receipts.Receipt(
         receipt.delivery_id,
         pb.Outcome.Name(receipt.outcome),
@@ -117,5 +127,4 @@ def test_the_reference_platform_signs_what_the_hub_checks(tmp_path: Path) -> Non
         receipt.signature,
     )
     answer.check_form()
-    assert answer.verified_key(filing.document_hash) == platform.key.public_key_hex
-    platform.inbox.close()
+    assert answer.verified_key(filing.document_hash) == platform_key(tmp_path).public_key_hex
