@@ -105,6 +105,19 @@ def untranscode(transcoder: JSONTranscoder, obj: dict[str, Any]) -> Any:
     return transcoder._decode_obj(obj)  # noqa: SLF001
 
 
+# -- nameko's worker replies and acknowledgements (nameko_replies.py) --------------------------------
+def patch_nameko_settlement(publisher_cls: type, ack: Any, requeue: Any) -> None:
+    """Replies published by `publisher_cls`, messages acknowledged and requeued by `ack` and `requeue`:
+    nameko takes neither from configuration. Entrypoints hold QueueConsumer instances made when nameko
+    was imported, so the class itself is patched."""
+    import nameko.rpc
+    from nameko.messaging import QueueConsumer
+
+    nameko.rpc.Responder.publisher_cls = publisher_cls
+    QueueConsumer.ack_message = ack
+    QueueConsumer.requeue_message = requeue
+
+
 # -- nameko's standalone RPC proxy -------------------------------------------------------------------
 def call_context(standalone: Any) -> dict[str, Any]:
     """The context data a standalone RPC proxy sends with its next call (the correlation id): nameko

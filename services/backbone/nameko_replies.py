@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import nameko.rpc
 import structlog
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.messaging import QueueConsumer
+
+from services.backbone import library
 
 log = structlog.get_logger(__name__)
 
@@ -47,10 +48,7 @@ def _settled(how: str) -> Any:
 
 
 def install() -> None:
-    nameko.rpc.Responder.publisher_cls = PatientPublisher
-    # Entrypoints hold QueueConsumer instances made when nameko was imported: patch the class.
-    QueueConsumer.ack_message = _settled("ack")  # type: ignore[method-assign]
-    QueueConsumer.requeue_message = _settled("requeue")  # type: ignore[method-assign]
+    library.patch_nameko_settlement(PatientPublisher, _settled("ack"), _settled("requeue"))
 
 
 install()

@@ -62,6 +62,18 @@ def test_each_private_member_the_seam_calls_is_there_as_it_was(
     assert list(inspect.signature(found).parameters) == parameters
 
 
+def test_the_nameko_settlement_the_seam_patches_is_where_it_was() -> None:
+    import nameko.rpc
+    from nameko.messaging import QueueConsumer
+
+    from services.backbone import nameko_replies
+
+    assert nameko.rpc.Responder.publisher_cls is nameko_replies.PatientPublisher  # installed
+    assert QueueConsumer.ack_message.__name__ == "ack_message"
+    assert QueueConsumer.requeue_message.__name__ == "requeue_message"
+    assert "publisher_cls" in inspect.getsource(nameko.rpc.Responder)
+
+
 def test_a_standalone_proxy_still_carries_its_call_context() -> None:
     source = inspect.getsource(ClusterRpcProxy.__mro__[1])
     assert "_worker_ctx" in source, "nameko's standalone proxy no longer keeps _worker_ctx"
