@@ -53,6 +53,7 @@ class Settings:
     dangers_timer_seconds: float = 60.0
     notify_sender_idle: float = 0.5
     report_timer_seconds: float = 3600.0
+    encrypt_stores: bool = False  # every store's events encrypted at rest (services/backbone/at_rest.py)
     consistency_wait: float = 10.0  # how long a read waits for the caller's writes (read-your-writes)
     # the department adapter
     adapter_max_attempts: int = 8
@@ -94,6 +95,7 @@ class Settings:
             notify_sender_idle=float(env.get("HUB_NOTIFY_SENDER_IDLE", "0.5")),
             report_timer_seconds=float(env.get("HUB_REPORT_TIMER_SECONDS", "3600")),
             consistency_wait=float(env.get("HUB_CONSISTENCY_WAIT", "10")),
+            encrypt_stores=env.get("HUB_ENCRYPT_STORES", "false").strip().lower() not in ("0", "false", "no"),
             adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
             adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
             hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},
@@ -116,7 +118,18 @@ class Settings:
         return self.per_service_urls.get(service, self.database_url)
 
     def persistence_env(self, service: str) -> dict[str, str]:
-        """The eventsourcing environment of one service's own store."""
+        """The eventsourcing environment of one service's own store (encrypted, unless turned off)."""
+        return {**self._persistence(service), **self.cipher_env()}
+
+    def cipher_env(self) -> dict[str, str]:
+        """How every store encrypts its events at rest: the cipher and the key from the secrets folder."""
+        if not self.encrypt_stores:
+            return {}
+        from services.backbone import at_rest  # only the processes that open stores need it
+
+        return {"CIPHER_TOPIC": at_rest.TOPIC, "CIPHER_KEY": at_rest.store_key(self.secrets_dir)}
+
+    def _persistence(self, service: str) -> dict[str, str]:
         url = self.database_url_for(service)
         if not url:
             self.runtime_dir.mkdir(parents=True, exist_ok=True)
