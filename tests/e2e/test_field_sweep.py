@@ -157,7 +157,19 @@ def send(hub: Hub, prepared: hostile.Prepared, method: MethodDescriptor, request
     SENT[0] += 1
     if code != grpc.StatusCode.OK:
         REFUSED.append(cid)
+    if code in hostile.FORBIDDEN:  # what the hub logged of it, to say why
+        print(f"--- {method.full_name} {code.name} {cid}\n{what_was_logged(hub, cid)}")  # noqa: T201
     return code
+
+
+def what_was_logged(hub: Hub, cid: str) -> str:
+    lines = []
+    for log in hub.tmp_path.glob("*.log"):
+        text = log.read_text(errors="replace")
+        at = text.find(cid)
+        if at >= 0:
+            lines.append(f"{log.name}: {text[max(0, at - 200) : at + 3000]}")
+    return "\n".join(lines) or "(nothing logged under its correlation id)"
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")
