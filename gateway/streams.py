@@ -36,7 +36,14 @@ def grpc_stream(fn: F) -> F:
             yield from fn(self, request_iterator, context, cid)
         except errors.DomainError as error:
             code = status_code(error).name
-            log.info("request_refused", method=fn.__name__, code=code, error=str(error), correlation_id=cid)
+            log.info(
+                "request_refused",
+                method=fn.__name__,
+                code=code,
+                field=error.field,
+                error=str(error),
+                correlation_id=cid,
+            )
             context.abort_with_status(to_status(error))
         except grpc.RpcError:
             code = "ABORTED_BY_HANDLER"

@@ -83,7 +83,7 @@ class Adapter:
 
 def main() -> int:
     settings = Settings.from_env()
-    hub_logging.configure("department-adapter", settings.log_format)
+    hub_logging.configure("department-adapter", settings.log_format, settings.log_level)
     metrics.serve(settings)
     adapter = Adapter(
         settings,

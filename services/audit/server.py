@@ -70,7 +70,7 @@ def main() -> int:
     # Set before any connection: libpq applies it to every session this process opens.
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
-    hub_logging.configure("audit-server", settings.log_format)
+    hub_logging.configure("audit-server", settings.log_format, settings.log_level)
     metrics.serve(settings)
     server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
     print(f"audit gRPC endpoint listening on {server.address}", flush=True)

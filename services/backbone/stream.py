@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    hub_logging.configure(f"{args.service}-stream", settings.log_format)
+    hub_logging.configure(f"{args.service}-stream", settings.log_format, settings.log_level)
     metrics.serve(settings)
     app, workers = build(args.service, settings)
     stop = stop_on_signals()
