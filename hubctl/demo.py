@@ -14,12 +14,12 @@ from hub.v1 import filing_pb2 as fpb
 from hub.v1 import riskpoint_pb2 as rpb
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from departments.reference.store import read_inbox
 from gateway.auth import registration_token
 from hubctl import demo_town
 from hubctl.rpc import service
+from hubctl.tables import Column, show
 from services.backbone.settings import Settings
 from services.kernel import signatures
 
@@ -80,18 +80,24 @@ def demo(
             filed.append((name, metadata, version))
             progress.advance(task)
     deadline = time.monotonic() + timeout
-    table = Table(title=f"{demo_town.TOWN}: registers filed")
-    for column in ("enterprise", "version", "SM3", "departments"):
-        table.add_column(column)
-    for name, metadata, version in filed:
+    rows = []
+    for n, (_name, metadata, version) in enumerate(filed):
         ledger = wait_answered(stubs[2], metadata, version, deadline)
-        table.add_row(*demo_town.summary_row(name, version, ledger["hash"], ledger["states"]))
-    console.print(table)
+        rows.append(demo_town.summary_row(n, version, ledger["hash"], ledger["states"]))
+    show(f"{demo_town.TOWN}: registers filed", SUMMARY, rows, console=console)
     for code in PLATFORMS:
         rows = read_inbox(settings.runtime_dir / "platforms" / code / "inbox.sqlite")
         accepted = sum(r["outcome"] == "OUTCOME_ACCEPTED" for r in rows)
         console.print(f"[bold]{code}[/bold] platform received {len(rows)} filings, acknowledged {accepted}")
     channel.close()
+
+
+SUMMARY = (
+    Column("enterprise", "enterprise (credit code)", width=18, sub="unified_social_credit_code"),
+    Column("version", "version", whole=True, justify="right"),
+    Column("departments", "departments", whole=True),
+    Column("sm3", "SM3", keep=1, whole=True),
+)
 
 
 def file_one(

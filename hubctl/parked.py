@@ -5,10 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from hubctl.stores import available_services, store
+from hubctl.stores import available_services, existing, store
+from hubctl.tables import JSON_HELP, Column, show
 from services.backbone.replay import parked_messages, replay
 from services.backbone.settings import Settings
 from services.backbone.stream import handlers_of
@@ -16,28 +15,41 @@ from services.backbone.stream import handlers_of
 app = typer.Typer(help="Messages parked after bounded retries.", no_args_is_help=True)
 
 
+COLUMNS = (
+    Column("type", "type", width=12, sub="id"),
+    Column("service", "service", whole=True),
+    Column("status", "status", keep=1, whole=True),
+    Column("from", "from", keep=1, whole=True),
+    Column("error", "error", keep=2, width=16),
+)
+
+
 @app.command("list")
 def list_parked(
     service: str = typer.Option("", help="Only this consuming service."),
     all_: bool = typer.Option(False, "--all", help="Include replayed ones."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """List parked messages with their errors."""
+    """List parked messages with their errors (each type over its id, for `parked replay ID`)."""
     settings = Settings.from_env()
-    table = Table(title="Parked messages")
-    for column in ("service", "id", "from", "type", "status", "error"):
-        table.add_column(column)
+    rows = []
     for name in [service] if service else available_services():
-        with store(name, settings) as hub_app:
-            for p in parked_messages(hub_app, include_replayed=all_):
-                table.add_row(
-                    name,
-                    str(p.id),
-                    f"{p.upstream} #{p.key}",
-                    p.envelope.get("type", "?"),
-                    p.status,
-                    p.error[:100],
+        with existing(name, settings) as hub_app:
+            for p in parked_messages(hub_app, include_replayed=all_) if hub_app is not None else []:
+                rows.append(
+                    {
+                        "service": name,
+                        "id": str(p.id),
+                        "upstream": p.upstream,
+                        "key": p.key,
+                        "from": f"{p.upstream} #{p.key}",
+                        "type": p.envelope.get("type", "?"),
+                        "status": p.status,
+                        "error": p.error,
+                    }
                 )
-    Console().print(table)
+    shown = [{**r, "error": r["error"][:160]} for r in rows]  # the whole error: --json
+    show("Parked messages", COLUMNS, shown, as_json, data=rows, empty="none")
 
 
 @app.command("replay")

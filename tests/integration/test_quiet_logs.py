@@ -87,9 +87,9 @@ def test_a_refused_rpc_is_one_line_and_a_fault_keeps_its_traceback(
         assert banner not in text
 
 
-def test_hubctl_prints_no_banner() -> None:
+def test_hubctl_prints_no_banner(tmp_path: Path) -> None:
     command = ["hubctl", "--help"]  # imports every command's module, and with them nameko and eventlet
-    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(ROOT), "PYTHONWARNINGS": ""}
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "PYTHONWARNINGS": ""}
     done = subprocess.run(
         [str(Path(sys.executable).parent / command[0]), *command[1:]],
         cwd=ROOT,
