@@ -30,6 +30,18 @@ def _add_correlation(
     return event_dict
 
 
+class _ClosingChannelNoise(logging.Filter):
+    """amqp warns when a publisher confirm arrives for a channel being closed (a standalone RPC proxy
+    closing after its call: the adapter asking the registry before the registry is up). The confirm
+    is moot and nothing is lost; a warning there only teaches people to skip warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "during closing channel" not in record.getMessage()
+
+
+_CLOSING_CHANNEL_NOISE = _ClosingChannelNoise()
+
+
 def level_number(level: int | str) -> int:
     """A level given as a number or a name (`debug`, `INFO` …); ValueError for anything else."""
     if isinstance(level, int):
@@ -68,6 +80,9 @@ def configure(process: str, fmt: str = "console", level: int | str = logging.INF
     if not _configured:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     refusals.install()
+    amqp_log = logging.getLogger("amqp")
+    if _CLOSING_CHANNEL_NOISE not in amqp_log.filters:
+        amqp_log.addFilter(_CLOSING_CHANNEL_NOISE)
     _configured = True
 
 

@@ -38,7 +38,9 @@ class DepartmentRemoval(RegistryBase):
         changed = [
             e
             for e in supervised
-            if self._route(e, table, directory, reindexer, manual=[m for m in e.manual_supervisors if m != clean])
+            if self._route(
+                e, table, directory, reindexer, manual=[m for m in e.manual_supervisors if m != clean]
+            )
         ]
         self.save(*records, *changed, *reindexer.indexes())
         return {"code": clean, "removed": True, "reassigned": len(changed)}

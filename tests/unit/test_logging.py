@@ -66,3 +66,15 @@ def test_json_log_lines_carry_correlation_id_and_masked_fields(capsys: pytest.Ca
     assert line["mobile"] == "138****5678"
     assert line["event"] == "enterprise_registered" and line["process"] == "test"
     structlog.reset_defaults()
+
+
+def test_amqps_closing_channel_warning_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    hub_logging.configure("test", "json")
+    amqp_log = logging.getLogger("amqp")
+    with caplog.at_level(logging.WARNING, logger="amqp"):
+        amqp_log.warning(
+            "Received method %s during closing channel %s. This method will be ignored", (60, 80), 1
+        )
+        amqp_log.warning("Socket closed unexpectedly")
+    assert [r.getMessage() for r in caplog.records] == ["Socket closed unexpectedly"]
+    structlog.reset_defaults()
