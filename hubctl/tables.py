@@ -101,16 +101,16 @@ def table(
     shown = fit(columns, rows, width)
     # a cell of two lines (a name and its id) reads best with a rule between the rows
     result = Table(title=title, show_lines=any(c.sub for c in shown))
-    for column, cells in zip(shown, widths(shown, rows, width), strict=True):
+    for column, cells_wide in zip(shown, widths(shown, rows, width), strict=True):
         result.add_column(
             column.header,
             justify=column.justify,  # type: ignore[arg-type]
             no_wrap=column.whole,
             overflow="fold",
-            width=cells,
+            width=cells_wide,
         )
     for row in rows:
-        cells = []
+        cells: list[Text] = []
         for column in shown:
             cell = Text(_text(row.get(column.key)))
             if column.sub and row.get(column.sub):
