@@ -135,7 +135,7 @@ def test_the_audit_processes_start_together_on_a_fresh_store_ten_times(
     # two rounds at a time (each on a store of its own): a round mostly waits for its processes
     with ThreadPoolExecutor(max_workers=2) as pool:
         rounds = list(pool.map(lambda n: one_round(tmp_path / f"round-{n}", backend), range(ROUNDS)))
-    for settings, _ in rounds:
-        cleanup(settings)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(cleanup, [settings for settings, _ in rounds]))
     failures = [problem for _, problem in rounds if problem]
     assert not failures, "\n".join(failures[:2])
