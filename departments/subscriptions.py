@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import subprocess
@@ -27,6 +28,16 @@ def new_password() -> str:
     password as an option and refuse the command."""
     password = secrets.token_urlsafe(18)
     return "p" + password[1:] if password.startswith("-") else password
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A department's broker user as RabbitMQ has it (never its password)."""
+
+    department: str
+    user: str
+    queue: str
+    read: str  # the read permission: the queue's own name, anchored
 
 
 def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +75,7 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
         changed = _rabbitmqctl("change_password", user, password)
         if changed.returncode != 0:
             raise RuntimeError(f"rabbitmqctl change_password failed: {changed.stderr.strip()}")
-    vhost = urlparse(settings.amqp_uri).path.lstrip("/") or "/"
+    vhost = _vhost(settings)
     # configure nothing, write nothing, read only its own queue
     allowed = f"^{re.escape(queue)}$"
     granted = _rabbitmqctl("set_permissions", "-p", vhost, user, "^$", "^$", allowed)
@@ -74,6 +85,26 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
     credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
     uri = f"amqp://{credentials}@{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}"
     return Subscription(department, user, password, queue, uri)
+
+
+def _vhost(settings: Settings) -> str:
+    return urlparse(settings.amqp_uri).path.lstrip("/") or "/"
+
+
+def listed(settings: Settings) -> list[Listed]:
+    """Every department's broker user on the hub's virtual host, by department code."""
+    done = _rabbitmqctl("list_permissions", "-p", _vhost(settings), "--formatter", "json")
+    if done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl list_permissions failed: {done.stderr.strip()}")
+    prefix = user_of(settings, "")
+    found = []
+    for entry in json.loads(done.stdout or "[]"):
+        user = str(entry.get("user", ""))
+        if user.startswith(prefix) and len(user) > len(prefix):
+            department = user.removeprefix(prefix)
+            queue = filing_routes.subscription_queue(settings, department)
+            found.append(Listed(department, user, queue, str(entry.get("read", ""))))
+    return sorted(found, key=lambda item: item.department)
 
 
 def remove(settings: Settings, department: str) -> None:

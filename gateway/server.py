@@ -115,7 +115,7 @@ class Gateway:
 def main() -> int:
     settings = Settings.from_env()
     private_files(settings.runtime_dir)
-    hub_logging.configure("gateway", settings.log_format)
+    hub_logging.configure("gateway", settings.log_format, settings.log_level)
     metrics.serve(settings)
     gateway = Gateway(settings, settings.gateway_address).start()
     print(f"gRPC gateway listening on {gateway.address}", flush=True)

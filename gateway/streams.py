@@ -40,7 +40,14 @@ def grpc_stream(fn: F) -> F:
                 context.set_trailing_metadata(((consistency.TOKEN_HEADER, consistency.encode(written)),))
         except errors.DomainError as error:
             code = status_code(error).name
-            log.info("request_refused", method=fn.__name__, code=code, error=str(error), correlation_id=cid)
+            log.info(
+                "request_refused",
+                method=fn.__name__,
+                code=code,
+                field=error.field,
+                error=str(error),
+                correlation_id=cid,
+            )
             context.abort_with_status(to_status(error))
         except grpc.RpcError:
             code = "ABORTED_BY_HANDLER"

@@ -1,22 +1,18 @@
-"""`hubctl deliveries …` and `hubctl subscriptions …`: the department exchange's operator side."""
+"""`hubctl deliveries list|parked|replay`: filings on their way to department platforms."""
 
 from __future__ import annotations
 
-import json
-
 import amqp
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from departments import subscriptions
 from gateway.adapter import jobs
+from hubctl.rpc import service
+from hubctl.tables import JSON_HELP, Column, show
 from services.backbone.amqp import ConfirmedChannel, connect, raw_channel
 from services.backbone.settings import Settings
 from services.kernel import filing_routes
 
 app = typer.Typer(help="Filing deliveries to department platforms.", no_args_is_help=True)
-subs = typer.Typer(help="Departments' own AMQP subscriptions.", no_args_is_help=True)
 
 
 def parked(settings: Settings) -> list[tuple[dict, str]]:
@@ -36,15 +32,52 @@ def parked(settings: Settings) -> list[tuple[dict, str]]:
     return found
 
 
+PARKED = (
+    Column("enterprise_name", "enterprise", width=12, sub="delivery_id"),
+    Column("department", "department", whole=True),
+    Column("error", "error", keep=1, width=16),
+)
+
+
 @app.command("parked")
-def list_parked() -> None:
-    """Deliveries that ran out of attempts, with their errors."""
-    table = Table(title="Parked deliveries")
-    for column in ("delivery", "department", "enterprise", "error"):
-        table.add_column(column)
-    for job, error in parked(Settings.from_env()):
-        table.add_row(job["delivery_id"], job["department"], job["enterprise_name"], error)
-    Console().print(table)
+def list_parked(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Deliveries that ran out of attempts, with their errors (each under its delivery id)."""
+    rows = [{**job, "error": error} for job, error in parked(Settings.from_env())]
+    show("Parked deliveries", PARKED, rows, as_json, empty="none")
+
+
+COUNTS = (
+    Column("department", "department", whole=True),
+    Column("pending", "pending", whole=True, justify="right"),
+    Column("parked", "parked", whole=True, justify="right"),
+    Column("acknowledged", "acknowledged", whole=True, justify="right"),
+    Column("rejected", "rejected", keep=1, whole=True, justify="right"),
+    Column("delivered", "delivered", keep=1, whole=True, justify="right"),
+    Column("total", "total", keep=2, whole=True, justify="right"),
+)
+OPEN = (
+    Column("enterprise_id", "enterprise", whole=True),
+    Column("version", "version", whole=True, justify="right"),
+    Column("state", "state", whole=True),
+)
+
+
+@app.command("list")
+def list_deliveries(
+    department: str = typer.Option("", help="Only this department, with its unanswered filings."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Each department's filings by state, from the filing ledger: pending (not delivered yet),
+    delivered (no answer yet), parked (out of attempts: `hubctl deliveries replay`), acknowledged,
+    rejected."""
+    with service("filing", timeout=300) as filing:
+        found = filing.deliveries(department)
+    if as_json:
+        show("", COUNTS, found["departments"], as_json=True, data=found)
+        return
+    show("Deliveries by department", COUNTS, found["departments"], empty="no filing submitted yet")
+    if department:
+        show(f"{department}: not answered yet", OPEN, found["open"], empty="none")
 
 
 def replay_parked(settings: Settings, department: str = "") -> int:
@@ -80,20 +113,3 @@ def replay_parked(settings: Settings, department: str = "") -> int:
 def replay(department: str = typer.Option("", help="Only this department's.")) -> None:
     """Deliver parked filings again (the platforms deduplicate by delivery id)."""
     typer.echo(f"replayed {replay_parked(Settings.from_env(), department)} parked deliveries")
-
-
-@subs.command("create")
-def create(department: str, rotate: bool = typer.Option(False, help="Issue a new password.")) -> None:
-    """Create (or rotate) a department's broker user; prints its credentials once."""
-    made = subscriptions.create(Settings.from_env(), department, rotate=rotate)
-    typer.echo(
-        json.dumps(
-            {"user": made.user, "password": made.password, "queue": made.queue, "amqp_uri": made.amqp_uri}
-        )
-    )
-
-
-@subs.command("rotate")
-def rotate(department: str) -> None:
-    """Issue a new password for a department's broker user."""
-    create(department, rotate=True)

@@ -13,12 +13,12 @@ from hub.v1 import enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as rpb
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from departments.reference.store import read_inbox
 from gateway.auth import registration_token
 from hubctl import demo_town
 from hubctl.rpc import service
+from hubctl.tables import Column, show
 from hubsign import keyfile, workflow
 from hubsign.client import Hub
 from services.backbone.settings import Settings
@@ -88,21 +88,27 @@ def demo(
             filed.append(file_one(n, address, stubs, token, keys))
             progress.advance(task)
     deadline = time.monotonic() + timeout
-    table = Table(title=f"{demo_town.TOWN}: registers filed")
-    for column in ("enterprise", "version", "SM3", "departments"):
-        table.add_column(column)
-    for name, hub, version in filed:
+    rows = []
+    for n, (_name, hub, version) in enumerate(filed):
         ledger = workflow.wait_answered(hub, version, max(0.0, deadline - time.monotonic()))
         states = {code: d["state"] for code, d in ledger["departments"].items()}
-        table.add_row(*demo_town.summary_row(name, version, ledger["document_hash"], states))
+        rows.append(demo_town.summary_row(n, version, ledger["document_hash"], states))
         hub.close()
-    console.print(table)
+    show(f"{demo_town.TOWN}: registers filed", SUMMARY, rows, console=console)
     console.print(f"the enterprises' signing keys are in {keys}")
     for code in PLATFORMS:
         rows = read_inbox(settings.runtime_dir / "platforms" / code / "inbox.sqlite")
         accepted = sum(r["outcome"] == "OUTCOME_ACCEPTED" for r in rows)
         console.print(f"[bold]{code}[/bold] platform received {len(rows)} filings, acknowledged {accepted}")
     channel.close()
+
+
+SUMMARY = (
+    Column("enterprise", "enterprise (credit code)", width=18, sub="unified_social_credit_code"),
+    Column("version", "version", whole=True, justify="right"),
+    Column("departments", "departments", whole=True),
+    Column("sm3", "SM3", keep=1, whole=True),
+)
 
 
 def file_one(n: int, address: str, stubs: tuple, token: tuple, keys_dir: Path) -> tuple[str, Hub, int]:

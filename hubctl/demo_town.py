@@ -88,6 +88,16 @@ def risk_points(n: int) -> list[rpb.RiskPointInput]:
     return items
 
 
-def summary_row(name: str, version: int, digest: str, ledger: dict[str, Any]) -> list[str]:
-    states = ", ".join(f"{code}: {state}" for code, state in sorted(ledger.items()))
-    return [name, str(version), digest[:12], states]
+def summary_row(n: int, version: int, digest: str, ledger: dict[str, Any]) -> dict[str, Any]:
+    """What `hubctl demo` shows of one enterprise's filing: its name with its credit code beneath
+    (the town's names differ only at their end), one line per department's answer."""
+    who = profile(n)
+    return {
+        "enterprise": who.name,
+        "unified_social_credit_code": who.unified_social_credit_code,
+        "version": version,
+        "document_hash": digest,
+        "sm3": digest[:12],
+        "departments": "\n".join(f"{code} {state}" for code, state in sorted(ledger.items())),
+        "ledger": ledger,
+    }

@@ -1,16 +1,17 @@
-"""`hubctl departments add|update|list`: the supervising departments and how their platforms are reached."""
+"""`hubctl departments add|update|remove|list`: the supervising departments and how their platforms
+are reached."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from departments import subscriptions
 from hubctl.rpc import service
+from hubctl.tables import JSON_HELP, Column, show
+from services.backbone.settings import Settings
 
 app = typer.Typer(help="Supervising departments (安监, 住建, 镇安委会办公室 …).", no_args_is_help=True)
 
@@ -83,28 +84,51 @@ def update(
     typer.echo(f"{answer['code']}: version {answer['version']}")
 
 
+@app.command("remove")
+def remove(code: str = typer.Argument(..., help="The department's code.")) -> None:
+    """Remove a department: it gets no more filings, leaves every routing rule and the enterprises it
+    supervised (a town office its town); the filings it was sent stay, and its code is not reused.
+    Its AMQP subscription's broker user, if it has one, is deleted."""
+    settings = Settings.from_env()
+    with service("registry", timeout=600) as registry:
+        answer = registry.remove_department(code)
+    if not answer["removed"]:
+        typer.echo(f"{answer['code']}: removed already")
+        return
+    typer.echo(f"{answer['code']}: removed; {answer['reassigned']} enterprises re-assigned")
+    if any(s.department == answer["code"] for s in subscriptions.listed(settings)):
+        subscriptions.remove(settings, answer["code"])
+        typer.echo(f"{answer['code']}: broker user {subscriptions.user_of(settings, answer['code'])} deleted")
+
+
+COLUMNS = (
+    Column("code", "code", whole=True),
+    Column("name", "name", width=12),
+    Column("kind", "kind", keep=1, whole=True),
+    Column("endpoint", "endpoint", keep=1, whole=True),
+    Column("town", "town", keep=2, whole=True),
+    Column("receipt", "receipt key", keep=3, whole=True),
+    Column("tls", "tls", keep=4, whole=True),
+    Column("credentials_ref", "credentials", keep=4, whole=True),
+)
+
+
 @app.command("list")
-def list_departments(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_departments(
+    all_: bool = typer.Option(False, "--all", help="Include removed departments."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """List the registered departments."""
     with service("registry") as registry:
-        departments = registry.list_departments()
-    if as_json:
-        typer.echo(json.dumps(departments, ensure_ascii=False, indent=2))
-        return
-    table = Table(title="Departments")
-    for column in ("code", "name", "kind", "town", "endpoint", "tls", "credentials", "receipt key"):
-        table.add_column(column)
-    for d in departments:
-        tls = "CA" if d["tls_ca"] else ""
-        key = d.get("receipt_public_key") or ""
-        table.add_row(
-            d["code"],
-            d["name"],
-            d["kind"],
-            d["town"],
-            d["endpoint"],
-            tls,
-            d["credentials_ref"],
-            f"{key[:18]}…" if key else "(first receipt's)",
-        )
-    Console().print(table)
+        departments = registry.list_departments(all_)
+    rows = [
+        {
+            **d,
+            "code": f"{d['code']} (removed)" if d.get("removed") else d["code"],
+            "tls": "CA" if d["tls_ca"] else "",
+            "endpoint": d["endpoint"] or "(pull)",
+            "receipt": "registered" if d.get("receipt_public_key") else "(first receipt's)",
+        }
+        for d in departments
+    ]
+    show("Departments", COLUMNS, rows, as_json, data=departments, empty="none registered")

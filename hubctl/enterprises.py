@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hubctl.rpc import service
+from hubctl.tables import JSON_HELP, Column, show
 
 app = typer.Typer(
     help="Enterprises: listings, manual supervisors, 停产整顿 / 关闭取缔 orders.", no_args_is_help=True
+)
+
+
+COLUMNS = (
+    Column("name", "name (id)", width=12, sub="enterprise_id"),
+    Column("status", "status", keep=1, whole=True),
+    Column("supervisors", "supervisors", keep=1, width=12),
+    Column("unified_social_credit_code", "credit code", keep=2, whole=True),
+    Column("town", "town", keep=3, whole=True),
+    Column("industry", "industry", keep=3, whole=True),
 )
 
 
@@ -19,21 +26,12 @@ app = typer.Typer(
 def list_enterprises(
     town: str = typer.Option("", help="Only this town."),
     department: str = typer.Option("", help="Only those this department supervises."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """List enterprises by town and/or supervising department."""
+    """List enterprises by town and/or supervising department (each name over its id)."""
     with service("registry") as registry:
         found = registry.list_enterprises(town or None, department or None)
-    if as_json:
-        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        return
-    table = Table(title=f"Enterprises ({len(found)})")
-    for column in ("id", "credit code", "name", "industry", "town", "status", "supervisors"):
-        table.add_column(column)
-    for e in found:
-        row = (e["enterprise_id"], e["unified_social_credit_code"], e["name"], e["industry"], e["town"])
-        table.add_row(*row, e["status"], ", ".join(e["supervisors"]))
-    Console().print(table)
+    show(f"Enterprises ({len(found)})", COLUMNS, found, as_json, empty="none")
 
 
 @app.command("supervisor-add")

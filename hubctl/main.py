@@ -19,6 +19,7 @@ from hubctl import (
     routing,
     sign,
     status,
+    subscriptions,
 )
 
 app = typer.Typer(help="Operate the safety-risk filing hub.", no_args_is_help=True)
@@ -34,7 +35,7 @@ app.add_typer(riskpoints.app, name="riskpoints")
 app.add_typer(inspectors.app, name="inspectors")
 app.add_typer(platforms.app, name="platform")
 app.add_typer(deliveries.app, name="deliveries")
-app.add_typer(deliveries.subs, name="subscriptions")
+app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(report.app, name="report")
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hubctl.stores import store
+from hubctl.tables import JSON_HELP, Column, show
 from services.backbone.settings import Settings
 from services.notifications.channels import control
 from services.notifications.channels.outbox import Outbox
@@ -17,27 +13,33 @@ from services.notifications.channels.outbox import Outbox
 app = typer.Typer(help="Notifications: requests, sends, the outbox, channels.", no_args_is_help=True)
 
 
-def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], title: str, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(row.get(c, "")) for c in columns))
-    Console().print(table)
+OUTBOX = (
+    Column("seq", "#", whole=True, justify="right"),
+    Column("channel", "channel", whole=True),
+    Column("address", "to", whole=True),
+    Column("text", "text", width=20),
+    Column("kind", "kind", keep=1, whole=True),
+    Column("sent_at", "sent", keep=2, whole=True),
+)
+NOTIFICATIONS = (
+    Column("kind", "kind", width=12, sub="notification_id"),
+    Column("to", "to", whole=True),
+    Column("state", "state", whole=True),
+    Column("attempts", "tries", keep=1, whole=True, justify="right"),
+    Column("channel", "channel", keep=1, whole=True),
+    Column("last_error", "last error", keep=2, width=16),
+)
 
 
 @app.command("outbox")
 def outbox(
     channel: str = typer.Option("", help="Only this channel (sms, department)."),
     address: str = typer.Option("", help="Only to this mobile number or department code."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Messages the default adapters wrote to the local outbox (HUB_RUNTIME_DIR/outbox/), oldest first."""
     rows = Outbox.of(Settings.from_env()).read(channel, address)
-    _print(rows, ("seq", "channel", "kind", "address", "text", "sent_at"), "Outbox", as_json)
+    show("Outbox", OUTBOX, rows, as_json, empty="empty")
 
 
 @app.command("list")
@@ -45,18 +47,13 @@ def list_notifications(
     state: str = typer.Option("", help="requested, failed, sent or given_up."),
     kind: str = typer.Option("", help="adjacent_risk, danger_overdue, filing_rejected, …"),
     limit: int = typer.Option(200, help="At most this many."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Notifications in the order they were requested, with their state and attempts."""
     with store("notifications", Settings.from_env()) as app_:
         rows = app_.notifications(state, kind, limit)  # type: ignore[attr-defined]
     flat = [{**r, "to": r["recipient"]["address"] or r["recipient"]["name"]} for r in rows]
-    _print(
-        flat,
-        ("notification_id", "kind", "channel", "to", "state", "attempts", "last_error"),
-        "Notifications",
-        as_json,
-    )
+    show("Notifications", NOTIFICATIONS, flat, as_json, empty="none")
 
 
 @app.command("channel")

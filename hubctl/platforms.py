@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from departments.reference import control, server
 from departments.reference.store import read_inbox
+from hubctl.tables import JSON_HELP, Column, show
 from services.backbone.settings import Settings
 
 app = typer.Typer(help="Reference department platforms (the template a department starts from).")
@@ -54,20 +53,26 @@ def key(code: str) -> None:
     typer.echo(server.platform_key(data_dir(code)).public_key_hex)
 
 
+INBOX = (
+    Column("enterprise_name", "enterprise (credit code)", width=18, sub="uscc"),
+    Column("version", "version", whole=True, justify="right"),
+    Column("answer", "answer", whole=True),
+    Column("received", "received", keep=1, whole=True),
+    Column("times_delivered", "times", keep=2, whole=True, justify="right"),
+    Column("reason", "reason", keep=2, width=12),
+)
+
+
 @app.command("inbox")
-def inbox(code: str) -> None:
+def inbox(code: str, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """What a reference platform has received and answered."""
-    table = Table(title=f"{code}: received filings")
-    for column in ("enterprise", "credit code", "version", "outcome", "reason", "received", "times"):
-        table.add_column(column)
-    for row in read_inbox(data_dir(code) / "inbox.sqlite"):
-        table.add_row(
-            row["enterprise_name"],
-            row["uscc"],
-            str(row["version"]),
-            row["outcome"].removeprefix("OUTCOME_").lower(),
-            row["reason"],
-            row["received_at"][:19],
-            str(row["times_delivered"]),
-        )
-    Console().print(table)
+    found = [dict(row) for row in read_inbox(data_dir(code) / "inbox.sqlite")]
+    rows = [
+        {
+            **row,
+            "answer": row["outcome"].removeprefix("OUTCOME_").lower(),
+            "received": row["received_at"][:19].replace("T", " "),
+        }
+        for row in found
+    ]
+    show(f"{code}: received filings", INBOX, rows, as_json, data=found, empty="nothing received")

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hubctl.stores import store
+from hubctl.tables import JSON_HELP, Column, print_json, show
 from services.backbone.errors import DomainError
 from services.backbone.settings import Settings
 from services.riskpoints import card as cards
 
 app = typer.Typer(help="Risk points: warning cards and bulk imports.", no_args_is_help=True)
-COLUMNS = ("received", "accepted", "created", "changed", "unchanged", "rejected")
 
 
 def _enterprise_name(settings: Settings, enterprise_id: str) -> str:
@@ -53,26 +50,25 @@ def card(
         typer.echo(f"wrote {output} ({len(content)} bytes; suggested name {filename})", err=True)
 
 
-def _table(imports: list[dict[str, Any]]) -> Table:
-    table = Table(title="Risk point imports (newest first)")
-    for column in ("import", "enterprise", "status", "pages", *COLUMNS, "updated"):
-        table.add_column(column, justify="right" if column in (*COLUMNS, "pages") else "left")
-    for item in imports:
-        table.add_row(
-            item["import_id"],
-            item["enterprise_id"][:8],
-            item["status"],
-            str(item["pages"]),
-            *(str(item[c]) for c in COLUMNS),
-            item["updated_at"][:19],
-        )
-    return table
+IMPORTS = (
+    Column("import_id", "import", whole=True),
+    Column("status", "status", whole=True),
+    Column("received", "received", whole=True, justify="right"),
+    Column("rejected", "rejected", whole=True, justify="right"),
+    Column("accepted", "accepted", keep=1, whole=True, justify="right"),
+    Column("pages", "pages", keep=2, whole=True, justify="right"),
+    Column("created", "created", keep=2, whole=True, justify="right"),
+    Column("changed", "changed", keep=2, whole=True, justify="right"),
+    Column("unchanged", "unchanged", keep=2, whole=True, justify="right"),
+    Column("enterprise_id", "enterprise", keep=3, whole=True),
+    Column("updated", "updated", keep=3, whole=True),
+)
 
 
 @app.command("imports")
 def imports(
     limit: int = typer.Option(20, help="How many of the latest imports."),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     watch: bool = typer.Option(False, "--watch", help="Refresh every second while an import runs."),
 ) -> None:
     """Show bulk imports with their counts, as saved with each page (live while they run)."""
@@ -82,9 +78,10 @@ def imports(
         with store("riskpoints", settings) as riskpoints:
             found = riskpoints.imports(limit)  # type: ignore[attr-defined]
         if as_json:
-            typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+            print_json(found)
         else:
-            console.print(_table(found))
+            rows = [{**i, "updated": i["updated_at"][:19].replace("T", " ")} for i in found]
+            show("Risk point imports (newest first)", IMPORTS, rows, console=console, empty="none yet")
         if not watch or all(i["status"] == "finished" for i in found):
             return
         time.sleep(1.0)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hubctl.rpc import service
+from hubctl.tables import JSON_HELP, Column, show
 
 app = typer.Typer(help="The routing table: industry × town → supervising departments.", no_args_is_help=True)
 
@@ -34,17 +31,17 @@ def apply() -> None:
     typer.echo(f"{answer['checked']} enterprises checked, {answer['reassigned']} re-assigned")
 
 
+COLUMNS = (
+    Column("industry", "industry", whole=True),
+    Column("town", "town", whole=True),
+    Column("departments", "departments", width=12),
+)
+
+
 @app.command("show")
-def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def show_table(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Show the rules. An enterprise gets the departments of every matching rule, plus its town's office."""
     with service("registry") as registry:
         table_data = registry.routing_table()
-    if as_json:
-        typer.echo(json.dumps(table_data, ensure_ascii=False, indent=2))
-        return
-    table = Table(title=f"Routing table (version {table_data['version']})")
-    for column in ("industry", "town", "departments"):
-        table.add_column(column)
-    for rule in table_data["rules"]:
-        table.add_row(rule["industry"], rule["town"], ", ".join(rule["departments"]))
-    Console().print(table)
+    title = f"Routing table (version {table_data['version']})"
+    show(title, COLUMNS, table_data["rules"], as_json, data=table_data, empty="no rules")

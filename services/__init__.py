@@ -3,6 +3,8 @@
 import os
 import sys
 
+from services.backbone import quiet as _quiet  # noqa: F401 - first: the libraries' banners silenced
+
 # psycopg only recognises gevent; under nameko's eventlet it must poll with select(),
 # or every query blocks the event loop (FIELD_NOTES). Harmless in plain processes.
 if "eventlet" in sys.modules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -196,6 +197,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_block(size: int, attempts: int = 50) -> int:
+    """The first of `size` consecutive free local ports (a hub's metrics ports: HUB_METRICS_BASE + n)."""
+    for _ in range(attempts):
+        base = random.randrange(20000, 60000 - size)
+        sockets = []
+        try:
+            for port in range(base + 1, base + size + 1):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {size} consecutive free ports found")
+
+
+METRICS_PORTS = 20  # more than the Procfile's hub processes (infra/Procfile: HUB_METRICS_BASE + n)
+NAMEKO_RUN = "services.backbone.nameko_run"  # how the Procfile runs a nameko service
+
+
 def procfile() -> dict[str, str]:
     """The processes `make run` starts: name → command."""
     found = {}
@@ -258,6 +282,7 @@ class Hub:
             "HUB_PLATFORM_AJJ": self.platforms["AJJ-TEZ"],
             "HUB_PLATFORM_TOWN": self.platforms["TOWN-ZSZ"],
             "HUB_ADAPTER_MAX_ATTEMPTS": "6",  # parks within seconds, not minutes
+            "HUB_METRICS_BASE": str(free_port_block(METRICS_PORTS)),  # each process its /metrics
         }
         self.tmp_path = tmp_path
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -290,7 +315,7 @@ class Hub:
 
     def wait_for_services(self) -> None:
         """Every nameko service of the Procfile consumes its RPC queue."""
-        services = [c.rsplit(".", 2)[-2] for c in procfile().values() if "nameko run" in c]
+        services = [c.rsplit(".", 2)[-2] for c in procfile().values() if NAMEKO_RUN in c]
         conn = connect(self.settings.amqp_uri)
         try:
             for service in services:

@@ -84,7 +84,7 @@ class Adapter:
 def main() -> int:
     settings = Settings.from_env()
     private_files(settings.runtime_dir)
-    hub_logging.configure("department-adapter", settings.log_format)
+    hub_logging.configure("department-adapter", settings.log_format, settings.log_level)
     metrics.serve(settings)
     adapter = Adapter(
         settings,

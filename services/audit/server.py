@@ -71,7 +71,7 @@ def main() -> int:
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
     private_files(settings.runtime_dir)
-    hub_logging.configure("audit-server", settings.log_format)
+    hub_logging.configure("audit-server", settings.log_format, settings.log_level)
     metrics.serve(settings)
     server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
     print(f"audit gRPC endpoint listening on {server.address}", flush=True)

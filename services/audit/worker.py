@@ -98,7 +98,7 @@ def _open(settings: Settings, stop: threading.Event) -> AuditWorker | None:
 def main() -> int:
     settings = Settings.from_env()
     private_files(settings.runtime_dir)
-    hub_logging.configure("audit-worker", settings.log_format)
+    hub_logging.configure("audit-worker", settings.log_format, settings.log_level)
     metrics.serve(settings)
     stop = threading.Event()
 

@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Not inside a run of letters and digits: eleven digits of a hex id (a correlation id, a UUID) are no
+# mobile number, and masking them made the id useless for finding its other lines.
+MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
 
 # Keys whose values are a person's name. Enterprise and risk point names are not personal.
 PERSON_KEYS = frozenset(
@@ -43,6 +45,8 @@ def mask_value(key: str, value: Any) -> Any:
     if isinstance(value, str):
         if key in PERSON_KEYS or key.endswith("_person"):
             return mask_name(value)
+        if key.endswith("_id"):
+            return value  # ids (correlation, enterprise, delivery …) carry no personal data
         return mask_mobile(value)
     return value
 

@@ -28,7 +28,7 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
         # Connections are made here, not at import time.
         settings = Settings.from_env()
         private_files(settings.runtime_dir)
-        hub_logging.configure(self.container.service_name, settings.log_format)
+        hub_logging.configure(self.container.service_name, settings.log_format, settings.log_level)
         metrics.serve(settings)  # once per process, however many services it runs
         self.app = open_store(self.app_class, settings)
 

@@ -37,6 +37,7 @@ class Settings:
     consumer_batch_size: int = 500
     consumer_max_attempts: int = 5
     log_format: str = "console"
+    log_level: str = "info"  # debug adds the relays' and consumers' per-page lines
     per_service_urls: dict[str, str] = field(default_factory=dict)
     # the edges
     gateway_address: str = "127.0.0.1:50051"
@@ -76,6 +77,7 @@ class Settings:
             consumer_batch_size=int(env.get("HUB_CONSUMER_BATCH_SIZE", "500")),
             consumer_max_attempts=int(env.get("HUB_CONSUMER_MAX_ATTEMPTS", "5")),
             log_format=env.get("HUB_LOG_FORMAT", "console"),
+            log_level=env.get("HUB_LOG_LEVEL", "info"),
             per_service_urls={
                 s: env[f"HUB_DATABASE_URL_{s.upper()}"]
                 for s in SERVICES

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -259,11 +261,38 @@ def tables_created_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
 
+@contextmanager
+def sqlite_tables_created_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
+    """SQLite's equivalent of the advisory lock above. eventsourcing's SQLite recorder creates its
+    tables and then records a `__migration__` tracking row; two processes opening a fresh store at
+    once both find no tracking table and both insert that row, and the second dies with
+    `IntegrityError: Failed to record tracking for __migration__ 1` (`make run`'s audit and
+    audit-stream did, and honcho stopped the whole hub). An exclusive lock on a file beside the
+    store (`<store>.lock`, flock: released by the kernel if its holder dies) lets one process create
+    at a time; the next finds the tables and the row there. In-memory databases need none."""
+    name = env.get("SQLITE_DBNAME", "")
+    if not name or name.startswith("file:") or ":memory:" in name:
+        yield
+        return
+    lock_path = Path(f"{name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def open_store(app_class: type[TApp], settings: Settings, **extra_env: str) -> TApp:
-    """Builds the service's application on its own store, creating what the store needs."""
+    """Builds the service's application on its own store, creating what the store needs; any number
+    of processes may open one store at once (its tables are created by one of them at a time)."""
     env = settings.persistence_env(app_class.service)
     env.update(settings.app_env())
     env.update(extra_env)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        with sqlite_tables_created_one_at_a_time(env):
+            return app_class(env=env)
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         return app_class(env=env)
     ensure_postgres_schema(env)

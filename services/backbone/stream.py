@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     private_files(settings.runtime_dir)
-    hub_logging.configure(f"{args.service}-stream", settings.log_format)
+    hub_logging.configure(f"{args.service}-stream", settings.log_format, settings.log_level)
     metrics.serve(settings)
     app, workers = build(args.service, settings)
     stop = stop_on_signals()

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from nameko.rpc import RpcProxy
 
+from services.backbone.errors import NotFoundError, PermissionDeniedError
 from services.backbone.nameko_store import EventStore, settings_timer
 from services.backbone.rpc import rpc
 from services.dangers import clock
@@ -93,7 +94,12 @@ class DangersService:
 
     @rpc
     def authenticate_inspector(self, department: str, token: str, scope: str = "") -> str:
-        return self.app.authenticate_inspector(department, token, scope)
+        code = self.app.authenticate_inspector(department, token, scope)
+        try:
+            self.registry.get_department(code)  # a department removed since keeps no access
+        except NotFoundError:
+            raise PermissionDeniedError("x-hub-department", "this department has been removed") from None
+        return code
 
     @rpc
     def record_inspection(self, department: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,10 @@ class FilingService:
         return self.app.document_hash(enterprise_id, version, department)
 
     @rpc
+    def deliveries(self, department: str = "") -> dict[str, Any]:
+        return self.app.deliveries(department)
+
+    @rpc
     def versions(self, enterprise_id: str) -> list[dict[str, Any]]:
         return self.app.versions(enterprise_id)
 

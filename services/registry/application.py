@@ -29,6 +29,7 @@ from services.registry.domain import (
 from services.registry.index import EnterpriseIndex
 from services.registry.lifecycle import Lifecycle
 from services.registry.profile import check_profile
+from services.registry.removal import DepartmentRemoval
 from services.registry.routing import RoutingTable
 from services.registry.signing_keys import SigningKeys
 from services.registry.supervision import Supervision
@@ -38,9 +39,10 @@ def _request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class RegistryApplication(Supervision, Directory, Lifecycle, SigningKeys):
+class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, SigningKeys):
     """The registry service's application on its own store: enterprises and their credentials here;
-    departments, routing and listings in Directory and Supervision; enforcement orders in Lifecycle."""
+    departments, routing and listings in Directory, DepartmentRemoval and Supervision; enforcement
+    orders in Lifecycle."""
 
     service = "registry"
     # Every registration reads the routing table, the department directory and its index shards, which

@@ -63,6 +63,7 @@ class Department(HubAggregate):
     and the SM2 public key its platform signs receipts with (empty until registered or first pinned)."""
 
     receipt_public_key: str = ""  # departments registered before the key was kept have none
+    removed: bool = False  # set by Removed: the code stays taken, its past filings keep naming it
 
     @staticmethod
     def create_id(code: str, **_: Any) -> uuid.UUID:
@@ -94,6 +95,17 @@ class Department(HubAggregate):
         for key, value in changes.items():
             setattr(self, key, value)
 
+    def remove(self) -> bool:
+        """Takes the department out of the hub; False when it was removed already."""
+        if self.removed:
+            return False
+        self._removed(code=self.code)
+        return True
+
+    @event("Removed")
+    def _removed(self, code: str) -> None:
+        self.removed = True
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -104,6 +116,7 @@ class Department(HubAggregate):
             "tls_ca": self.tls_ca,
             "credentials_ref": self.credentials_ref,
             "receipt_public_key": self.receipt_public_key,
+            "removed": self.removed,
             "version": self.version,
         }
 
@@ -117,6 +130,8 @@ class DepartmentDirectory(HubAggregate):
     class Event(HubAggregate.Event):
         published = False
 
+    removed: tuple[str, ...] = ()  # codes of removed departments (snapshots before removals lack it)
+
     @staticmethod
     def create_id(**_: Any) -> uuid.UUID:
         return DIRECTORY_ID
@@ -128,6 +143,11 @@ class DepartmentDirectory(HubAggregate):
     @event("Entered")
     def enter(self, code: str, kind: str, town: str) -> None:
         self.entries = {**self.entries, code: {"kind": kind, "town": town}}
+
+    @event("Left")
+    def leave(self, code: str) -> None:
+        self.entries = {c: entry for c, entry in self.entries.items() if c != code}
+        self.removed = tuple(sorted({*self.removed, code}))
 
     def __contains__(self, code: object) -> bool:
         return code in self.entries

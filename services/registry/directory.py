@@ -21,6 +21,10 @@ class Directory(RegistryBase):
         starts supervising every enterprise of its town at once."""
         clean = check_department(fields)
         existing = self.find(department_id(clean["code"]))
+        if isinstance(existing, Department) and existing.removed:
+            raise ConflictError(
+                "code", f"department {clean['code']} was removed; its filings keep the code: choose another"
+            )
         if isinstance(existing, Department):
             held = existing.as_dict()
             # a receipt key left out says nothing: the one registered or pinned since stays
@@ -67,12 +71,20 @@ class Directory(RegistryBase):
     def get_department(self, code: str) -> dict[str, Any]:
         return self._department(code).as_dict()
 
-    def list_departments(self) -> list[dict[str, Any]]:
-        codes = sorted(self._directory().entries)
-        return [self._department(code).as_dict() for code in codes]
+    def list_departments(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        """The registered departments by code (and, with include_removed, the removed ones too)."""
+        codes = set(self._directory().entries)
+        if include_removed:
+            codes |= set(self._directory().removed)
+        found = (self.find(department_id(code)) for code in sorted(codes))
+        return [d.as_dict() for d in found if isinstance(d, Department)]
 
     def _department(self, code: str) -> Department:
+        """A department the hub has now: a removed one is not found (no filings, no answers, no
+        tokens: whoever asks for it is told it was removed)."""
         found = self.find(department_id(department_code(code)))
         if not isinstance(found, Department):
             raise NotFoundError("code", f"no department {code}")
+        if found.removed:
+            raise NotFoundError("code", f"department {code} was removed")
         return found

@@ -62,6 +62,16 @@ class RoutingTable(HubAggregate):
     def _rule_removed(self, industry: str, town: str) -> None:
         self.rules = [r for r in self.rules if (r["industry"], r["town"]) != (industry, town)]
 
+    def drop_department(self, code: str) -> bool:
+        """Takes a department out of every rule (a rule left with none is removed); False when no
+        rule named it."""
+        changed = False
+        for rule in list(self.rules):
+            if code in rule["departments"]:
+                others = [c for c in rule["departments"] if c != code]
+                changed = self.set_rule(rule["industry"], rule["town"], others) or changed
+        return changed
+
     def route(self, industry: str, town: str) -> list[str]:
         """The department codes of every rule matching the enterprise's industry and town."""
         found: set[str] = set()

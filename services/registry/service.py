@@ -93,8 +93,14 @@ class RegistryService:
         return self.app.get_department(code)
 
     @rpc
-    def list_departments(self) -> list[dict[str, Any]]:
-        return self.app.list_departments()
+    def list_departments(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        return self.app.list_departments(include_removed)
+
+    @rpc
+    def remove_department(self, code: str) -> dict[str, Any]:
+        answer = self.app.remove_department(code)
+        log.info("department_removed", **answer)
+        return answer
 
     @rpc
     def set_routing_rule(self, industry: str, town: str, departments: list[str]) -> dict[str, Any]:

@@ -177,3 +177,13 @@ def test_nothing_refused_left_a_trace_in_any_store(fuzz_hub: tuple[Hub, Any]) ->
                 assert state.get("correlation_id") not in refused, f"{service} stored {notification.topic}"
             start = page[-1].id + 1
         app.close()
+
+
+def test_refused_calls_left_no_traceback_in_any_log(fuzz_hub: tuple[Hub, Any]) -> None:
+    """A client's mistake is one line in a log (request_refused, rpc_refused), never a traceback."""
+    hub, _ = fuzz_hub
+    assert len(REFUSED_CIDS) > 100, "the fuzz tests above did not run"
+    logs = {p.name: p.read_text(errors="replace") for p in hub.tmp_path.glob("*.log")}
+    assert not [name for name, text in logs.items() if "Traceback" in text], hub.logs()
+    refused_lines = sum(t.count("request_refused") + t.count("rpc_refused") for t in logs.values())
+    assert refused_lines > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import hashlib
+import itertools
 import json
 import re
 import shlex
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from services.backbone.settings import SERVICES
-from tests.conftest import AMQP_URI, PG_URL, procfile
+from tests.conftest import AMQP_URI, NAMEKO_RUN, PG_URL, procfile
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -48,7 +49,9 @@ def of_kind(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def program(command: list[str]) -> list[str]:
-    """A command without the venv prefix, up to its first environment-dependent argument."""
+    """A command without its environment assignments (a Procfile line's metrics port) and the venv
+    prefix, up to its first environment-dependent argument."""
+    command = list(itertools.dropwhile(lambda w: re.match(r"[A-Z_]+=", w), command))
     words = [w.removeprefix(".venv/bin/") for w in command]
     cut = next((i for i, w in enumerate(words) if "$" in w), len(words))
     return words[:cut]
@@ -114,7 +117,7 @@ def test_stream_processes_run_alone_and_are_recreated() -> None:
 
 
 def test_rpc_workers_and_gateway_run_several_and_autoscale() -> None:
-    rpc = [n for n, c in procfile().items() if "nameko run" in c]
+    rpc = [n for n, c in procfile().items() if NAMEKO_RUN in c]
     autoscalers = {
         h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind("HorizontalPodAutoscaler").values()
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import structlog
@@ -19,6 +20,32 @@ def test_mobiles_are_masked_wherever_they_appear() -> None:
         "contact": "王*",
         "mobile": "139****5678",
     }
+
+
+def test_ids_are_never_taken_for_mobile_numbers() -> None:
+    # eleven digits inside a hex id looked like a mobile: the correlation id was masked in the logs
+    cid = "14b77a13699996338af86c7b7efc8f32"
+    assert mask_mobile(f"error in {cid}") == f"error in {cid}"
+    assert mask_value("correlation_id", "13812345678") == "13812345678"
+    assert mask_value("delivery_id", "e7bb6be2/13812345678/AJJ") == "e7bb6be2/13812345678/AJJ"
+    assert mask_mobile("电话13812345678。") == "电话138****5678。"
+    assert mask_mobile("mobile=13812345678, ") == "mobile=138****5678, "
+
+
+def test_log_levels_by_name_and_debug_lines_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub_logging.level_number("debug") == logging.DEBUG
+    assert hub_logging.level_number(" INFO ") == logging.INFO
+    with pytest.raises(ValueError, match="HUB_LOG_LEVEL"):
+        hub_logging.level_number("loud")
+    hub_logging.configure("test", "json")  # info: the default
+    log = structlog.get_logger("t")
+    log.debug("relay_page", published=3)
+    log.info("stream_started")
+    hub_logging.configure("test", "json", "debug")
+    structlog.get_logger("t").debug("relay_page", published=4)  # loggers keep their first set-up
+    events = [json.loads(line)["event"] for line in capsys.readouterr().err.strip().splitlines()]
+    assert events == ["stream_started", "relay_page"]
+    structlog.reset_defaults()
 
 
 def test_person_names_keep_only_the_family_name() -> None:
@@ -38,4 +65,16 @@ def test_json_log_lines_carry_correlation_id_and_masked_fields(capsys: pytest.Ca
     assert line["legal_representative"] == "张*"
     assert line["mobile"] == "138****5678"
     assert line["event"] == "enterprise_registered" and line["process"] == "test"
+    structlog.reset_defaults()
+
+
+def test_amqps_closing_channel_warning_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    hub_logging.configure("test", "json")
+    amqp_log = logging.getLogger("amqp")
+    with caplog.at_level(logging.WARNING, logger="amqp"):
+        amqp_log.warning(
+            "Received method %s during closing channel %s. This method will be ignored", (60, 80), 1
+        )
+        amqp_log.warning("Socket closed unexpectedly")
+    assert [r.getMessage() for r in caplog.records] == ["Socket closed unexpectedly"]
     structlog.reset_defaults()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -50,9 +51,9 @@ def no_metrics_server() -> Iterator[None]:
     metrics.stop_serving()
 
 
-def test_metrics_endpoint_answers_with_the_hubs_metric_names() -> None:
+def test_metrics_endpoint_answers_with_the_hubs_metric_names(tmp_path: Path) -> None:
     port = free_port()
-    served = metrics.serve(Settings(metrics_port=port, metrics_addr="127.0.0.1"))
+    served = metrics.serve(Settings(metrics_port=port, metrics_addr="127.0.0.1", runtime_dir=tmp_path))
     assert served == port
     metrics.RELAY_LAG.labels("metrics-test").set(7)
     metrics.EVENTS_CONSUMED.labels("metrics-test", "registry").inc(3)
@@ -63,13 +64,33 @@ def test_metrics_endpoint_answers_with_the_hubs_metric_names() -> None:
     assert 'hub_events_consumed_total{consumer="metrics-test",upstream="registry"} 3.0' in body
 
 
-def test_metrics_are_off_unless_a_port_is_given_and_started_once_per_process() -> None:
-    assert metrics.serve(Settings()) == 0
-    assert metrics.serve(Settings.from_env({"HUB_METRICS_PORT": "0"})) == 0
+def test_metrics_are_off_unless_a_port_is_given_and_started_once_per_process(tmp_path: Path) -> None:
+    assert metrics.serve(Settings(runtime_dir=tmp_path)) == 0
+    assert metrics.serve(Settings.from_env({"HUB_METRICS_PORT": "0", "HUB_RUNTIME_DIR": str(tmp_path)})) == 0
+    assert metrics.announced(Settings(runtime_dir=tmp_path)) == []
     port = free_port()
-    assert metrics.serve(Settings(metrics_port=port)) == port
+    assert metrics.serve(Settings(metrics_port=port, runtime_dir=tmp_path), "registry") == port
     # a second service in the same process (nameko runs several) reuses the server
-    assert metrics.serve(Settings(metrics_port=free_port())) == port
+    assert metrics.serve(Settings(metrics_port=free_port(), runtime_dir=tmp_path)) == port
+
+
+def test_a_serving_process_announces_its_address_for_hubctl_status(tmp_path: Path) -> None:
+    port = free_port()
+    settings = Settings(metrics_port=port, metrics_addr="0.0.0.0", runtime_dir=tmp_path)
+    assert metrics.serve(settings, "filing-stream") == port
+    [record] = metrics.announced(settings)
+    # a wildcard bind is reached on loopback from this machine
+    assert record == {"process": "filing-stream", "address": f"127.0.0.1:{port}", "pid": os.getpid()}
+    assert "hub_relay_lag" in scrape(port)
+
+
+def test_a_taken_port_costs_the_metrics_not_the_process(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert metrics.serve(Settings(metrics_port=port, runtime_dir=tmp_path), "gateway") == 0
+    assert metrics.announced(Settings(runtime_dir=tmp_path)) == []
 
 
 def test_a_nameko_service_serves_metrics_when_its_store_is_set_up(

@@ -44,7 +44,9 @@ def grpc_method(fn: F) -> F:
                 return answer
             except errors.DomainError as error:
                 code = status_code(error).name
-                log.info("request_refused", method=fn.__name__, code=code, error=str(error))
+                log.info(
+                    "request_refused", method=fn.__name__, code=code, field=error.field, error=str(error)
+                )
                 context.abort_with_status(to_status(error))
             except grpc.RpcError:
                 code = "ABORTED_BY_HANDLER"
