@@ -26,6 +26,8 @@ MODULES = [
     "hubsign/keyfile.py",
     "hubsign/workflow.py",
     "services/__init__.py",
+    "services/backbone/__init__.py",  # services/__init__ silences the libraries' banners first
+    "services/backbone/quiet.py",
     "services/kernel/__init__.py",
     "services/kernel/canonical.py",
     "services/kernel/signatures.py",

@@ -230,8 +230,16 @@ def procfile() -> dict[str, str]:
     return found
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+def _rabbitmqctl(*args: str, attempts: int = 10) -> None:
+    """rabbitmqctl, tried again for a while: it refuses while the broker's app restarts (make chaos, a
+    broker restart test elsewhere on the machine)."""
+    for attempt in range(attempts):
+        done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=120)
+        if done.returncode == 0:
+            return
+        if attempt + 1 < attempts:
+            time.sleep(3)
+    raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
 
 
 @contextmanager
