@@ -6,6 +6,7 @@ import typer
 
 from hubctl import (
     audit,
+    audit_proofs,
     deliveries,
     demo,
     departments,
@@ -24,7 +25,8 @@ app = typer.Typer(help="Operate the safety-risk filing hub.", no_args_is_help=Tr
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
 app.add_typer(parked.app, name="parked")
-app.add_typer(audit.app, name="audit")
+app.add_typer(audit.app, name="audit")  # with audit_proofs' commands (prove, export …)
+assert audit_proofs.app is audit.app
 app.add_typer(departments.app, name="departments")
 app.add_typer(routing.app, name="routing")
 app.add_typer(enterprises.app, name="enterprises")

@@ -14,8 +14,10 @@ from hub.v1 import audit_pb2, audit_pb2_grpc
 
 from gateway.calls import grpc_method
 from gateway.errors import to_status
+from services.audit.anchors import head_from_message
 from services.audit.events import AuditedEvent
 from services.audit.feed import EventFilter, feed, parse_cursor
+from services.audit.heads import Anchor
 from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
 from services.audit.timeline import state_as_of
@@ -27,7 +29,12 @@ KINDS = {
     "removed": audit_pb2.FINDING_KIND_REMOVED,
     "inserted": audit_pb2.FINDING_KIND_INSERTED,
     "records": audit_pb2.FINDING_KIND_RECORDS,
-    "checkpoint": audit_pb2.FINDING_KIND_CHECKPOINT,
+    "unlinked": audit_pb2.FINDING_KIND_UNLINKED,
+    "head": audit_pb2.FINDING_KIND_HEAD,
+    "truncated": audit_pb2.FINDING_KIND_TRUNCATED,
+    "rewritten": audit_pb2.FINDING_KIND_REWRITTEN,
+    "forked": audit_pb2.FINDING_KIND_FORKED,
+    "anchor": audit_pb2.FINDING_KIND_ANCHOR,
 }
 
 
@@ -79,12 +86,13 @@ def event_message(event: AuditedEvent) -> audit_pb2.AuditedEvent:
 def report_message(report: StoreReport) -> audit_pb2.StoreVerification:
     return audit_pb2.StoreVerification(
         service=report.store,
-        chained_events=report.chained,
-        checked_events=report.checked,
-        chain_position=report.position,
         store_position=report.store_head,
-        checkpoints=report.checkpoints,
-        signed_position=report.signed_position,
+        events=report.events,
+        linked_events=report.linked,
+        heads=report.heads,
+        signed_size=report.signed_size,
+        anchors=report.anchors,
+        anchored_size=report.anchored_size,
         findings=[
             audit_pb2.Finding(
                 kind=KINDS.get(f.kind, audit_pb2.FINDING_KIND_UNSPECIFIED),
@@ -93,6 +101,8 @@ def report_message(report: StoreReport) -> audit_pb2.StoreVerification:
                 originator_id=f.originator_id,
                 originator_version=f.originator_version,
                 detail=f.detail,
+                last_id=f.last_id,
+                count=f.count,
             )
             for f in report.findings
         ],
@@ -152,7 +162,10 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
     def Verify(  # noqa: N802
         self, request: audit_pb2.VerifyRequest, context: grpc.ServicerContext
     ) -> audit_pb2.VerifyResponse:
-        reports = self.reader.verify(_services(list(request.services)), workers=self.verify_workers)
+        anchors = [Anchor(head_from_message(h), "the caller") for h in request.anchors]
+        reports = self.reader.verify(
+            _services(list(request.services)), workers=self.verify_workers, anchors=anchors
+        )
         return audit_pb2.VerifyResponse(
             ok=all(r.ok for r in reports), stores=[report_message(r) for r in reports]
         )

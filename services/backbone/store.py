@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import copy_events, transcoder
+from services.backbone import copy_events, link_recorders, transcoder
 from services.backbone.settings import Settings
 
 TApp = TypeVar("TApp", bound="HubApplication")
@@ -135,7 +135,7 @@ class HubApplication(Application):
         recorder = self.factory.process_recorder()
         if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
             recorder.__class__ = copy_events.CopyingProcessRecorder  # the same state, events by COPY
-        return recorder
+        return link_recorders.attach(recorder, self.service, self.env)  # write-time links
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Stores the events a consumer caused, atomically with its tracking record."""
