@@ -13,12 +13,12 @@ import typer
 
 from hubctl import audit_views as views
 from services.audit.anchors import AnchorError, from_folder, from_platform
-from services.audit.heads import Anchor, fingerprint
 from services.audit.keys import audit_key_file, audit_public_key
 from services.audit.reader import AuditReader
 from services.audit.timeline import chain_status, history, state_as_of
 from services.audit.worker import AuditWorker
 from services.backbone.settings import Settings
+from services.kernel.tree_heads import Anchor, fingerprint
 
 app = typer.Typer(help="Audit the event history: replay, time travel, tamper evidence.", no_args_is_help=True)
 ENTERPRISE = typer.Option(..., "--enterprise", help="The enterprise id (UUID).")

@@ -1,7 +1,10 @@
-"""`hubctl platform …`: run and steer reference department platforms, read what they received."""
+"""`hubctl platform …`: run and steer reference department platforms, read what they received (filings,
+and the hub's signed tree heads they keep as anchors)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import typer
@@ -9,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from departments.reference import control, server
+from departments.reference.heads import HeadStore, check_against_hub
 from departments.reference.store import read_inbox
 from services.backbone.settings import Settings
 
@@ -71,3 +75,64 @@ def inbox(code: str) -> None:
             str(row["times_delivered"]),
         )
     Console().print(table)
+
+
+def _held(code: str) -> HeadStore:
+    path = server.heads_path(data_dir(code))
+    if not path.exists():
+        typer.echo(f"{code}: no tree heads received yet", err=True)
+        raise typer.Exit(1)
+    return HeadStore(path)
+
+
+@app.command("heads")
+def heads(
+    code: str,
+    out: Path = typer.Option(None, "--out", help="Write them to this folder as anchors (CODE.json)."),  # noqa: B008
+) -> None:
+    """The hub's signed tree heads a reference platform holds, and what it found when it kept each."""
+    store = _held(code)
+    try:
+        kept = store.verdicts()
+    finally:
+        store.close()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        document = {"holder": code, "heads": [h.as_dict() for h, _, _ in kept]}
+        (out / f"{code}.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
+        typer.echo(f"written {len(kept)} heads to {out / f'{code}.json'}")
+        return
+    table = Table(title=f"{code}: tree heads held")
+    for column in ("store", "head", "size", "root", "signed", "verdict", "detail"):
+        table.add_column(column)
+    for head, verdict, detail in kept:
+        style = "red bold" if verdict == "INCONSISTENT" else "green"
+        table.add_row(
+            head.store,
+            str(head.sequence),
+            str(head.tree_size),
+            head.root_hash[:16] + "…",
+            head.signed_at[:19],
+            f"[{style}]{verdict.lower()}[/]",
+            detail,
+        )
+    Console().print(table)
+
+
+@app.command("check-heads")
+def check_heads(
+    code: str,
+    audit: str = typer.Option(
+        os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061"), "--audit", help="The hub's audit endpoint."
+    ),
+) -> None:
+    """Check the heads a reference platform holds against the hub's latest (as a CT monitor does): each
+    store's latest head must be extended by the hub's; exit 1 naming the store if not."""
+    store = _held(code)
+    try:
+        results = check_against_hub(store, audit)
+    finally:
+        store.close()
+    for name, ok, what in results:
+        typer.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {what}")
+    raise typer.Exit(0 if results and all(ok for _, ok, _ in results) else 1)

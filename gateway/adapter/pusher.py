@@ -20,6 +20,7 @@ from hub.v1 import department_pb2_grpc
 
 from gateway.adapter import credentials, jobs
 from gateway.adapter.breaker import CircuitBreaker, backoff
+from gateway.adapter.heads import HeadPushing, is_head
 from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
 from services.backbone import correlation
@@ -50,8 +51,9 @@ PREFETCH = 32
 ACK_LOOK_BACK = 0.2  # seconds between looks at the ledger's progress while answers are on their way
 
 
-class DepartmentPusher:
-    """One worker per department: one push at a time keeps the department's order."""
+class DepartmentPusher(HeadPushing):
+    """One worker per department: one push at a time keeps the department's order (filings, and the
+    audit logs' signed heads: gateway/adapter/heads.py)."""
 
     def __init__(
         self,
@@ -167,7 +169,11 @@ class DepartmentPusher:
     def handle(self, message: Any) -> Pending | None:
         """Pushes one job (retrying, or parking it); its answer on the way to the ledger, or None when
         there is nothing to record."""
-        job = jobs.for_department(jobs.from_bytes(message.body), self.department)
+        job = jobs.from_bytes(message.body)
+        if is_head(job):
+            self.push_head(job)
+            return None
+        job = jobs.for_department(job, self.department)
         with correlation.bound(job.get("correlation_id") or None):
             if self._pull_only():
                 # no platform to push to: the department pulls (FilingFeedService) and answers

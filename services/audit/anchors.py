@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 
-from services.audit.heads import Anchor, TreeHead
+from services.kernel.tree_heads import Anchor, TreeHead, head_from_message
 
 
 class AnchorError(ValueError):
@@ -44,19 +44,6 @@ def _head(item: Any, where: Path) -> TreeHead:
         return TreeHead.from_dict(dict(item))
     except (TypeError, ValueError, KeyError) as error:
         raise AnchorError(f"{where}: not a tree head ({error})") from None
-
-
-def head_from_message(message: Any) -> TreeHead:
-    return TreeHead(
-        store=message.store,
-        sequence=message.sequence,
-        tree_size=message.tree_size,
-        root_hash=message.root_hash,
-        position=message.position,
-        signed_at=message.signed_at,
-        public_key=message.public_key,
-        signature=message.signature,
-    )
 
 
 def from_platform(

@@ -10,8 +10,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.audit.domain import BLOCK, COMPLETED_TOPIC, SIGNED_TOPIC, LeafBlock, block_id, head_id
 from services.audit.domain import TreeHead as HeadRecord
-from services.audit.heads import TreeHead
 from services.backbone.store import HubApplication
+from services.kernel.tree_heads import TreeHead
 
 PAGE = 500
 

@@ -18,15 +18,16 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import IntegrityError
 
-from services.audit import chain, domain, merkle
+from services.audit import chain, domain
 from services.audit.application import AuditApplication, SignedHead
 from services.audit.domain import LeafBlock, block_id
 from services.audit.domain import TreeHead as HeadRecord
 from services.audit.findings import Finding
-from services.audit.heads import TreeHead
 from services.audit.scan import plan, scan_all
 from services.backbone.store import HubApplication
+from services.kernel import merkle
 from services.kernel.signatures import KeyPair
+from services.kernel.tree_heads import TreeHead
 
 log = structlog.get_logger(__name__)
 

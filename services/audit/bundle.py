@@ -28,10 +28,10 @@ from typing import Any
 from services.audit import chain, domain
 from services.audit.application import AuditApplication
 from services.audit.events import AuditedEvent
-from services.audit.heads import TreeHead, fingerprint
 from services.audit.proofs import RecordedTree
 from services.kernel import signatures
 from services.kernel.signatures import KeyPair
+from services.kernel.tree_heads import TreeHead, fingerprint
 
 BUNDLE_FORMAT = "riskhub-audit-bundle/v2"
 Progress = Callable[[str, int], None]

@@ -14,11 +14,11 @@ from hub.v1 import audit_pb2, audit_pb2_grpc
 from hub.v1 import department_pb2 as dept_pb
 
 from gateway.calls import grpc_method
-from services.audit.heads import TreeHead
 from services.audit.proofs import ProofError, consistency
 from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
 from services.backbone.errors import NotFoundError, ValidationError
+from services.kernel.tree_heads import TreeHead
 
 
 def head_message(head: TreeHead) -> dept_pb.TreeHead:

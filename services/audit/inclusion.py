@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.audit import chain, merkle
-from services.audit.heads import TreeHead, fingerprint
+from services.audit import chain
 from services.audit.proofs import PROOF_FORMAT
+from services.kernel import merkle
+from services.kernel.tree_heads import TreeHead, fingerprint
 
 
 @dataclass

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.audit import chain, merkle
+from services.audit import chain
 from services.audit.anchors import from_folder
-from services.audit.heads import Anchor, TreeHead, fingerprint
 from services.backbone.envelope import split_topic
-from services.kernel import signatures
+from services.kernel import merkle, signatures
+from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
 
 FIXED = {"manifest.json", "manifest.sig"}
 

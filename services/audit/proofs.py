@@ -12,10 +12,11 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from services.audit import chain, domain, merkle
+from services.audit import chain, domain
 from services.audit.application import AuditApplication
-from services.audit.heads import TreeHead
 from services.backbone.store import HubApplication
+from services.kernel import merkle
+from services.kernel.tree_heads import TreeHead
 
 PROOF_FORMAT = "riskhub-inclusion-proof/v1"
 

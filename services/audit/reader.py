@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from services.audit.application import AuditApplication
 from services.audit.findings import Finding
-from services.audit.heads import Anchor
 from services.audit.keys import audit_public_key, link_key
 from services.audit.scan import worker_pool
 from services.audit.stores import AUDIT, audited_services, open_readonly
 from services.audit.verify import IN_PROCESS_BELOW, StoreReport, verify_store
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication
+from services.kernel.tree_heads import Anchor
 
 Progress = Callable[[str, int], None]
 

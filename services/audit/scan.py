@@ -69,7 +69,7 @@ class _Scan:
         rows = self.rows
         while self.next_row < len(rows) and nid > rows[self.next_row].last_id:
             self.close_row()
-        if self.next_row >= len(rows):
+        if self.next_row >= len(rows) or nid < rows[self.next_row].first_id:  # no row covers it
             self.run.append((nid, originator, version))
             self.broken = True
             return

@@ -14,15 +14,14 @@ from hub.v1 import audit_pb2, audit_pb2_grpc
 
 from gateway.calls import grpc_method
 from gateway.errors import to_status
-from services.audit.anchors import head_from_message
 from services.audit.events import AuditedEvent
 from services.audit.feed import EventFilter, feed, parse_cursor
-from services.audit.heads import Anchor
 from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
 from services.audit.timeline import state_as_of
 from services.audit.verify import StoreReport
 from services.backbone.errors import DomainError, ValidationError
+from services.kernel.tree_heads import Anchor, head_from_message
 
 KINDS = {
     "altered": audit_pb2.FINDING_KIND_ALTERED,

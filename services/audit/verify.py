@@ -13,12 +13,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from services.audit import merkle
 from services.audit.application import AuditApplication, SignedHead
 from services.audit.findings import Finding
-from services.audit.heads import Anchor, TreeHead, fingerprint
 from services.audit.scan import BEFORE_ALL, plan, scan_all
 from services.backbone.store import HubApplication
+from services.kernel import merkle
+from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
 
 Progress = Callable[[str, int], None]  # (store, events just checked)
 IN_PROCESS_BELOW = 40_000  # fewer events than this: not worth starting worker processes

@@ -23,7 +23,6 @@ from prometheus_client import Gauge
 
 from services.audit.application import AuditApplication
 from services.audit.builder import Policy, RecordsError, TreeBuilder
-from services.audit.heads import TreeHead
 from services.audit.keys import audit_keypair, link_key
 from services.audit.scan import worker_pool
 from services.audit.stores import SMALL_POOL, audited_services, open_readonly
@@ -32,6 +31,7 @@ from services.backbone import metrics
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 from services.kernel.signatures import KeyPair
+from services.kernel.tree_heads import TreeHead
 
 log = structlog.get_logger(__name__)
 TREE_SIZE = Gauge("hub_audit_tree_size", "Events in the store's audit tree", ["store"])

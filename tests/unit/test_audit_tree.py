@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 
-from services.audit import bundle, chain, domain, merkle
+from services.audit import bundle, chain, domain
 from services.audit.application import AuditApplication
 from services.audit.builder import Policy, TreeBuilder, load
-from services.audit.heads import Anchor, TreeHead
 from services.audit.inclusion import check_proof
 from services.audit.offline import verify_bundle
 from services.audit.proofs import ProofError, prove
 from services.audit.timeline import history
 from services.audit.verify import verify_store
 from services.backbone import links
+from services.kernel import merkle
 from services.kernel.signatures import generate_keypair
+from services.kernel.tree_heads import Anchor, TreeHead
 from services.registry.application import RegistryApplication
 from tests.factories import enterprise_fields
 

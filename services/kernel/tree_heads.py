@@ -3,8 +3,9 @@
     signed bytes = "riskhub-tree-head/v1|<store>|<sequence>|<tree_size>|<root_hash>|<position>|<signed_at>"
 
 (UTF-8; root_hash lowercase hex; position is the last notification id in the tree, 0 when empty.)
-The signature is SM2 with the default user id, raw r||s hex, as the hub's other signatures. Pure: the
-departments' platforms and the offline checkers verify heads with this module (or the README's script).
+The signature is SM2 with the default user id, raw r||s hex, as the hub's other signatures. The audit
+signs heads; the departments' platforms and the offline checkers verify them with this module (or the
+README's script), and hold them as anchors.
 """
 
 from __future__ import annotations
@@ -90,3 +91,8 @@ class Anchor:
 def fingerprint(public_key_hex: str) -> str:
     """A short, readable name of a public key (first 16 hex of its SM3)."""
     return sm3(bytes.fromhex(public_key_hex)).hex()[:16]
+
+
+def head_from_message(message: Any) -> TreeHead:
+    """A head from its hub.v1.TreeHead message (or anything with the same fields)."""
+    return TreeHead(**{name: getattr(message, name) for name in TreeHead.__dataclass_fields__})
