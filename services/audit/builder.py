@@ -74,13 +74,15 @@ class State:
         return merkle.Tree(self.size, domain.BLOCK, self.block_roots, leaves)
 
     def add(self, entries: bytes, leaves: bytes) -> None:
-        size = chain.ENTRY.size
+        size, block = chain.ENTRY.size, domain.BLOCK
         self.pending += [entries[i : i + size] for i in range(0, len(entries), size)]
-        for i in range(0, len(leaves), 32):
-            self.recent.append(leaves[i : i + 32])
-            self.size += 1
-            if self.size % domain.BLOCK == 0:  # a block is complete: its root is a node of every later tree
-                self.block_roots.append(merkle.root(self.recent[-domain.BLOCK :]))
+        start = self.size
+        self.recent += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+        self.size += len(leaves) // 32
+        for end in range((start // block + 1) * block, self.size + 1, block):
+            # a block is complete: its root is a node of every later tree
+            offset = end - self.recent_start
+            self.block_roots.append(merkle.root(self.recent[offset - block : offset]))
 
 
 def load(audit: AuditApplication, store: str, public_key: str) -> State:

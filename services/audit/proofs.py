@@ -32,6 +32,7 @@ class RecordedTree:
         self.audit, self.store = audit, store
         self.roots = audit.block_roots(store)
         self._blocks: dict[int, Any] = {}
+        self._leaves: dict[int, list[bytes]] = {}
 
     def block(self, number: int) -> Any:
         if number not in self._blocks:
@@ -39,8 +40,10 @@ class RecordedTree:
         return self._blocks[number]
 
     def leaves(self, number: int) -> list[bytes]:
-        found = self.block(number)
-        return chain.leaf_hashes(found.entries) if found is not None else []
+        if number not in self._leaves:
+            found = self.block(number)
+            self._leaves[number] = chain.leaf_hashes(found.entries) if found is not None else []
+        return self._leaves[number]
 
     def tree(self, size: int) -> merkle.Tree:
         return merkle.Tree(size, domain.BLOCK, self.roots, self.leaves)
@@ -101,17 +104,26 @@ def prove(
     store: str,
     notification_id: int,
     sequence: int | None = None,
+    recorded: RecordedTree | None = None,
+    head: TreeHead | None = None,
 ) -> InclusionProof:
-    """The inclusion proof of a stored event in the store's latest signed head (or head `sequence`)."""
+    """The inclusion proof of a stored event in the store's latest signed head (or head `sequence`).
+    A prover of many events passes the same `recorded` tree and `head` (blocks are read once)."""
+    if head is not None:
+        return _prove(source, store, notification_id, head, recorded or RecordedTree(audit, store))
     signed = audit.latest_head(store) if sequence is None else audit.head(store, sequence)
     if signed is None:
         raise ProofError(f"{store}: no signed head" + (f" {sequence}" if sequence is not None else ""))
-    head = signed.head
+    return _prove(source, store, notification_id, signed.head, recorded or RecordedTree(audit, store))
+
+
+def _prove(
+    source: HubApplication, store: str, notification_id: int, head: TreeHead, recorded: RecordedTree
+) -> InclusionProof:
     found = source.recorder.select_notifications(start=notification_id, limit=1, stop=notification_id)
     if not found:
         raise ProofError(f"{store} #{notification_id}: no such event in the store")
     n = found[0]
-    recorded = RecordedTree(audit, store)
     index, entry = recorded.locate(notification_id, head.tree_size)
     if chain.entry_bytes(n, chain.notification_digest(n)) != entry:
         raise ProofError(f"{store} #{notification_id}: the stored event differs from its leaf (run verify)")

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.audit import chain
 from services.audit.findings import Finding
@@ -65,15 +66,16 @@ class _Scan:
         self.result = ScanResult(position=task.after, link=task.previous_link)
         self.run: list[tuple[int, str, int]] = []  # consecutive unlinked events: (id, originator, version)
 
-    def event(self, nid: int, originator: str, version: int, digest: bytes) -> None:
-        rows = self.rows
+    def event(self, n: Any, digest: bytes) -> None:
+        nid, rows = n.id, self.rows
         while self.next_row < len(rows) and nid > rows[self.next_row].last_id:
             self.close_row()
         if self.next_row >= len(rows) or nid < rows[self.next_row].first_id:  # no row covers it
-            self.run.append((nid, originator, version))
+            self.run.append((nid, str(n.originator_id), n.originator_version))
             self.broken = True
             return
-        self.end_run()
+        if self.run:
+            self.end_run()
         self.ids.append(nid)
         self.digests.append(digest)
 
@@ -144,9 +146,11 @@ def scan(source: HubApplication, task: ScanTask) -> ScanResult:
         digests, page_entries, page_leaves = chain.entries_and_leaves(page)
         entries += page_entries
         leaves += page_leaves
-        for n, digest, entry in zip(page, digests, page_entries, strict=True):
-            state.event(n.id, str(n.originator_id), n.originator_version, digest)
-            if recorded.last:
+        event = state.event
+        for n, digest in zip(page, digests, strict=True):
+            event(n, digest)
+        if recorded.last:
+            for n, entry in zip(page, page_entries, strict=True):
                 recorded.check(n.id, entry, state.add)
     recorded.finish(state.add)
     result = state.finish()

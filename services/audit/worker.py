@@ -23,11 +23,11 @@ from prometheus_client import Gauge
 
 from services.audit.application import AuditApplication
 from services.audit.builder import Policy, RecordsError, TreeBuilder
-from services.audit.keys import audit_keypair, link_key
+from services.audit.keys import audit_keypair
 from services.audit.scan import worker_pool
 from services.audit.stores import SMALL_POOL, audited_services, open_readonly
+from services.backbone import links, metrics
 from services.backbone import logging as hub_logging
-from services.backbone import metrics
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 from services.kernel.signatures import KeyPair
@@ -52,9 +52,8 @@ class AuditWorker:
     def __init__(self, settings: Settings, policy: Policy | None = None, workers: int = 0) -> None:
         self.settings = settings
         self.audit = open_store(AuditApplication, settings, **SMALL_POOL)
-        key = link_key(settings.runtime_dir)
-        if key is None:
-            raise RuntimeError("the write-link key is missing: set HUB_CHAIN_KEY or HUB_CHAIN_KEY_FILE")
+        # the hub's own write-link key (made once by whichever of the hub's processes needs it first)
+        key = links.write_key(settings.runtime_dir)
         self.builder = TreeBuilder(
             self.audit, audit_keypair(settings.runtime_dir), key, policy or policy_from_env()
         )

@@ -36,7 +36,7 @@ from services.backbone import keyfiles
 
 FORMAT = b"riskhub-write-link/v1"
 KEY_ENV, KEY_FILE_ENV, KEY_FILE = "HUB_CHAIN_KEY", "HUB_CHAIN_KEY_FILE", "write-link.key"
-_UUID_HEAD = struct.Struct(">B16sQHI")
+UUID_HEAD = struct.Struct(">B16sQHI")
 _TEXT_HEAD = struct.Struct(">BH")
 _TEXT_REST = struct.Struct(">QHI")
 _U64 = struct.Struct(">Q")
@@ -72,7 +72,7 @@ def event_bytes(originator_id: uuid.UUID | str, originator_version: int, topic: 
     """The canonical bytes of a stored event (what its digest covers)."""
     top = topic.encode("utf-8")
     if isinstance(originator_id, uuid.UUID):
-        return _UUID_HEAD.pack(1, originator_id.bytes, originator_version, len(top), len(state)) + top + state
+        return UUID_HEAD.pack(1, originator_id.bytes, originator_version, len(top), len(state)) + top + state
     oid = originator_id.encode("utf-8")
     rest = _TEXT_REST.pack(originator_version, len(top), len(state))
     return _TEXT_HEAD.pack(2, len(oid)) + oid + rest + top + state
@@ -83,7 +83,7 @@ def digest(event: Any) -> bytes:
     oid, state = event.originator_id, event.state
     if isinstance(oid, uuid.UUID) and isinstance(state, bytes):  # the hot path, inlined
         top = event.topic.encode("utf-8")
-        data = _UUID_HEAD.pack(1, oid.bytes, event.originator_version, len(top), len(state)) + top + state
+        data = UUID_HEAD.pack(1, oid.bytes, event.originator_version, len(top), len(state)) + top + state
         return new_hash("sm3", data).digest()  # type: ignore[no-any-return]
     # a state stored as text (SQLite keeps what it is given): its UTF-8, as it would be read back
     raw = state.encode("utf-8") if isinstance(state, str) else bytes(state)
