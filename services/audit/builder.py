@@ -10,6 +10,7 @@ then they are in memory only (a crash reads them from the store again).
 from __future__ import annotations
 
 import base64
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,9 @@ from services.kernel.signatures import KeyPair
 from services.kernel.tree_heads import TreeHead
 
 log = structlog.get_logger(__name__)
+
+
+HALTED_RETRY = 30.0  # seconds between looks at a store whose tree stopped at an unlinked event
 
 
 class RecordsError(RuntimeError):
@@ -58,6 +62,7 @@ class State:
     last_head: SignedHead | None = None
     open_block: Any = None  # the LeafBlock aggregate of the block being filled, as last saved
     halted: Finding | None = None
+    halted_until: float = 0.0  # a halted store is read again no sooner (monotonic seconds)
 
     @property
     def signed_size(self) -> int:
@@ -150,6 +155,9 @@ class TreeBuilder:
     ) -> list[TreeHead]:
         signed: list[TreeHead] = []
         head_id = source.recorder.max_notification_id() or 0
+        if state.halted is not None and time.monotonic() < state.halted_until and not sign_now:
+            # everything after the halt would be read again each pass while the store grows
+            return signed
         state.halted = None
         if head_id > state.position:
             backlog = head_id - state.position
@@ -174,6 +182,7 @@ class TreeBuilder:
         if state.size > state.signed_size and (sign_now or self._due(state)):
             signed.append(self._sign(state))
         if state.halted is not None:
+            state.halted_until = time.monotonic() + HALTED_RETRY
             log.error("audit_tree_halted", store=state.store, at=state.halted.describe())
         return signed
 
