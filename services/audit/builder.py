@@ -221,12 +221,12 @@ class TreeBuilder:
     def _blocks(self, state: State) -> list[Any]:
         """The pending entries appended to their blocks (started, continued, completed)."""
         records: list[Any] = []
-        index = state.signed_size
-        pending = state.pending
-        while pending:
+        index, pending, taken = state.signed_size, state.pending, 0
+        while taken < len(pending):
             number, offset = divmod(index, domain.BLOCK)
-            part, pending = pending[: domain.BLOCK - offset], pending[domain.BLOCK - offset :]
-            last = not pending
+            part = pending[taken : taken + domain.BLOCK - offset]
+            taken += len(part)
+            last = taken == len(pending)
             position = state.position if last else chain.ENTRY.unpack(part[-1])[0]
             link = (state.link or b"").hex() if last else ""
             packed = base64.b64encode(b"".join(part)).decode("ascii")

@@ -236,12 +236,12 @@ def plan(
         )
         return
     group: list[links.Row] = []
-    start, link = after, previous_link
-    position = after
+    start, link, position, events = after, previous_link, after, 0
     while page := link_recorders.rows(recorder, position, stop, limit=10_000):
         for row in page:
             group.append(row)
-            if sum(r.count for r in group) >= chunk_events:
+            events += row.count
+            if events >= chunk_events:
                 yield ScanTask(
                     store,
                     start,
@@ -252,7 +252,7 @@ def plan(
                     True,
                     slice_entries(recorded, start, row.last_id),
                 )
-                start, link, group = row.last_id, row.link, []
+                start, link, group, events = row.last_id, row.link, [], 0
         position = page[-1].last_id
     yield ScanTask(store, start, stop, tuple(group), link, key, True, slice_entries(recorded, start, stop))
 
