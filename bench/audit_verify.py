@@ -8,8 +8,9 @@ registered and updated per transaction, ~500-byte events, each transaction linke
 then measures, against the raw notification-log read of the same events (select_notifications pages,
 no decoding):
   tree     the worker's first pass over the whole store: every link row checked, leaves, the Merkle
-           tree, blocks recorded, a head signed (worker processes, as the worker does with a backlog),
-           beside a raw read of the whole store just before; and the same in one process
+           tree, blocks recorded, a head signed every 10,000 events (its default), in worker processes
+           as the worker reads a backlog, beside a raw read of the whole store just before; and the
+           same in one process
   verify   `hubctl audit verify` as it runs: links, recorded leaves, roots at every head and anchor,
            beside a raw read just before; and, chunk by chunk back to back (load on a shared machine
            hits both alike), the worker processes' scan of 50,000 events beside the raw read of them
@@ -122,7 +123,7 @@ def build(
     audit = open_store(AuditApplication, scratch, **SMALL_POOL)
     try:
         before = read_rate(source)
-        builder = TreeBuilder(audit, keys, links.write_key(), Policy(checkpoint_every=10**9))
+        builder = TreeBuilder(audit, keys, links.write_key(), Policy())  # as the worker runs
         pool = worker_pool(settings, workers) if workers > 1 else None
         try:
             if pool is not None:

@@ -57,8 +57,8 @@ class State:
     link: bytes | None = None  # the stored write-time link at `position` (None: the genesis)
     block_roots: list[bytes] = field(default_factory=list)
     recent_start: int = 0  # leaf index where `recent` starts (a block boundary)
-    recent: list[bytes] = field(default_factory=list)  # leaf hashes from recent_start to size
-    pending: list[bytes] = field(default_factory=list)  # entries after the last head
+    recent: bytearray = field(default_factory=bytearray)  # leaf hashes from recent_start on, packed
+    pending: bytearray = field(default_factory=bytearray)  # entries after the last head, packed
     last_head: SignedHead | None = None
     open_block: Any = None  # the LeafBlock aggregate of the block being filled, as last saved
     halted: Finding | None = None
@@ -72,22 +72,23 @@ class State:
         def leaves(number: int) -> list[bytes]:
             start = number * domain.BLOCK
             if start >= self.recent_start:
-                return self.recent[start - self.recent_start : start - self.recent_start + domain.BLOCK]
+                offset = (start - self.recent_start) * 32
+                packed = self.recent[offset : offset + domain.BLOCK * 32]
+                return [bytes(packed[i : i + 32]) for i in range(0, len(packed), 32)]
             found = audit.block(self.store, number)  # only an older head's block, never on the hot path
             return chain.leaf_hashes(found.entries) if found else []
 
         return merkle.Tree(self.size, domain.BLOCK, self.block_roots, leaves)
 
     def add(self, entries: bytes, leaves: bytes) -> None:
-        size, block = chain.ENTRY.size, domain.BLOCK
-        self.pending += [entries[i : i + size] for i in range(0, len(entries), size)]
-        start = self.size
-        self.recent += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+        block, start = domain.BLOCK, self.size
+        self.pending += entries
+        self.recent += leaves
         self.size += len(leaves) // 32
         for end in range((start // block + 1) * block, self.size + 1, block):
             # a block is complete: its root is a node of every later tree
-            offset = end - self.recent_start
-            self.block_roots.append(merkle.root(self.recent[offset - block : offset]))
+            offset = (end - self.recent_start) * 32
+            self.block_roots.append(merkle.root_packed(bytes(self.recent[offset - block * 32 : offset])))
 
 
 def load(audit: AuditApplication, store: str, public_key: str) -> State:
@@ -104,7 +105,7 @@ def load(audit: AuditApplication, store: str, public_key: str) -> State:
     if last is None or len(state.block_roots) != n // domain.BLOCK:
         raise RecordsError(f"{store}: the blocks of head {latest.head.sequence} are missing")
     if n % domain.BLOCK:
-        state.recent = chain.leaf_hashes(last.entries)[: n % domain.BLOCK]
+        state.recent = bytearray(b"".join(chain.leaf_hashes(last.entries)[: n % domain.BLOCK]))
         state.open_block = audit.repository.get(block_id(store, n // domain.BLOCK))
     state.position, state.link = last.position, last.link or None
     if not latest.head.valid_for(public_key) or state.tree(audit).hash(0, n) != latest.head.root:
@@ -210,26 +211,24 @@ class TreeBuilder:
         blocks = self._blocks(state)
         self.audit.seal(*blocks, record)
         state.open_block = blocks[-1] if blocks and state.size % domain.BLOCK else None
-        state.last_head, state.pending = SignedHead(head, previous, consistency), []
-        keep = (
-            state.size // domain.BLOCK
-        ) * domain.BLOCK  # proofs from this head need leaves from its block on
-        state.recent, state.recent_start = state.recent[keep - state.recent_start :], keep
+        state.last_head, state.pending = SignedHead(head, previous, consistency), bytearray()
+        keep = (state.size // domain.BLOCK) * domain.BLOCK  # later proofs need leaves from its block on
+        state.recent, state.recent_start = state.recent[(keep - state.recent_start) * 32 :], keep
         log.info("audit_head_signed", store=state.store, sequence=head.sequence, size=head.tree_size)
         return head
 
     def _blocks(self, state: State) -> list[Any]:
         """The pending entries appended to their blocks (started, continued, completed)."""
         records: list[Any] = []
-        index, pending, taken = state.signed_size, state.pending, 0
+        index, pending, size, taken = state.signed_size, state.pending, chain.ENTRY.size, 0
         while taken < len(pending):
             number, offset = divmod(index, domain.BLOCK)
-            part = pending[taken : taken + domain.BLOCK - offset]
+            part = bytes(pending[taken : taken + (domain.BLOCK - offset) * size])
             taken += len(part)
             last = taken == len(pending)
-            position = state.position if last else chain.ENTRY.unpack(part[-1])[0]
+            position = state.position if last else chain.ENTRY.unpack_from(part, len(part) - size)[0]
             link = (state.link or b"").hex() if last else ""
-            packed = base64.b64encode(b"".join(part)).decode("ascii")
+            packed = base64.b64encode(part).decode("ascii")
             block = state.open_block if offset and state.open_block is not None else None
             if offset and block is None:
                 block = self.audit.repository.get(block_id(state.store, number))
@@ -237,8 +236,8 @@ class TreeBuilder:
                 block = LeafBlock(state.store, number, index, packed, position, link)
             else:
                 block.append(index, packed, position, link)
-            if offset + len(part) == domain.BLOCK:
+            if offset + len(part) // size == domain.BLOCK:
                 block.complete(state.store, number, state.block_roots[number].hex())
             records.append(block)
-            index += len(part)
+            index += len(part) // size
         return records

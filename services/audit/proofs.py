@@ -33,6 +33,8 @@ class RecordedTree:
         self.roots = audit.block_roots(store)
         self._blocks: dict[int, Any] = {}
         self._leaves: dict[int, list[bytes]] = {}
+        self._index: dict[int, dict[int, int]] = {}  # block → notification id → its place in the block
+        self._memo: dict[tuple[int, int], bytes] = {}
 
     def block(self, number: int) -> Any:
         if number not in self._blocks:
@@ -46,7 +48,7 @@ class RecordedTree:
         return self._leaves[number]
 
     def tree(self, size: int) -> merkle.Tree:
-        return merkle.Tree(size, domain.BLOCK, self.roots, self.leaves)
+        return merkle.Tree(size, domain.BLOCK, self.roots, self.leaves, self._memo)
 
     def locate(self, notification_id: int, size: int) -> tuple[int, bytes]:
         """(leaf index, entry) of the event within the first `size` leaves."""
@@ -59,13 +61,13 @@ class RecordedTree:
         number = bisect.bisect_right(range(blocks), notification_id, key=first_id) - 1
         found = self.block(number) if number >= 0 else None
         if found is not None:
-            entries = found.entries
-            for i in range(len(entries) // chain.ENTRY.size):
-                entry = entries[i * chain.ENTRY.size : (i + 1) * chain.ENTRY.size]
-                if chain.ENTRY.unpack(entry)[0] == notification_id:
-                    index = found.first_index + i
-                    if index < size:
-                        return index, entry
+            if number not in self._index:
+                ids = (nid for nid, *_ in chain.ENTRY.iter_unpack(found.entries))
+                self._index[number] = {nid: i for i, nid in enumerate(ids)}
+            i = self._index[number].get(notification_id)
+            if i is not None and found.first_index + i < size:
+                size_ = chain.ENTRY.size
+                return found.first_index + i, found.entries[i * size_ : (i + 1) * size_]
         raise ProofError(f"{self.store} #{notification_id} is not in the tree of size {size}")
 
 

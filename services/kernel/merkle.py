@@ -41,6 +41,19 @@ def root(hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def root_packed(packed: bytes) -> bytes:
+    """MTH of leaf hashes given back to back, 32 bytes each (the first level hashes pairs in place)."""
+    count, new = len(packed) // 32, new_hash
+    if count < 2:
+        return packed if count else EMPTY_ROOT
+    paired = [
+        new("sm3", b"\x01" + packed[i : i + 64]).digest() for i in range(0, (count - count % 2) * 32, 64)
+    ]
+    if count % 2:
+        paired.append(packed[-32:])
+    return root(paired)
+
+
 def split(n: int) -> int:
     """The largest power of 2 strictly below n (n > 1)."""
     return 1 << ((n - 1).bit_length() - 1)
@@ -91,19 +104,38 @@ Leaves = Callable[
 class Tree:
     """Subtree hashes of a tree: blocks of `block` leaves (a power of 2), their roots where known."""
 
-    def __init__(self, size: int, block: int, block_roots: Sequence[bytes], leaves: Leaves) -> None:
+    def __init__(
+        self,
+        size: int,
+        block: int,
+        block_roots: Sequence[bytes],
+        leaves: Leaves,
+        memo: dict[tuple[int, int], bytes] | None = None,
+    ) -> None:
+        """`memo`, shared between trees of one log, keeps every subtree hash computed: MTH(D[a:b])
+        depends on leaves a..b alone, so a prover of many events computes each node once."""
         self.size, self.block, self.block_roots, self._leaves = size, block, block_roots, leaves
+        self.memo = memo
 
     def hash(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for any range a proof names (start aligned as RFC 9162's subtrees are)."""
+        memo = self.memo
+        if memo is not None and (start, end) in memo:
+            return memo[(start, end)]
         n, b = end - start, self.block
         if n == b and start % b == 0 and start // b < len(self.block_roots):
             return self.block_roots[start // b]
-        if start // b == (end - 1) // b:  # inside one block: from its leaves
+        if n == 1:
+            value = self._leaves(start // b)[start % b]
+        elif memo is None and start // b == (end - 1) // b:  # inside one block: from its leaves
             offset = start % b
-            return root(self._leaves(start // b)[offset : offset + n])
-        k = split(n)
-        return node_hash(self.hash(start, start + k), self.hash(start + k, end))
+            value = root(self._leaves(start // b)[offset : offset + n])
+        else:
+            k = split(n)
+            value = node_hash(self.hash(start, start + k), self.hash(start + k, end))
+        if memo is not None:
+            memo[(start, end)] = value
+        return value
 
     def inclusion(self, index: int, size: int | None = None) -> list[bytes]:
         """PATH(index, D[size]) (RFC 9162 §2.1.3.1)."""

@@ -37,13 +37,15 @@ def reference_root(hashes: list[bytes]) -> bytes:
 
 
 @pytest.mark.parametrize("block", [1, 4, 8])
-def test_roots_and_proofs_follow_rfc_9162_for_every_size(block: int) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "memo shared across sizes"])
+def test_roots_and_proofs_follow_rfc_9162_for_every_size(block: int, shared: bool) -> None:
     leaves = [merkle.leaf_hash(os.urandom(8)) for _ in range(40)]
     stranger = merkle.leaf_hash(b"not in the tree")
+    memo: dict[tuple[int, int], bytes] | None = {} if shared else None
     for n in range(1, 41):
         hashes = leaves[:n]
         roots = [merkle.root(hashes[i : i + block]) for i in range(0, n - n % block, block)]
-        tree = merkle.Tree(n, block, roots, lambda k, h=hashes: h[k * block : (k + 1) * block])
+        tree = merkle.Tree(n, block, roots, lambda k, h=hashes: h[k * block : (k + 1) * block], memo)
         root = reference_root(hashes)
         frontier = merkle.Frontier()
         for h in hashes:
