@@ -185,12 +185,14 @@ def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str
             problems.append(f"{store} #{nid} {who}: differs from its leaf in the signed log (changed)")
         elif e.get("type") != f"{aggregate}.{name}" or e.get("occurred_at") != _occurred_at(state):
             problems.append(f"{store} #{nid} {who}: type or occurred_at does not match the event")
-    for oid in sorted(aggregates):
-        raw = uuid.UUID(oid).bytes
+    for aggregate_id in sorted(aggregates):
+        raw = uuid.UUID(aggregate_id).bytes
         logged = {n for n, entry in by_id.items() if entry[8:24] == raw}
-        for nid in sorted(logged - given.get(oid, set())):
+        for nid in sorted(logged - given.get(aggregate_id, set())):
             version = chain.ENTRY.unpack(by_id[nid])[2]
-            problems.append(f"{store} #{nid} {oid} v{version}: in the signed log, missing from the bundle")
+            problems.append(
+                f"{store} #{nid} {aggregate_id} v{version}: in the signed log, missing from the bundle"
+            )
     return problems
 
 

@@ -40,7 +40,7 @@ class ScanTask:
 
     @property
     def events(self) -> int:
-        return sum(r.count for r in self.rows)
+        return sum(r.events for r in self.rows)
 
 
 @dataclass
@@ -83,11 +83,11 @@ class _Scan:
         row, task = self.rows[self.next_row], self.task
         self.next_row += 1
         ids, digests, self.ids, self.digests = self.ids, self.digests, [], []
-        ok = bool(ids) and (ids[0], ids[-1], len(ids)) == (row.first_id, row.last_id, row.count)
+        ok = bool(ids) and (ids[0], ids[-1], len(ids)) == (row.first_id, row.last_id, row.events)
         if ok and task.key is not None:
             packed = links.entries(ids, digests)
             ok = (
-                links.link(task.key, task.store, self.previous, row.first_id, row.last_id, row.count, packed)
+                links.link(task.key, task.store, self.previous, row.first_id, row.last_id, row.events, packed)
                 == row.link
             )
         self.previous = row.link  # the next row was made on the stored one
@@ -98,12 +98,12 @@ class _Scan:
         if ok:
             return
         self.broken = True
-        span = f"#{row.first_id}..#{row.last_id}, {row.count} events"
+        span = f"#{row.first_id}..#{row.last_id}, {row.events} events"
         if not ids:
             detail = f"the write-time link of {span} covers events the store no longer has"
             self.add(
                 Finding(
-                    "removed", task.store, row.first_id, detail=detail, last_id=row.last_id, count=row.count
+                    "removed", task.store, row.first_id, detail=detail, last_id=row.last_id, count=row.events
                 )
             )
         else:
@@ -240,7 +240,7 @@ def plan(
     while page := link_recorders.rows(recorder, position, stop, limit=10_000):
         for row in page:
             group.append(row)
-            events += row.count
+            events += row.events
             if events >= chunk_events:
                 yield ScanTask(
                     store,

@@ -114,7 +114,7 @@ class Row(NamedTuple):
 
     last_id: int
     first_id: int
-    count: int
+    events: int
     link: bytes
 
 

@@ -63,7 +63,7 @@ def test_concurrent_writers_keep_one_valid_chain_and_a_rollback_leaves_no_row(
     total = len(list(registry.recorder.select_notifications(start=None, limit=10_000)))
     assert not found and good == total
     rows = link_recorders.rows(registry.recorder, BEFORE_ALL)
-    assert rows is not None and sum(r.count for r in rows) == total
+    assert rows is not None and sum(r.events for r in rows) == total
 
     # someone with the database alone appends an event: it stays outside every row
     schema, table = pg_settings.schema_for("registry"), registry.recorder.events_table_name

@@ -55,7 +55,7 @@ def test_each_save_writes_one_row_covering_its_events_and_the_rows_chain(
         saves.append((before + 1, app.recorder.max_notification_id()))
     rows = link_recorders.rows(app.recorder, BEFORE_ALL)
     assert rows is not None and [(r.first_id, r.last_id) for r in rows] == saves
-    assert all(r.count == r.last_id - r.first_id + 1 for r in rows)
+    assert all(r.events == r.last_id - r.first_id + 1 for r in rows)
     results, found = findings(app)
     assert not found and sum(r.good for r in results) == saves[-1][1]
     # under another key nothing checks out: the link is a MAC, not a hash anyone can recompute
