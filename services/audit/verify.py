@@ -9,6 +9,7 @@ the last head that matches and the first that does not), and the head or anchor 
 from __future__ import annotations
 
 import array
+import struct
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +22,10 @@ from services.kernel import merkle
 from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
 
 Progress = Callable[[str, int], None]  # (store, events just checked)
-IN_PROCESS_BELOW = 40_000  # fewer events than this: not worth starting worker processes
+IN_PROCESS_BELOW = 40_000
+_ID = struct.Struct(
+    ">Q56x"
+)  # an entry's notification id  # fewer events than this: not worth starting worker processes
 
 
 @dataclass
@@ -173,14 +177,12 @@ def _walk(
         found += result.findings
         linked += result.good if whole else 0
         whole = whole and result.good == result.count and not result.findings
-        size = len(ids)
-        ids.extend(
-            int.from_bytes(result.entries[i : i + 8], "big") for i in range(0, len(result.entries), 64)
-        )
-        append, leaves = frontier.append, result.leaves
-        for i in range(0, len(leaves), 32):
-            append(leaves[i : i + 32])
-            size += 1
+        first = size = len(ids)
+        ids.extend(nid for (nid,) in _ID.iter_unpack(result.entries))
+        # the leaves in runs between the sizes a head or an anchor names (roots taken there)
+        for cut in [*sorted(t for t in sizes if first < t < len(ids)), len(ids)]:
+            frontier.extend_packed(result.leaves[(size - first) * 32 : (cut - first) * 32])
+            size = cut
             if size in sizes:
                 roots[size] = frontier.root()
         if progress:

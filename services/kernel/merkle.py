@@ -77,6 +77,17 @@ class Frontier:
             (s, left), (_, right) = nodes[-2], nodes[-1]
             nodes[-2:] = [(2 * s, node_hash(left, right))]
 
+    def extend_packed(self, packed: bytes) -> None:
+        """Appends leaf hashes given back to back (32 bytes each), a perfect aligned subtree at a time
+        (hashed level by level in comprehensions: the same nodes as one append per leaf, faster)."""
+        count, done, size = len(packed) // 32, 0, self.size
+        while done < count:
+            step = size & -size if size else 1 << 62  # the largest subtree aligned at this size…
+            while step > count - done:  # …that the leaves left fill
+                step >>= 1
+            self.append(root_packed(packed[done * 32 : (done + step) * 32]), step)
+            done, size = done + step, size + step
+
     def root(self) -> bytes:
         if not self.nodes:
             return EMPTY_ROOT

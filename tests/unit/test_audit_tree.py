@@ -188,3 +188,16 @@ def test_a_bundle_verifies_alone_and_names_what_is_missing_added_or_changed(
             z.writestr(name, data)
     problems = verify_bundle(str(changed), key).problems
     assert any("leaves do not make the signed root" in p for p in problems)
+
+
+def test_a_frontier_fed_packed_runs_has_the_roots_of_one_fed_leaf_by_leaf() -> None:
+    leaves = [merkle.leaf_hash(os.urandom(8)) for _ in range(300)]
+    for cuts in ([300], [1, 300], [7, 8, 9, 64, 300], [3, 5, 100, 255, 256, 257, 300]):
+        packed, one_by_one, start = merkle.Frontier(), merkle.Frontier(), 0
+        for cut in cuts:
+            packed.extend_packed(b"".join(leaves[start:cut]))
+            for h in leaves[start:cut]:
+                one_by_one.append(h)
+            assert packed.root() == one_by_one.root() == reference_root(leaves[:cut])
+            assert packed.size == cut
+            start = cut
