@@ -8,8 +8,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.audit.domain import BLOCK, COMPLETED_TOPIC, SIGNED_TOPIC, LeafBlock, block_id, head_id
-from services.audit.domain import TreeHead as HeadRecord
+from services.audit.domain import COMPLETED_TOPIC, SIGNED_TOPIC, block_id, head_id
 from services.backbone.store import HubApplication
 from services.kernel.tree_heads import TreeHead
 
@@ -121,6 +120,3 @@ def _signed(record: Any) -> SignedHead:
         signature=record.signature,
     )
     return SignedHead(head, record.previous_size, [bytes.fromhex(h) for h in record.consistency])
-
-
-__all__ = ["BLOCK", "AuditApplication", "Block", "HeadRecord", "LeafBlock", "SignedHead"]
