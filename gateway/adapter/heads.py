@@ -45,14 +45,6 @@ HEAD_FIELDS = (
     "public_key",
     "signature",
 )
-TRANSIENT = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-}
 
 
 def is_head(job: dict[str, Any]) -> bool:
@@ -155,6 +147,8 @@ class HeadPushing:
 
     def push_head(self, job: dict[str, Any]) -> None:
         """Hands the head to the platform (retrying transient failures); nothing to record."""
+        from gateway.adapter.pusher import TRANSIENT  # the pusher's own rule (it imports this module)
+
         head = job["head"]
         where = {"department": self.department, "store": head["store"], "sequence": head["sequence"]}
         with correlation.bound(job.get("correlation_id") or None):

@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.audit.domain import COMPLETED_TOPIC, SIGNED_TOPIC, block_id, head_id
 from services.backbone.store import HubApplication
-from services.kernel.tree_heads import TreeHead
+from services.kernel.tree_heads import TreeHead, head_from_message
 
 PAGE = 500
 
@@ -109,14 +109,6 @@ class AuditApplication(HubApplication):
 
 
 def _signed(record: Any) -> SignedHead:
-    head = TreeHead(
-        store=record.store,
-        sequence=record.sequence,
-        tree_size=record.tree_size,
-        root_hash=record.root_hash,
-        position=record.position,
-        signed_at=record.signed_at,
-        public_key=record.public_key,
-        signature=record.signature,
-    )
-    return SignedHead(head, record.previous_size, [bytes.fromhex(h) for h in record.consistency])
+    """A head as recorded (a TreeHead aggregate or its Signed event: the same fields)."""
+    consistency = [bytes.fromhex(h) for h in record.consistency]
+    return SignedHead(head_from_message(record), record.previous_size, consistency)
