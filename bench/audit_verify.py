@@ -139,6 +139,7 @@ def build(
             heads = builder.extend("registry", source, sign_now=True, pool=pool)
             elapsed = time.perf_counter() - started
         finally:
+            builder.close()
             if pool is not None:
                 pool.shutdown()
         assert heads and heads[-1].tree_size == len(list(_ids(source)))

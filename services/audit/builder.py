@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -126,6 +126,19 @@ class TreeBuilder:
     ) -> None:
         self.audit, self.keypair, self.key, self.policy = audit, keypair, key, policy or Policy()
         self.states: dict[str, State] = {}
+        # a head's records are written while the next leaves are read (the database waits, not us)
+        self._sealer: ThreadPoolExecutor | None = None
+        self._sealing: Future[None] | None = None
+
+    def close(self) -> None:
+        if self._sealer is not None:
+            self._sealer.shutdown()
+
+    def _wait(self) -> None:
+        """The last head's records are written (its error, if any, raised here)."""
+        sealing, self._sealing = self._sealing, None
+        if sealing is not None:
+            sealing.result()
 
     def state(self, store: str) -> State:
         if store not in self.states:
@@ -142,7 +155,10 @@ class TreeBuilder:
         """Adds every linked event after the tree's end; signs a head when due (or now). Returns the
         heads signed."""
         try:
-            return self._extend(self.state(store), source, sign_now, pool)
+            try:
+                return self._extend(self.state(store), source, sign_now, pool)
+            finally:
+                self._wait()  # extend returns once what it signed is recorded
         except IntegrityError:
             self.states.pop(store, None)  # another builder recorded the same head or block first
             log.info("audit_tree_race_lost", store=store)
@@ -194,6 +210,7 @@ class TreeBuilder:
         return age.total_seconds() >= self.policy.checkpoint_seconds
 
     def _sign(self, state: State) -> TreeHead:
+        self._wait()  # the blocks the last seal saved are appended to now
         tree, previous = state.tree(self.audit), state.signed_size
         head = TreeHead(
             store=state.store,
@@ -209,7 +226,9 @@ class TreeBuilder:
             **head.as_dict(), previous_size=previous, consistency=[h.hex() for h in consistency]
         )
         blocks = self._blocks(state)
-        self.audit.seal(*blocks, record)
+        if self._sealer is None:
+            self._sealer = ThreadPoolExecutor(1, thread_name_prefix="audit-seal")
+        self._sealing = self._sealer.submit(self.audit.seal, *blocks, record)
         state.open_block = blocks[-1] if blocks and state.size % domain.BLOCK else None
         state.last_head, state.pending = SignedHead(head, previous, consistency), bytearray()
         keep = (state.size // domain.BLOCK) * domain.BLOCK  # later proofs need leaves from its block on

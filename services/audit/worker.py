@@ -112,6 +112,7 @@ class AuditWorker:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+        self.builder.close()
         for source in self.sources.values():
             source.close()
         self.audit.close()
