@@ -209,7 +209,7 @@ WRITERS = ("riskpoints", "filing-stream", "notifications-stream")  # what writes
 
 def links_rounds(
     hub: Hub, points: int, enterprises: int, streams: int, repeats: int
-) -> list[tuple[float, float]]:
+) -> list[tuple[float, float, float, float]]:
     """The import with write-time links and without (HUB_WRITE_LINKS=false), round after round on
     the same hub, the order alternating: each import right after its writers restarted in that mode.
     The audit worker is stopped first: its tree building is measured by bench.audit_verify, and it
@@ -218,7 +218,8 @@ def links_rounds(
     per, measured = points // enterprises, []
     first = 100 * enterprises  # enterprises of their own
     for r in range(repeats):
-        rates = {}
+        rates: dict[bool, float] = {}
+        cpus: dict[bool, float] = {}
         for linked in (True, False) if r % 2 == 0 else (False, True):
             for attempt in range(3):  # the broker this machine shares may restart under a round
                 restart_writers(hub, linked)
@@ -226,17 +227,24 @@ def links_rounds(
                 start = first + (6 * r + 2 * attempt + int(linked)) * enterprises
                 plan = [items_for(start + e, per) for e in range(enterprises)]
                 try:
-                    created, elapsed, *_ = _import(hub, plan, streams, first=start)
+                    created, elapsed, _, _, cpu = _import(hub, plan, streams, first=start)
                 except grpc.RpcError as error:
                     print(f"links round {r + 1}: {error.code().name}, again")  # type: ignore[attr-defined]
                     time.sleep(10)
                     continue
                 rates[linked] = created / elapsed
+                # CPU per point of the processes that write, and the database's: what a loaded
+                # machine's wall clock blurs
+                cpus[linked] = sum(cpu.get(n, 0.0) for n in (*WRITERS, "riskpoints-stream", "PostgreSQL"))
+                cpus[linked] *= 1e6 / created
                 break
             else:
                 raise RuntimeError("three imports in a row failed: is RabbitMQ restarting?")
-        measured.append((rates[True], rates[False]))
-        print(f"links round {r + 1}: with {rates[True]:,.0f}, without {rates[False]:,.0f} points/s")
+        measured.append((rates[True], rates[False], cpus[True], cpus[False]))
+        print(
+            f"links round {r + 1}: with {rates[True]:,.0f}, without {rates[False]:,.0f} points/s; "
+            f"{cpus[True]:.0f} and {cpus[False]:.0f} CPU µs a point"
+        )
     restart_writers(hub, True)
     return measured
 
@@ -264,8 +272,8 @@ def restart_writers(hub: Hub, linked: bool) -> None:
         conn.release()
 
 
-def links_result(rounds: list[tuple[float, float]], points: int) -> Result:
-    with_links, without = median(rounds, lambda r: r[0] / r[1])
+def links_result(rounds: list[tuple[float, float, float, float]], points: int) -> Result:
+    with_links, without, cpu_with, cpu_without = median(rounds, lambda r: r[0] / r[1])
     return Result(
         name=f"risk point import with write-time links ({points:,} points, same hub)",
         rate=with_links,
@@ -274,9 +282,13 @@ def links_result(rounds: list[tuple[float, float]], points: int) -> Result:
         unit="risk points/s",
         target=0.90,
         extra={
-            "ratio_each_round": ", ".join(f"{w / o:.1%}" for w, o in rounds),
-            "with_links_each_round": ", ".join(f"{w:,.0f}" for w, _ in rounds),
-            "without_each_round": ", ".join(f"{o:,.0f}" for _, o in rounds),
+            "ratio_each_round": ", ".join(f"{r[0] / r[1]:.1%}" for r in rounds),
+            "with_links_each_round": ", ".join(f"{r[0]:,.0f}" for r in rounds),
+            "without_each_round": ", ".join(f"{r[1]:,.0f}" for r in rounds),
+            # writers (riskpoints, its relay, filing's and notifications' consumers) and PostgreSQL
+            "writers_cpu_us_per_point_with_links_each_round": ", ".join(f"{r[2]:.0f}" for r in rounds),
+            "writers_cpu_us_per_point_without_each_round": ", ".join(f"{r[3]:.0f}" for r in rounds),
+            "writers_cpu_ratio_median": round(sorted(r[2] / r[3] for r in rounds)[len(rounds) // 2], 3),
         },
     )
 
