@@ -8,12 +8,17 @@ imports a few thousand points unmeasured (as a running hub, it has made its conn
 the first streamed item until the riskpoints relay has published every event and the filing consumer
 has applied every published one. `repeats` rounds, each a raw save right before an import (the hub
 idles meanwhile); the round with the median ratio is reported.
+
+Then what write-time links cost the import: `repeats` rounds of the same import with links and
+without (HUB_WRITE_LINKS=false), on the same hub, the order alternating, the writers restarted in each
+mode before each import (links_rounds); and, in the raw rounds, the store's own save with and without.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -27,6 +32,8 @@ from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, riskpoint_pb2_grpc
 from hub.v1 import riskpoint_pb2 as pb
 
 from bench.common import Result, cpu_between, cpu_seconds, quiet, save, show, stop_on_signals
+from services.backbone import link_recorders
+from services.backbone.amqp import connect, raw_channel
 from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
@@ -54,16 +61,20 @@ Saved = tuple[float, int, float]  # a raw save: points/s, events, CPU µs per po
 Imported = tuple[int, float, float, int, dict[str, float]]  # an import: see _import()
 
 
-def raw_batched_save(settings: Settings, items: list[dict[str, Any]], copy: bool = False) -> Saved:
+def raw_batched_save(
+    settings: Settings, items: list[dict[str, Any]], copy: bool = False, links: bool | None = None
+) -> Saved:
     """eventsourcing on PostgreSQL, save() of PAGE risk points per transaction:
     (points/s, events, CPU µs of this process per point). With eventsourcing's own INSERT and JSON
     transcoder (the baseline), or with the hub's COPY and orjson (services.backbone.copy_events and
-    .transcoder) when `copy`."""
+    .transcoder) when `copy`; with write-time links (services.backbone.link_recorders) when `links`
+    (default: with the hub's store, `copy`)."""
     app = open_store(
         RiskPointsApplication,
         settings,
         HUB_COPY_EVENTS=str(copy).lower(),
         HUB_ORJSON_EVENTS=str(copy).lower(),
+        HUB_WRITE_LINKS=str(copy if links is None else links).lower(),
     )
     enterprise = "00000000-0000-4000-8000-000000000001"
     points = []
@@ -120,7 +131,9 @@ def settled(riskpoints: RiskPointsApplication, filing: FilingApplication) -> boo
     return relay_read_position(riskpoints) >= head and applied >= published
 
 
-def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: int = 3) -> list[Result]:
+def run(
+    points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: int = 3, links_ab: bool = True
+) -> list[Result]:
     """`repeats` rounds, each a raw save and then an import of the same number of points (enterprises
     of its own), so that both sides of a round meet the machine in the same state: its speed wanders
     by a fifth within an hour, and a CPU-bound import loses more to a slow spell than the raw save,
@@ -129,6 +142,7 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
     plans = [[items_for(r * enterprises + e, per) for e in range(enterprises)] for r in range(repeats)]
     rounds: list[tuple[Saved, Saved, Imported]] = []
     waited: list[float] = []
+    unlinked: list[Saved] = []
     with (
         tempfile.TemporaryDirectory(prefix="bench-riskpoints-") as tmp,
         isolated_hub_settings(Path(tmp) / "hub") as settings,
@@ -147,16 +161,24 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
                 everything = [f for p in plan for f in p]
                 baseline_settings = make_settings(Path(tmp) / f"raw-{r}", "postgres")
                 copy_settings = make_settings(Path(tmp) / f"raw-copy-{r}", "postgres")
+                bare_settings = make_settings(Path(tmp) / f"raw-bare-{r}", "postgres")
                 try:
                     raw = raw_batched_save(baseline_settings, everything)
+                    # the hub's store with its links and without, in alternating order (the machine drifts)
+                    if r % 2:
+                        unlinked.append(raw_batched_save(bare_settings, everything, copy=True, links=False))
                     copy = raw_batched_save(copy_settings, everything, copy=True)
+                    if not r % 2:
+                        unlinked.append(raw_batched_save(bare_settings, everything, copy=True, links=False))
                 finally:
                     cleanup(baseline_settings)
                     cleanup(copy_settings)
+                    cleanup(bare_settings)
                 imported = _import(hub, plan, streams, first=r * enterprises)
                 busy = {k: v for k, v in imported[4].items() if v >= 0.1}
                 print(f"round {r + 1}: CPU seconds per hub process during the import:", busy)
                 rounds.append((raw, copy, imported))
+            ab = links_rounds(hub, points, enterprises, streams, repeats) if links_ab else []
         finally:
             hub.stop()
     raw, copy, measured = median(rounds, lambda r: r[2][0] / r[2][1] / r[0][0])  # by the round's ratio
@@ -171,7 +193,104 @@ def run(points: int = 20_000, enterprises: int = 10, streams: int = 4, repeats: 
     # the baseline), in the reported round
     result.extra["raw_copy_points_per_s"] = round(copy[0])
     result.extra["raw_copy_cpu_us_per_point"] = round(copy[2])
-    return [result]
+    # the same save without write-time links (the store before them), medians of the rounds
+    bare = median(unlinked, lambda u: u[0])
+    result.extra["raw_copy_without_links_points_per_s"] = round(bare[0])
+    result.extra["raw_copy_without_links_cpu_us_per_point"] = round(bare[2])
+    result.extra["raw_copy_cpu_us_per_point_each_round"] = ", ".join(f"{c[2]:.0f}" for _, c, _ in rounds)
+    result.extra["raw_copy_without_links_cpu_us_per_point_each_round"] = ", ".join(
+        f"{u[2]:.0f}" for u in unlinked
+    )
+    return [result, *([links_result(ab, points)] if ab else [])]
+
+
+WRITERS = ("riskpoints", "filing-stream", "notifications-stream")  # what writes events during an import
+
+
+def links_rounds(
+    hub: Hub, points: int, enterprises: int, streams: int, repeats: int
+) -> list[tuple[float, float, float, float]]:
+    """The import with write-time links and without (HUB_WRITE_LINKS=false), round after round on
+    the same hub, the order alternating: each import right after its writers restarted in that mode.
+    The audit worker is stopped first: its tree building is measured by bench.audit_verify, and it
+    would stop at the first unlinked event (less work in one mode than in the other)."""
+    hub.kill("audit", signal.SIGTERM)
+    per, measured = points // enterprises, []
+    first = 100 * enterprises  # enterprises of their own
+    for r in range(repeats):
+        rates: dict[bool, float] = {}
+        cpus: dict[bool, float] = {}
+        for linked in (True, False) if r % 2 == 0 else (False, True):
+            for attempt in range(3):  # the broker this machine shares may restart under a round
+                restart_writers(hub, linked)
+                quiet(hub.procs)
+                start = first + (6 * r + 2 * attempt + int(linked)) * enterprises
+                plan = [items_for(start + e, per) for e in range(enterprises)]
+                try:
+                    created, elapsed, _, _, cpu = _import(hub, plan, streams, first=start)
+                except grpc.RpcError as error:
+                    print(f"links round {r + 1}: {error.code().name}, again")  # type: ignore[attr-defined]
+                    time.sleep(10)
+                    continue
+                rates[linked] = created / elapsed
+                # CPU per point of the processes that write, and the database's: what a loaded
+                # machine's wall clock blurs
+                cpus[linked] = sum(cpu.get(n, 0.0) for n in (*WRITERS, "riskpoints-stream", "PostgreSQL"))
+                cpus[linked] *= 1e6 / created
+                break
+            else:
+                raise RuntimeError("three imports in a row failed: is RabbitMQ restarting?")
+        measured.append((rates[True], rates[False], cpus[True], cpus[False]))
+        print(
+            f"links round {r + 1}: with {rates[True]:,.0f}, without {rates[False]:,.0f} points/s; "
+            f"{cpus[True]:.0f} and {cpus[False]:.0f} CPU µs a point"
+        )
+    restart_writers(hub, True)
+    return measured
+
+
+def restart_writers(hub: Hub, linked: bool) -> None:
+    hub.env[link_recorders.ENV] = str(linked).lower()
+    for name in WRITERS:
+        hub.kill(name, signal.SIGTERM)
+        hub.start(name)
+    hub.wait_for_services()
+    conn = connect(hub.settings.amqp_uri)
+    try:
+        for consumer in ("filing", "notifications"):
+
+            def consuming(queue: str = hub.settings.queue(consumer, "riskpoints")) -> bool:
+                _, _, consumers = raw_channel(conn).queue_declare(queue, passive=True)
+                return consumers > 0
+
+            deadline = time.monotonic() + 120
+            while not consuming():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{consumer}-stream did not consume again")
+                time.sleep(0.2)
+    finally:
+        conn.release()
+
+
+def links_result(rounds: list[tuple[float, float, float, float]], points: int) -> Result:
+    with_links, without, cpu_with, cpu_without = median(rounds, lambda r: r[0] / r[1])
+    return Result(
+        name=f"risk point import with write-time links ({points:,} points, same hub)",
+        rate=with_links,
+        baseline_name="the same import without them (HUB_WRITE_LINKS=false), alternating rounds",
+        baseline=without,
+        unit="risk points/s",
+        target=0.90,
+        extra={
+            "ratio_each_round": ", ".join(f"{r[0] / r[1]:.1%}" for r in rounds),
+            "with_links_each_round": ", ".join(f"{r[0]:,.0f}" for r in rounds),
+            "without_each_round": ", ".join(f"{r[1]:,.0f}" for r in rounds),
+            # writers (riskpoints, its relay, filing's and notifications' consumers) and PostgreSQL
+            "writers_cpu_us_per_point_with_links_each_round": ", ".join(f"{r[2]:.0f}" for r in rounds),
+            "writers_cpu_us_per_point_without_each_round": ", ".join(f"{r[3]:.0f}" for r in rounds),
+            "writers_cpu_ratio_median": round(sorted(r[2] / r[3] for r in rounds)[len(rounds) // 2], 3),
+        },
+    )
 
 
 def median(rounds: list[T], rate: Callable[[T], float]) -> T:
@@ -268,8 +387,9 @@ def main() -> int:
     parser.add_argument("--enterprises", type=int, default=10)
     parser.add_argument("--streams", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-links-ab", action="store_true", help="skip the import without write-time links")
     args = parser.parse_args()
-    results = run(args.points, args.enterprises, args.streams, args.repeats)
+    results = run(args.points, args.enterprises, args.streams, args.repeats, not args.no_links_ab)
     show(results, "Risk point bulk import")
     for r in results:
         print({k: v for k, v in r.extra.items()})

@@ -21,6 +21,7 @@ class Subscription:
     password: str
     queue: str
     amqp_uri: str
+    heads_queue: str = ""  # the audit logs' signed tree heads, every one (anchors to keep)
 
 
 def new_password() -> str:
@@ -51,7 +52,7 @@ def user_of(settings: Settings, department: str) -> str:
 
 
 def create(settings: Settings, department: str, rotate: bool = False) -> Subscription:
-    """Declares the department's queue, bound to its filings, and (re)issues its broker user."""
+    """Declares the department's queues (its filings; every tree head) and (re)issues its broker user."""
     queue = filing_routes.subscription_queue(settings, department)
     conn = connect(settings.amqp_uri)
     try:
@@ -60,6 +61,12 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
         channel.exchange_declare(exchange, "headers", durable=True, auto_delete=False)
         channel.queue_declare(queue, durable=True, auto_delete=False)
         channel.queue_bind(queue, exchange, "", arguments=filing_routes.binding(department))
+        heads = filing_routes.heads_queue(settings, department)
+        channel.exchange_declare(
+            filing_routes.heads_exchange(settings), "fanout", durable=True, auto_delete=False
+        )
+        channel.queue_declare(heads, durable=True, auto_delete=False)
+        channel.queue_bind(heads, filing_routes.heads_exchange(settings), "")
     finally:
         conn.release()
     user, password = user_of(settings, department), new_password()
@@ -76,15 +83,15 @@ def create(settings: Settings, department: str, rotate: bool = False) -> Subscri
         if changed.returncode != 0:
             raise RuntimeError(f"rabbitmqctl change_password failed: {changed.stderr.strip()}")
     vhost = _vhost(settings)
-    # configure nothing, write nothing, read only its own queue
-    allowed = f"^{re.escape(queue)}$"
+    # configure nothing, write nothing, read only its own queues
+    allowed = f"^({re.escape(queue)}|{re.escape(heads)})$"
     granted = _rabbitmqctl("set_permissions", "-p", vhost, user, "^$", "^$", allowed)
     if granted.returncode != 0:
         raise RuntimeError(f"rabbitmqctl set_permissions failed: {granted.stderr.strip()}")
     parsed = urlparse(settings.amqp_uri)
     credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
     uri = f"amqp://{credentials}@{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}"
-    return Subscription(department, user, password, queue, uri)
+    return Subscription(department, user, password, queue, uri, heads)
 
 
 def _vhost(settings: Settings) -> str:

@@ -59,36 +59,45 @@ def state_tables(enterprise: str, moment: str, states: list[AggregateState]) -> 
         console.print(table)
 
 
-def verification(reports: list[StoreReport]) -> None:
-    table = Table(title="Hash chain verification")
-    for column in ("service", "chained", "checked", "chain head", "store head", "checkpoints", "signed to"):
+def verification(reports: list[StoreReport], anchors: int = 0) -> None:
+    title = "Audit log verification" + (f", against {anchors} anchors" if anchors else "")
+    table = Table(title=title)
+    for column in ("service", "events", "linked", "heads", "signed to", "anchors", "anchored to"):
         table.add_column(column, justify="left" if column == "service" else "right")
     table.add_column("result")
     for r in reports:
         result = "[green]intact[/]" if r.ok else f"[red bold]{len(r.findings)} finding(s)[/]"
-        figures = (r.chained, r.checked, r.position, r.store_head, r.checkpoints, r.signed_position)
+        figures = (r.events, r.linked, r.heads, r.signed_size, r.anchors, r.anchored_size)
         table.add_row(r.store, *map(str, figures), result)
     console.print(table)
     for r in reports:
         if r.first is not None:
             console.print(f"[red bold]FIRST[/] {r.first.describe()}")
-            for finding in r.findings[1:50]:
+            for finding in [f for f in r.findings if f is not r.first][:50]:
                 console.print(f"      {finding.describe()}")
-        if r.store_head > r.position:
-            console.print(f"[yellow]{r.store}: events after #{r.position} are not chained yet[/]")
+        if r.ok and r.events > r.signed_size:
+            console.print(
+                f"[yellow]{r.store}: {r.events - r.signed_size} events after the last signed head[/]"
+            )
+        if not r.links_checked:
+            console.print(f"[yellow]{r.store}: write-time links not checked (no HUB_CHAIN_KEY here)[/]")
+        if len(r.keys) > 1:
+            keys = ", ".join(f"{k} ({n})" for k, n in sorted(r.keys.items()))
+            console.print(f"[yellow]{r.store}: heads and anchors signed by several keys: {keys}[/]")
 
 
 def stores_line(stores: dict[str, dict[str, int]]) -> None:
     for store, info in stores.items():
-        events, records, position = info.get("events"), info.get("records"), info.get("position")
-        console.print(f"  {store}: {events} events, {records} chain records up to #{position}")
+        events, size, anchors = info.get("events"), info.get("tree_size"), info.get("anchors")
+        console.print(f"  {store}: {events} events in a signed log of {size}, {anchors} anchors with proofs")
 
 
 def bundle_report(report: BundleReport) -> None:
     pin = "pinned" if report.pinned else "[yellow]not pinned (pass --public-key)[/]"
-    console.print(f"enterprise {report.enterprise_id}; hub key {report.fingerprint} {pin}")
+    held = f"; {report.anchors} anchors of your own" if report.anchors else ""
+    console.print(f"enterprise {report.enterprise_id}; hub key {report.fingerprint} {pin}{held}")
     stores_line(report.stores)
     for problem in report.problems:
         console.print(f"[red bold]FAIL[/] {problem}")
-    ok = "[green]OK: every event matches the hub's signed chain[/]"
+    ok = "[green]OK: the bundle is the hub's signed log, complete for the enterprise[/]"
     console.print(ok if report.ok else "[red]FAILED[/]")

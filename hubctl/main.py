@@ -6,6 +6,7 @@ import typer
 
 from hubctl import (
     audit,
+    audit_proofs,
     deliveries,
     demo,
     departments,
@@ -27,7 +28,8 @@ app.command("status")(status.status)
 app.command("demo")(demo.demo)
 app.command("sign", context_settings=sign.SETTINGS, add_help_option=False)(sign.sign)
 app.add_typer(parked.app, name="parked")
-app.add_typer(audit.app, name="audit")
+app.add_typer(audit.app, name="audit")  # with audit_proofs' commands (prove, export …)
+assert audit_proofs.app is audit.app
 app.add_typer(departments.app, name="departments")
 app.add_typer(routing.app, name="routing")
 app.add_typer(enterprises.app, name="enterprises")

@@ -21,7 +21,13 @@ def create(department: str, rotate: bool = typer.Option(False, help="Issue a new
     made = subscriptions.create(Settings.from_env(), department, rotate=rotate)
     typer.echo(
         json.dumps(
-            {"user": made.user, "password": made.password, "queue": made.queue, "amqp_uri": made.amqp_uri}
+            {
+                "user": made.user,
+                "password": made.password,
+                "queue": made.queue,
+                "heads_queue": made.heads_queue,
+                "amqp_uri": made.amqp_uri,
+            }
         )
     )
 

@@ -465,6 +465,52 @@ def department_subscription(submitted: Contract) -> tuple[dict[str, Any], dict[s
     return channel, operation
 
 
+def department_heads(signed: Contract) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A department's queue of the audit logs' signed tree heads (made with its subscription): every
+    head, the anchors it keeps. The adapter publishes each head once to a fanout exchange."""
+    channel = {
+        "address": "dept.{department}.heads",
+        "title": "a department's tree heads",
+        "description": (
+            "A department's own durable queue of every signed head of the hub's audit logs (the "
+            "`TreeHead.Signed` event, with the consistency proof from the store's previous head): anchors "
+            "the department keeps, so that the hub cannot rewrite its history unseen. Made and readable "
+            "with the department's subscription (`hubctl subscriptions create|rotate CODE`). Bound to the "
+            "fanout exchange `departments.tree-heads`."
+        ),
+        "parameters": {"department": {"description": "The department's code, e.g. AJJ-TEZ."}},
+        "messages": {signed.key: {"$ref": f"#/components/messages/{signed.message_id}"}},
+        "bindings": {
+            "amqp": {
+                "is": "queue",
+                "queue": {
+                    "name": "dept.{department}.heads",
+                    "durable": True,
+                    "exclusive": False,
+                    "autoDelete": False,
+                    "vhost": "/",
+                },
+                "bindingVersion": AMQP_BINDING_VERSION,
+            }
+        },
+        "x-bound-to": {"exchange": "departments.tree-heads", "type": "fanout"},
+    }
+    operation = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/departmentTreeHeads"},
+        "title": "a department keeps every signed tree head",
+        "description": (
+            "Each head arrives once per department, in signing order. The department checks the SM2 "
+            "signature over riskhub-tree-head/v1|store|sequence|tree_size|root_hash|position|signed_at "
+            "and the RFC 9162 consistency proof from the previous head of the store it holds, keeps the "
+            "head, and may later hold the hub to it (`hubctl audit verify --anchors`)."
+        ),
+        "messages": [{"$ref": f"#/channels/departmentTreeHeads/messages/{signed.key}"}],
+        "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING_VERSION}},
+    }
+    return channel, operation
+
+
 def build_document(
     contracts: list[Contract],
     subscriptions: dict[str, list[str]],
@@ -585,6 +631,11 @@ def build_document(
     if submitted:
         channels["departmentFilings"], operations["receiveDepartmentFilings"] = department_subscription(
             submitted[-1]
+        )
+    heads = [c for c in by_service.get("audit", []) if c.key.startswith("TreeHead.Signed.")]
+    if heads:
+        channels["departmentTreeHeads"], operations["receiveDepartmentTreeHeads"] = department_heads(
+            heads[-1]
         )
 
     components: dict[str, Any] = {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 AMQP_URI = os.environ.get("HUB_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/hub_test")
 USE_DOCKER = os.environ.get("HUB_TEST_DOCKER") == "1"
+# The hub's keys live outside the runtime folder (services/backbone/keyfiles.py): the suite's in a folder
+# of its own, never in the operator's ~/.config/riskhub; hubs the tests start inherit it.
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="riskhub-test-keys-"))
+atexit.register(shutil.rmtree, KEYS_DIR, True)
+os.environ.setdefault("HUB_CHAIN_KEY_FILE", str(KEYS_DIR / "write-link.key"))
+os.environ.setdefault("HUB_AUDIT_KEY_FILE", str(KEYS_DIR / "audit-sm2.key"))
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -6,7 +6,10 @@
 It is also the template a department's developers start from: implement
 hub.v1.DepartmentPlatformService, accept pushes only from the hub (the token it presents,
 --hub-token-file), treat a repeated delivery_id as the same delivery, verify the SM3 hash and both SM2
-signatures over the canonical document, and sign the receipt.
+signatures over the canonical document, and sign the receipt. Keep every signed tree head the hub
+sends (ReceiveTreeHead): check its signature and its consistency proof from the previous head held,
+and give them back to auditors (ListTreeHeads); departments/reference/heads.py does both, and checks
+the held heads against the hub's TreeHeadService when asked (`hubctl platform check-heads`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
 from departments.reference import control
+from departments.reference.heads import BadHead, HeadStore
 from departments.reference.store import Inbox
 from services.backbone.edge.calls import grpc_method
 from services.backbone.edge.malformed import MalformedRequests
@@ -32,6 +36,7 @@ from services.backbone.errors import ValidationError
 from services.backbone.process import private_files, wait_for_signal
 from services.kernel import receipts, signatures
 from services.kernel.canonical import sm3_hex
+from services.kernel.tree_heads import head_from_message
 
 ROLES = {s.value for s in signatures.Signer}
 
@@ -71,18 +76,47 @@ def presented_token(context: grpc.ServicerContext) -> str:
     return ""
 
 
+def heads_path(data_dir: Path) -> Path:
+    return data_dir / "heads.sqlite"
+
+
 class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
-    def __init__(self, code: str, data_dir: Path, hub_token: str = "") -> None:
+    def __init__(self, code: str, data_dir: Path, hub_token: str = "", hub_audit_key: str = "") -> None:
         self.code, self.data_dir, self.hub_token = code, data_dir, hub_token
         self.inbox = Inbox(data_dir / "inbox.sqlite")
+        self.heads = HeadStore(heads_path(data_dir), hub_audit_key)
         self.key = platform_key(data_dir)
 
-    @grpc_method
-    def ReceiveFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def _only_the_hub(self, context: grpc.ServicerContext) -> None:
         # Only the hub pushes: it presents the token this department issued to it (registered in the
         # hub as the department's credentials_ref).
         if self.hub_token and not hmac.compare_digest(presented_token(context), self.hub_token):
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "the hub's token is missing or wrong")
+
+    @grpc_method
+    def ReceiveTreeHead(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        self._only_the_hub(context)
+        if control.read(self.data_dir).mode == "down":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "platform is down (control file)")
+        try:
+            proof = [bytes.fromhex(h) for h in request.consistency_proof]
+            kept = self.heads.keep(head_from_message(request.head), request.previous_size, proof)
+        except (BadHead, ValueError) as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"head: {error}")
+        return pb.ReceiveTreeHeadResponse(
+            verdict=pb.TreeHeadVerdict.Value(f"TREE_HEAD_VERDICT_{kept.verdict}"), detail=kept.detail
+        )
+
+    @grpc_method
+    def ListTreeHeads(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        # Heads are hashes and sizes, signed by the hub: anyone auditing the hub may read them.
+        return pb.ListTreeHeadsResponse(
+            heads=[pb.TreeHead(**h.as_dict()) for h in self.heads.heads(request.store)]
+        )
+
+    @grpc_method
+    def ReceiveFiling(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        self._only_the_hub(context)
         behaviour = control.read(self.data_dir)
         if behaviour.mode == "down":
             context.abort(grpc.StatusCode.UNAVAILABLE, "platform is down (control file)")
@@ -135,13 +169,15 @@ class ReferencePlatform(department_pb2_grpc.DepartmentPlatformServiceServicer):
         )
 
 
-def serve(code: str, address: str, data_dir: Path, hub_token: str = "") -> tuple[grpc.Server, int]:
+def serve(
+    code: str, address: str, data_dir: Path, hub_token: str = "", hub_audit_key: str = ""
+) -> tuple[grpc.Server, int]:
     from concurrent import futures
 
     # bytes that are no request are INVALID_ARGUMENT, as at the hub's own edges
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[MalformedRequests()])
     department_pb2_grpc.add_DepartmentPlatformServiceServicer_to_server(
-        ReferencePlatform(code, data_dir, hub_token), server
+        ReferencePlatform(code, data_dir, hub_token, hub_audit_key), server
     )
     checker = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
@@ -161,12 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="a file holding the token the hub must present (authorization: Bearer …); none: any caller",
     )
+    parser.add_argument(
+        "--hub-audit-key",
+        default="",
+        help="the hub's SM2 audit public key (hex) to hold its tree heads to; none: the first head's",
+    )
     args = parser.parse_args(argv)
     token = args.hub_token_file.read_text(encoding="utf-8").strip() if args.hub_token_file else ""
     if args.hub_token_file and not token:
         parser.error(f"--hub-token-file {args.hub_token_file} is empty")
     private_files(args.data_dir)  # its inbox holds the registers it received: names, mobiles
-    server, port = serve(args.code, args.address, args.data_dir, token)
+    server, port = serve(args.code, args.address, args.data_dir, token, args.hub_audit_key)
     print(
         f"department platform {args.code} listening on {args.address.rsplit(':', 1)[0]}:{port};"
         f" receipts signed with SM2 key {platform_key(args.data_dir).public_key_hex}",

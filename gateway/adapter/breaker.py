@@ -6,6 +6,18 @@ import random
 import time
 from dataclasses import dataclass, field
 
+import grpc
+
+# What a platform may answer that is worth another try: it is down, slow, busy, or failed for a moment.
+TRANSIENT = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+}
+
 
 @dataclass
 class CircuitBreaker:

@@ -66,7 +66,7 @@ class Fanout:
 
     def _serve(self, conn: Any) -> None:
         channel = raw_channel(conn)
-        queue = declare(channel, self.settings)
+        queue = self.declare(channel)
         channel.basic_qos(0, 50, False)
         channel.basic_consume(queue, callback=self._inbox.append)
         out = ConfirmedChannel(conn)
@@ -83,28 +83,24 @@ class Fanout:
                 out.wait()  # the events are acked only after every job is safe with the broker
                 channel.basic_ack(batch[-1].delivery_info["delivery_tag"], multiple=True)
                 for envelope in filed:
-                    log.info(
-                        "filing_fanned_out",
-                        enterprise_id=envelope.enterprise_id,
-                        departments=len(envelope.payload["departments"]),
-                    )
+                    self.fanned_out(envelope)
+
+    def declare(self, channel: Any) -> str:
+        """The queue this fan-out consumes (declared, bound) and the exchanges it publishes to."""
+        return declare(channel, self.settings)
+
+    def fanned_out(self, envelope: Envelope) -> None:
+        log.info(
+            "filing_fanned_out",
+            enterprise_id=envelope.enterprise_id,
+            departments=len(envelope.payload["departments"]),
+        )
 
     def fan_out(self, out: ConfirmedChannel, body: bytes) -> Envelope:
         """Publishes a filing's delivery job and its subscription copy (confirmed by the caller)."""
         envelope = Envelope.from_json(body)
         job = jobs.job_from(envelope)
-        for department in job["departments"]:
-            if department not in self._declared:  # once per connection, not once per filing
-                self.on_department(department)  # its pusher (pushers are never stopped)
-                queue = filing_routes.delivery_queue(self.settings, department)
-                out.channel.queue_declare(queue, durable=True, auto_delete=False)
-                out.channel.queue_bind(
-                    queue,
-                    filing_routes.delivery_exchange(self.settings),
-                    "",
-                    arguments=filing_routes.binding(department),
-                )
-                self._declared.add(department)
+        self.ensure_queues(out, job["departments"])
         route = filing_routes.route(job["departments"])
         message = amqp.Message(
             jobs.to_bytes(job),
@@ -117,3 +113,19 @@ class Fanout:
         # A department without an AMQP subscription simply has no queue bound: not mandatory.
         out.publish(copy, filing_routes.subscription_exchange(self.settings), "", mandatory=False)
         return envelope
+
+    def ensure_queues(self, out: ConfirmedChannel, departments: list[str]) -> None:
+        """Each department's delivery queue declared and bound (and its pusher started), once per
+        connection."""
+        for department in departments:
+            if department not in self._declared:  # once per connection, not once per filing
+                self.on_department(department)  # its pusher (pushers are never stopped)
+                queue = filing_routes.delivery_queue(self.settings, department)
+                out.channel.queue_declare(queue, durable=True, auto_delete=False)
+                out.channel.queue_bind(
+                    queue,
+                    filing_routes.delivery_exchange(self.settings),
+                    "",
+                    arguments=filing_routes.binding(department),
+                )
+                self._declared.add(department)

@@ -1,4 +1,5 @@
-"""The department adapter process: filing events → each department's own platform, over gRPC.
+"""The department adapter process: filing events, and the audit logs' signed heads, → each
+department's own platform, over gRPC.
 
     python -m gateway.adapter.main
 
@@ -13,6 +14,7 @@ import threading
 import structlog
 
 from gateway.adapter.fanout import Fanout
+from gateway.adapter.heads import Departments, HeadFanout
 from gateway.adapter.ledger import LedgerWriter
 from gateway.adapter.pusher import DepartmentPusher
 from gateway.rpc import Services
@@ -54,6 +56,8 @@ class Adapter:
         self.ledger.start()
         threading.Thread(target=self._start_known_pushers, name="departments", daemon=True).start()
         threading.Thread(target=Fanout(self.settings, self.stop, self.ensure_pusher).run, daemon=True).start()
+        heads = HeadFanout(self.settings, self.stop, self.ensure_pusher, Departments(self.services))
+        threading.Thread(target=heads.run, name="tree-heads", daemon=True).start()
         log.info("adapter_started")
         return self
 

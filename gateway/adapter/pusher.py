@@ -19,7 +19,8 @@ from hub.v1 import department_pb2 as pb
 from hub.v1 import department_pb2_grpc
 
 from gateway.adapter import credentials, jobs
-from gateway.adapter.breaker import CircuitBreaker, backoff
+from gateway.adapter.breaker import TRANSIENT, CircuitBreaker, backoff
+from gateway.adapter.heads import HeadPushing, is_head
 from gateway.adapter.ledger import LedgerWriter, Pending
 from gateway.rpc import Services
 from services.backbone import correlation
@@ -30,15 +31,6 @@ from services.backbone.settings import Settings
 from services.kernel import filing_routes, receipts
 
 log = structlog.get_logger(__name__)
-TRANSIENT = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-}
-
 
 # Jobs a pusher holds at once: pushed one after another in queue order, each acknowledged once the
 # ledger holds its answer. The ledger's round trip (a batch of every department's answers) no longer
@@ -49,8 +41,9 @@ ACK_LOOK_BACK = 0.2  # seconds between looks at the ledger's progress while answ
 RECORD_TTL = 0.5
 
 
-class DepartmentPusher:
-    """One worker per department: one push at a time keeps the department's order."""
+class DepartmentPusher(HeadPushing):
+    """One worker per department: one push at a time keeps the department's order (filings, and the
+    audit logs' signed heads: gateway/adapter/heads.py)."""
 
     def __init__(
         self,
@@ -162,7 +155,11 @@ class DepartmentPusher:
     def handle(self, message: Any) -> Pending | None:
         """Pushes one job (retrying, or parking it); its answer on the way to the ledger, or None when
         there is nothing to record."""
-        job = jobs.for_department(jobs.from_bytes(message.body), self.department)
+        job = jobs.from_bytes(message.body)
+        if is_head(job):
+            self.push_head(job)
+            return None
+        job = jobs.for_department(job, self.department)
         with correlation.bound(job.get("correlation_id") or None):
             if self._pull_only():
                 # no platform to push to: the department pulls (FilingFeedService) and answers

@@ -1,13 +1,16 @@
-"""`export`: an offline bundle proving what the hub stored about one enterprise.
+"""`export`: an offline bundle proving what the hub stored about one enterprise, and that nothing of it
+is missing.
 
-    manifest.json           what is inside, each member's SM3, the hub's public key (signed: manifest.sig)
-    checkpoints.json        the signed checkpoints of each store, up to the bundle's cut
-    stores/<s>/chain.bin    every notification of store s up to the cut, as chain.RECORD
-                            (u64 notification id, 32-byte digest, 32-byte link), in order
-    stores/<s>/events.jsonl the enterprise's events in full (the digest is recomputed from them)
+    manifest.json            what is inside, each member's SM3, the hub's public key (signed: manifest.sig)
+    heads.json               per store: the bundle's signed head, and anchor heads each with the
+                             consistency proof from it to the bundle's head (RFC 9162 §2.1.4)
+    stores/<s>/leaves.bin    every leaf input of store s up to the head (chain.ENTRY, 64 bytes each)
+    stores/<s>/events.jsonl  the enterprise's events in full (their leaves are recomputed from them)
 
-Other enterprises' events appear only as digests, yet every link can be recomputed from genesis to a
-signed checkpoint: that is what makes the enterprise's events checkable without the hub.
+Other enterprises' events appear only as leaf inputs (position, aggregate id and version, digest):
+the verifier recomputes the signed root from all of them, so no event can be missing, added or
+changed in the range; and every leaf of an aggregate the manifest names must come with its event,
+so none of the enterprise's events can be left out.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from services.audit import chain
+from services.audit import chain, domain
 from services.audit.application import AuditApplication
-from services.audit.checkpoint import fingerprint
 from services.audit.events import AuditedEvent
+from services.audit.proofs import RecordedTree
 from services.kernel import signatures
 from services.kernel.signatures import KeyPair
+from services.kernel.tree_heads import TreeHead, fingerprint
 
-BUNDLE_FORMAT = "riskhub-audit-bundle/v1"
+BUNDLE_FORMAT = "riskhub-audit-bundle/v2"
 Progress = Callable[[str, int], None]
 
 
@@ -37,13 +41,13 @@ Progress = Callable[[str, int], None]
 class Exported:
     path: Path
     stores: dict[str, dict[str, int]] = field(default_factory=dict)
-    left_out: int = 0  # events newer than the last checkpoint (not yet anchored)
+    left_out: int = 0  # events newer than the store's latest signed head
     warnings: list[str] = field(default_factory=list)
 
 
 def event_line(event: AuditedEvent) -> dict[str, Any]:
     n = event.notification
-    state = bytes(n.state)
+    state = n.state if isinstance(n.state, bytes) else str(n.state).encode("utf-8")
     try:
         text, encoding = state.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -61,44 +65,64 @@ def event_line(event: AuditedEvent) -> dict[str, Any]:
     }
 
 
-def _chain_records(audit: AuditApplication, store: str, cut: int, progress: Progress | None) -> bytes:
-    out, link = bytearray(), chain.genesis(store)
-    for segment in audit.segments(store):
-        if segment.first_id > cut:
-            break
-        for entry in chain.unpack_entries(segment.entries):
-            if entry.notification_id > cut:
-                break
-            link = chain.next_link(link, entry.notification_id, entry.digest)
-            out += chain.RECORD.pack(entry.notification_id, entry.digest, link)
-        if progress:
-            progress(store, segment.count)
-    return bytes(out)
+def log_spaced(heads: list[TreeHead]) -> list[TreeHead]:
+    """The heads before the latest at distances 1, 2, 4 … back, and the first: a few anchors that
+    stand for all of them (each carries its own proof)."""
+    chosen, step = [], 1
+    while len(heads) - 1 - step >= 0:
+        chosen.append(heads[len(heads) - 1 - step])
+        step *= 2
+    if heads[:-1] and heads[0] not in chosen:
+        chosen.append(heads[0])
+    return sorted(chosen, key=lambda h: h.sequence)
 
 
 def _store_members(
-    audit: AuditApplication, store: str, mine: list[AuditedEvent], result: Exported, progress: Progress | None
-) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
-    """One store's chain records and events, cut at the first checkpoint covering its last event."""
-    checkpoints = audit.checkpoints(store)
-    signed_to = max((c.position for c in checkpoints), default=0)
-    anchored = [e for e in mine if e.notification_id <= signed_to]
+    audit: AuditApplication,
+    store: str,
+    mine: list[AuditedEvent],
+    anchors: list[TreeHead],
+    result: Exported,
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """One store's leaves, events and heads, cut at its latest signed head."""
+    latest = audit.latest_head(store)
+    if latest is None:
+        result.left_out += len(mine)
+        return {}, {}
+    head = latest.head
+    anchored = [e for e in mine if e.notification_id <= head.position]
     result.left_out += len(mine) - len(anchored)
-    if not anchored:
-        return {}, []
-    cut = min(c.position for c in checkpoints if c.position >= anchored[-1].notification_id)
-    records = _chain_records(audit, store, cut, progress)
-    recorded = {nid: digest for nid, digest, _ in chain.RECORD.iter_unpack(records)}
+    recorded = RecordedTree(audit, store)
+    blocks = [recorded.block(n) for n in range(-(-head.tree_size // domain.BLOCK))]
+    leaves = b"".join(b.entries for b in blocks if b is not None)[: head.tree_size * chain.ENTRY.size]
+    by_id = {chain.ENTRY.unpack_from(leaves, i)[0]: leaves[i : i + 64] for i in range(0, len(leaves), 64)}
     for e in anchored:
-        if recorded.get(e.notification_id) != e.digest:
-            result.warnings.append(f"{store} #{e.notification_id}: stored event differs from the chain")
+        if by_id.get(e.notification_id) != chain.entry_bytes(e.notification, e.digest):
+            result.warnings.append(f"{store} #{e.notification_id}: the stored event differs from its leaf")
+    tree = recorded.tree(head.tree_size)
+    given = [a for a in anchors if a.store == store and a.tree_size <= head.tree_size]
+    chosen = given or log_spaced([h.head for h in audit.heads(store) if h.head.tree_size <= head.tree_size])
+    aggregates: dict[str, int] = {}
+    for e in anchored:
+        aggregates[e.originator_id] = aggregates.get(e.originator_id, 0) + 1
     lines = [json.dumps(event_line(e), ensure_ascii=False, sort_keys=True) for e in anchored]
-    result.stores[store] = {"position": cut, "records": len(recorded), "events": len(anchored)}
+    result.stores[store] = {"tree_size": head.tree_size, "events": len(anchored), "anchors": len(chosen)}
     members = {
-        f"stores/{store}/chain.bin": records,
-        f"stores/{store}/events.jsonl": ("\n".join(lines) + "\n").encode(),
+        f"stores/{store}/leaves.bin": leaves,
+        f"stores/{store}/events.jsonl": ("\n".join(lines) + "\n").encode() if lines else b"",
     }
-    return members, [c.as_dict() for c in checkpoints if c.position <= cut]
+    heads = {
+        "head": head.as_dict(),
+        "anchors": [
+            {
+                "head": a.as_dict(),
+                "consistency": [h.hex() for h in tree.consistency(a.tree_size, head.tree_size)],
+            }
+            for a in chosen
+        ],
+        "aggregates": aggregates,
+    }
+    return members, heads
 
 
 def export(
@@ -107,22 +131,22 @@ def export(
     enterprise: str,
     keypair: KeyPair,
     out: Path,
-    progress: Progress | None = None,
+    anchors: list[TreeHead] | None = None,
 ) -> Exported:
     """Writes the bundle of the enterprise's events (as found by timeline.history)."""
     result = Exported(out)
     members: dict[str, bytes] = {}
-    all_checkpoints: dict[str, list[dict[str, Any]]] = {}
+    all_heads: dict[str, Any] = {}
     for store in sorted({e.store for e in events}):
         mine = sorted((e for e in events if e.store == store), key=lambda e: e.notification_id)
-        found, checkpoints = _store_members(audit, store, mine, result, progress)
+        found, heads = _store_members(audit, store, mine, anchors or [], result)
         if found:
             members.update(found)
-            all_checkpoints[store] = checkpoints
-    members["checkpoints.json"] = json.dumps(all_checkpoints, ensure_ascii=False, indent=1).encode()
+            all_heads[store] = heads
+    members["heads.json"] = json.dumps(all_heads, ensure_ascii=False, indent=1).encode()
     manifest = {
         "format": BUNDLE_FORMAT,
-        "chain": chain.CHAIN_FORMAT,
+        "log": chain.LOG_FORMAT,
         "enterprise_id": enterprise,
         "exported_at": datetime.now(UTC).isoformat(),
         "public_key": keypair.public_key_hex,

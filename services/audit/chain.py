@@ -1,95 +1,38 @@
-"""The audit hash chain of one store: an SM3 digest per stored event, an SM3 link per position.
+"""The audit log's leaves: one per stored event of a store, in notification order.
 
-    digest_n = SM3(event bytes of notification n)
-    link_n   = SM3(link_{n-1} || u64 notification id || digest_n),   link_0 = SM3(GENESIS || store)
+    digest     = SM3(event bytes)                                  (services.backbone.links)
+    leaf input = u64 notification id || 16-byte originator UUID || u64 originator version || digest
+    leaf hash  = SM3(0x00 || leaf input)                           (RFC 9162, services.audit.merkle)
 
-Event bytes (big-endian, length-prefixed, so no two different events share them), with
-tail = u64 originator version || u16 len(topic) || u32 len(state) || topic || state:
-  UUID originator: 0x01 || 16-byte UUID || tail;  text originator: 0x02 || u16 len || UTF-8 id || tail
-Chaining the digest rather than the raw event is what lets a partial bundle (one enterprise's events in
-full, everyone else's as digests) be checked against the same signed links. This module is pure: the
-offline bundle verifier uses it without a database or a broker.
+The leaf input (an "entry", 64 bytes) names the event's position and aggregate in the clear and its
+content by digest: a bundle carries every entry of a range and the full events of one enterprise, so
+that a verifier can recompute the signed root and see that no event of the enterprise's aggregates is
+missing, without seeing anyone else's events. Pure: the offline checkers use it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import uuid
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-CHAIN_FORMAT = "riskhub-audit-chain/v1"
-_UUID_HEAD = struct.Struct(">B16sQHI")
-_TEXT_HEAD = struct.Struct(">BH")
-_TEXT_REST = struct.Struct(">QHI")
-_U64 = struct.Struct(">Q")
-# A recorded entry: notification id, originator id (UUID bytes), originator version, digest.
+from services.backbone import links
+
+LOG_FORMAT = "riskhub-audit-log/v1"
 ENTRY = struct.Struct(">Q16sQ32s")
-# A bundle record: notification id, digest, link.
-RECORD = struct.Struct(">Q32s32s")
-
-
-def _constructor() -> Any:
-    """OpenSSL's SM3 (hashlib.new("sm3"), called without hashlib's extra Python frame: two hashes per
-    event make it count), or gmalglib's on an OpenSSL build without SM3."""
-    new: Any
-    try:
-        from _hashlib import new  # what hashlib.new("sm3", …) calls
-    except ImportError:
-        new = hashlib.new
-    try:
-        new("sm3")
-        return new
-    except ValueError:
-        from gmalglib.sm3 import SM3
-
-        return lambda _name, data=b"": SM3(data)
-
-
-_new = _constructor()
-
-
-def sm3(data: bytes) -> bytes:
-    """The SM3 digest of data (OpenSSL through hashlib, else gmalglib)."""
-    return bytes(_new("sm3", data).digest())
-
-
-def genesis(store: str) -> bytes:
-    """link_0 of a store's chain: binds the chain to the store's name."""
-    return sm3(f"{CHAIN_FORMAT}\x00{store}".encode())
-
-
-def event_bytes(originator_id: uuid.UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
-    """The canonical bytes of a stored event (what its digest covers)."""
-    top = topic.encode("utf-8")
-    if isinstance(originator_id, uuid.UUID):
-        return _UUID_HEAD.pack(1, originator_id.bytes, originator_version, len(top), len(state)) + top + state
-    oid = originator_id.encode("utf-8")
-    rest = _TEXT_REST.pack(originator_version, len(top), len(state))
-    return _TEXT_HEAD.pack(2, len(oid)) + oid + rest + top + state
+sm3 = links.sm3
+event_bytes = links.event_bytes
+notification_digest = links.digest
+_new = links.new_hash
 
 
 def event_digest(originator_id: uuid.UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
     return sm3(event_bytes(originator_id, originator_version, topic, state))
 
 
-def notification_digest(n: Any) -> bytes:
-    """The digest of an eventsourcing Notification (or anything with the same fields)."""
-    oid, state = n.originator_id, n.state
-    if isinstance(oid, uuid.UUID) and isinstance(state, bytes):  # the hot path, inlined
-        top = n.topic.encode("utf-8")
-        data = _UUID_HEAD.pack(1, oid.bytes, n.originator_version, len(top), len(state)) + top + state
-        return _new("sm3", data).digest()  # type: ignore[no-any-return]
-    return sm3(event_bytes(oid, n.originator_version, n.topic, bytes(state)))
-
-
-def next_link(previous: bytes, notification_id: int, digest: bytes) -> bytes:
-    return sm3(previous + _U64.pack(notification_id) + digest)
-
-
 class Entry(NamedTuple):
-    """What the audit store records about one chained event."""
+    """A leaf's input, unpacked."""
 
     notification_id: int
     originator_id: str
@@ -98,27 +41,42 @@ class Entry(NamedTuple):
 
 
 def entry_bytes(notification: Any, digest: bytes) -> bytes:
-    """The recorded entry of a notification (its originator id must be a UUID, as every hub id is)."""
+    """The leaf input of a notification (its originator id must be a UUID, as every hub id is)."""
     oid = notification.originator_id
     oid = oid if isinstance(oid, uuid.UUID) else uuid.UUID(str(oid))
     return ENTRY.pack(notification.id, oid.bytes, notification.originator_version, digest)
 
 
-def pack_entries(entries: list[Entry]) -> bytes:
-    return b"".join(
-        ENTRY.pack(e.notification_id, uuid.UUID(e.originator_id).bytes, e.originator_version, e.digest)
-        for e in entries
-    )
+def entries_and_leaves(page: list[Any]) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """(digests, entries, leaf hashes) of a page of notifications: the hot path of building and
+    verifying, so the hashing stays in comprehensions (with every event's originator a UUID and its
+    state bytes, as the hub stores them; links.digest otherwise)."""
+    new, head, entry = _new, links.UUID_HEAD.pack, ENTRY.pack
+    try:
+        topics = [n.topic.encode("utf-8") for n in page]
+        digests = [
+            new(
+                "sm3",
+                head(1, n.originator_id.bytes, n.originator_version, len(t), len(n.state)) + t + n.state,
+            ).digest()
+            for n, t in zip(page, topics, strict=True)
+        ]
+        entries = [
+            entry(n.id, n.originator_id.bytes, n.originator_version, d)
+            for n, d in zip(page, digests, strict=True)
+        ]
+    except (AttributeError, TypeError):  # a text originator or a text state (a tampered row): the slow way
+        digests = [links.digest(n) for n in page]
+        entries = [entry_bytes(n, d) for n, d in zip(page, digests, strict=True)]
+    leaves = [new("sm3", b"\x00" + e).digest() for e in entries]
+    return digests, entries, leaves
+
+
+def leaf_hashes(packed: bytes) -> list[bytes]:
+    size, new = ENTRY.size, _new
+    return [new("sm3", b"\x00" + packed[i : i + size]).digest() for i in range(0, len(packed), size)]
 
 
 def unpack_entries(packed: bytes) -> Iterator[Entry]:
     for nid, oid, version, digest in ENTRY.iter_unpack(packed):
         yield Entry(nid, str(uuid.UUID(bytes=oid)), version, digest)
-
-
-def link_through(previous: bytes, packed: bytes) -> bytes:
-    """The link after chaining every packed entry onto previous."""
-    new, pack = _new, _U64.pack
-    for nid, _oid, _version, digest in ENTRY.iter_unpack(packed):
-        previous = new("sm3", previous + pack(nid) + digest).digest()
-    return previous

@@ -1,9 +1,11 @@
 """`verify-bundle`: checks an exported bundle with nothing but the file (no database, no broker).
 
-    python -m services.audit.offline bundle.zip [--public-key HEX]
+    python -m services.audit.offline bundle.zip [--public-key HEX] [--anchors DIR]
 
-Pin the hub's audit public key (from `hubctl audit key`, or a checkpoint a department received):
-without a pin the bundle is checked against the key it names, which proves integrity, not origin.
+Pin the hub's audit public key (`hubctl audit key`, or the key a department's anchors name): without a
+pin the bundle is checked against the key it names, which proves integrity, not origin. With the
+anchors a department kept (`hubctl platform heads CODE --out DIR`), the bundle must also agree with
+every one of them: a log rewritten, truncated or forked below an anchor fails.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from services.audit import chain
-from services.audit.checkpoint import Checkpoint, fingerprint
+from services.audit.anchors import from_folder
 from services.backbone.envelope import split_topic
-from services.kernel import signatures
+from services.kernel import merkle, signatures
+from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
 
 FIXED = {"manifest.json", "manifest.sig"}
 
@@ -31,6 +35,7 @@ class BundleReport:
     enterprise_id: str = ""
     fingerprint: str = ""
     pinned: bool = False
+    anchors: int = 0  # outside anchors held against the bundle
     stores: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -40,20 +45,19 @@ class BundleReport:
 
 
 def verify_bundle(
-    path: str, public_key: str | None = None, progress: Callable[[int], None] | None = None
+    path: str,
+    public_key: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    anchors: list[Anchor] | None = None,
 ) -> BundleReport:
-    report = BundleReport(pinned=public_key is not None)
+    report = BundleReport(pinned=public_key is not None, anchors=len(anchors or []))
     try:
         with zipfile.ZipFile(path) as bundle:
             members = {name: bundle.read(name) for name in bundle.namelist()}
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        report.problems.append(f"not a readable bundle: {error}")
-        return report
-    try:
         manifest = json.loads(members["manifest.json"])
         signature = members["manifest.sig"].decode("ascii").strip()
-    except (KeyError, ValueError) as error:
-        report.problems.append(f"manifest missing or unreadable: {error}")
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as error:
+        report.problems.append(f"not a readable bundle: {error}")
         return report
     key = public_key or str(manifest.get("public_key", ""))
     report.enterprise_id = str(manifest.get("enterprise_id", ""))
@@ -73,73 +77,122 @@ def verify_bundle(
         elif chain.sm3(members[name]).hex() != digest:
             report.problems.append(f"{name}: content differs from the manifest's digest")
     try:
-        checkpoints = json.loads(members.get("checkpoints.json", b"{}"))
+        heads = json.loads(members.get("heads.json", b"{}"))
     except ValueError as error:
-        report.problems.append(f"checkpoints.json: unreadable ({error})")
-        checkpoints = {}
+        report.problems.append(f"heads.json: unreadable ({error})")
+        heads = {}
     for store, info in sorted(dict(manifest.get("stores", {})).items()):
         report.stores[store] = dict(info)
-        report.problems += _verify_store(store, info, members, checkpoints.get(store, []), key, progress)
+        outside = [a for a in anchors or [] if a.head.store == store]
+        report.problems += _verify_store(store, members, heads.get(store) or {}, key, outside, progress)
     return report
 
 
 def _verify_store(
     store: str,
-    info: dict[str, Any],
     members: dict[str, bytes],
-    checkpoint_dicts: list[dict[str, Any]],
+    heads: dict[str, Any],
     key: str,
+    outside: list[Anchor],
     progress: Callable[[int], None] | None,
 ) -> list[str]:
-    problems: list[str] = []
-    at: dict[int, str] = {}
-    for data in checkpoint_dicts:
-        c = Checkpoint.from_dict(data)
-        if c.store != store or not c.valid_for(key):
-            problems.append(f"{store}: checkpoint {c.sequence} at #{c.position} not signed by the hub's key")
-        else:
-            at[c.position] = c.link
-    records = members.get(f"stores/{store}/chain.bin", b"")
-    if len(records) % chain.RECORD.size:
-        problems.append(f"{store}: chain.bin is not a whole number of records")
-    digests, link, previous, checked = {}, chain.genesis(store), 0, 0
-    whole = len(records) - len(records) % chain.RECORD.size
-    for nid, digest, recorded_link in chain.RECORD.iter_unpack(records[:whole]):
-        link = chain.next_link(link, nid, digest)
-        if nid <= previous or link != recorded_link:
-            problems.append(f"{store} #{nid}: chain record does not follow from the one before")
-            return problems
-        if nid in at and at[nid] != link.hex():
-            problems.append(f"{store} #{nid}: chain differs from the signed checkpoint here")
-        digests[nid], previous, checked = digest, nid, checked + 1
-        if progress and checked % 100_000 == 0:
-            progress(100_000)
+    try:
+        head = TreeHead.from_dict(heads["head"])
+    except (KeyError, TypeError, ValueError):
+        return [f"{store}: heads.json has no head"]
+    problems = (
+        []
+        if head.valid_for(key) and head.store == store
+        else [f"{store}: {head.name} not signed by the hub's key"]
+    )
+    leaves = members.get(f"stores/{store}/leaves.bin", b"")
+    if len(leaves) != head.tree_size * chain.ENTRY.size:
+        problems.append(
+            f"{store}: leaves.bin holds {len(leaves) // chain.ENTRY.size} leaves, the head {head.tree_size}"
+        )
+    hashes = chain.leaf_hashes(leaves)
+    sizes = {a.head.tree_size for a in outside if a.head.tree_size <= len(hashes)}
+    frontier, roots = merkle.Frontier(), {}
+    for i, h in enumerate(hashes, 1):
+        frontier.append(h)
+        if i in sizes:
+            roots[i] = frontier.root()
     if progress:
-        progress(checked % 100_000)
-    if previous != info.get("position") or previous not in at or checked != info.get("records"):
-        problems.append(f"{store}: chain does not end at a signed checkpoint (ends at #{previous})")
-    problems += _verify_events(store, members.get(f"stores/{store}/events.jsonl", b""), digests)
+        progress(len(hashes))
+    if frontier.root() != head.root:
+        problems.append(
+            f"{store}: the leaves do not make the signed root: an event is missing, added or changed"
+        )
+    for kept in heads.get("anchors", []):
+        try:
+            anchor, proof = TreeHead.from_dict(kept["head"]), [bytes.fromhex(h) for h in kept["consistency"]]
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{store}: an anchor in heads.json is unreadable")
+            continue
+        if not anchor.valid() or not merkle.verify_consistency(
+            anchor.tree_size, head.tree_size, anchor.root, head.root, proof
+        ):
+            problems.append(f"{store}: the bundle's head does not extend {anchor.name}")
+    problems += _against_outside(store, head, outside, roots)
+    problems += _verify_events(
+        store, members.get(f"stores/{store}/events.jsonl", b""), leaves, heads.get("aggregates", {})
+    )
     return problems
 
 
-def _verify_events(store: str, lines: bytes, digests: dict[int, bytes]) -> list[str]:
+def _against_outside(store: str, head: TreeHead, outside: list[Anchor], roots: dict[int, bytes]) -> list[str]:
+    """The department's own anchors: each must be a prefix of the bundle's log (or, if larger, be
+    newer than the bundle's head: a later export then shows the rest)."""
     problems = []
+    for a in outside:
+        kept = a.head
+        if not kept.valid():
+            problems.append(f"{store}: anchor {kept.name} held by {a.holder} does not verify")
+        elif kept.tree_size <= head.tree_size and roots.get(kept.tree_size) != kept.root:
+            problems.append(
+                f"{store}: the bundle's log differs from {kept.name} held by {a.holder} (rewritten below it)"
+            )
+        elif kept.tree_size > head.tree_size and kept.signed_at <= head.signed_at:
+            problems.append(
+                f"{store}: {kept.name} held by {a.holder} was signed before the bundle's head yet is larger: "
+                f"the log was truncated from {kept.tree_size} to {head.tree_size}"
+            )
+        elif kept.sequence == head.sequence and kept.root_hash != head.root_hash:
+            problems.append(f"{store}: {a.holder} holds another head {kept.sequence}: the hub forked its log")
+    return problems
+
+
+def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str, int]) -> list[str]:
+    problems = []
+    by_id = {chain.ENTRY.unpack_from(leaves, i)[0]: leaves[i : i + 64] for i in range(0, len(leaves), 64)}
+    given: dict[str, set[int]] = {}
     for number, line in enumerate(lines.decode("utf-8", "replace").splitlines(), 1):
         try:
             e = json.loads(line)
             state = e["state"].encode() if e["state_encoding"] == "utf-8" else base64.b64decode(e["state"])
-            oid = e["originator_id"]
-            oid = uuid.UUID(oid) if e.get("originator_id_type") == "uuid" else oid
+            oid = uuid.UUID(e["originator_id"])
             digest = chain.event_digest(oid, e["originator_version"], e["topic"], state)
-            nid, who = e["notification_id"], f"{e['originator_id']} v{e['originator_version']}"
+            nid, who = int(e["notification_id"]), f"{e['originator_id']} v{e['originator_version']}"
             aggregate, name = split_topic(e["topic"])
         except (ValueError, KeyError, TypeError) as error:
             problems.append(f"{store} events.jsonl line {number}: unreadable ({error})")
             continue
-        if digests.get(nid) != digest:
-            problems.append(f"{store} #{nid} {who}: event differs from its chained digest")
+        given.setdefault(str(oid), set()).add(nid)
+        entry = chain.ENTRY.pack(nid, oid.bytes, e["originator_version"], digest)
+        if nid not in by_id:
+            problems.append(f"{store} #{nid} {who}: not in the signed log (added)")
+        elif by_id[nid] != entry:
+            problems.append(f"{store} #{nid} {who}: differs from its leaf in the signed log (changed)")
         elif e.get("type") != f"{aggregate}.{name}" or e.get("occurred_at") != _occurred_at(state):
             problems.append(f"{store} #{nid} {who}: type or occurred_at does not match the event")
+    for aggregate_id in sorted(aggregates):
+        raw = uuid.UUID(aggregate_id).bytes
+        logged = {n for n, entry in by_id.items() if entry[8:24] == raw}
+        for nid in sorted(logged - given.get(aggregate_id, set())):
+            version = chain.ENTRY.unpack(by_id[nid])[2]
+            problems.append(
+                f"{store} #{nid} {aggregate_id} v{version}: in the signed log, missing from the bundle"
+            )
     return problems
 
 
@@ -153,19 +206,22 @@ def _occurred_at(state: bytes) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("bundle")
     parser.add_argument("--public-key", default=None, help="the hub's audit public key (hex) to trust")
+    parser.add_argument("--anchors", type=Path, default=None, help="a folder of heads a department kept")
     args = parser.parse_args(argv)
-    report = verify_bundle(args.bundle, args.public_key)
+    anchors = from_folder(args.anchors) if args.anchors else None
+    report = verify_bundle(args.bundle, args.public_key, anchors=anchors)
     pin = "pinned" if report.pinned else "NOT pinned: pass --public-key"
-    print(f"enterprise {report.enterprise_id}, hub key {report.fingerprint} ({pin})")
+    print(
+        f"enterprise {report.enterprise_id}, hub key {report.fingerprint} ({pin}), {report.anchors} anchors"
+    )
     for store, info in report.stores.items():
-        events, records, position = info.get("events"), info.get("records"), info.get("position")
-        print(f"  {store}: {events} events, {records} chain records up to #{position}")
+        print(f"  {store}: {info.get('events')} events in a log of {info.get('tree_size')}")
     for problem in report.problems:
         print(f"FAIL {problem}")
-    print("OK: every event matches the hub's signed chain" if report.ok else "FAILED")
+    print("OK: the bundle is the hub's signed log, complete for the enterprise" if report.ok else "FAILED")
     return 0 if report.ok else 1
 
 

@@ -1,4 +1,5 @@
-"""The audit endpoint: a plain, thread-based gRPC server (no eventlet), separate from the ERP gateway.
+"""The audit endpoint: a plain, thread-based gRPC server (no eventlet), separate from the ERP gateway:
+AuditService for auditors (their token), TreeHeadService for anyone who holds a signed tree head.
 
     python -m services.audit.server        (HUB_AUDIT_ADDRESS, default 127.0.0.1:50061)
 
@@ -19,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from hub.v1 import audit_pb2, audit_pb2_grpc
 
 from services.audit.auth import AuditorAuth
+from services.audit.head_service import TreeHeadServicer
 from services.audit.keys import auditor_token
 from services.audit.reader import AuditReader
 from services.audit.servicer import AuditServicer
@@ -30,6 +32,7 @@ from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
 SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
+HEADS_NAME = audit_pb2.DESCRIPTOR.services_by_name["TreeHeadService"].full_name
 READ_ONLY_SESSIONS = "-c default_transaction_read_only=on"
 
 
@@ -46,10 +49,13 @@ class AuditServer:
         audit_pb2_grpc.add_AuditServiceServicer_to_server(
             AuditServicer(self.reader, verify_workers), self.server
         )
+        # open to anyone who holds a head (hashes and sizes only): AuditorAuth guards AuditService alone
+        audit_pb2_grpc.add_TreeHeadServiceServicer_to_server(TreeHeadServicer(self.reader), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-        reflection.enable_server_reflection([SERVICE_NAME, health_name, reflection.SERVICE_NAME], self.server)
+        names = [SERVICE_NAME, HEADS_NAME, health_name, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, self.server)
         self.port, self.tls = listen(self.server, address, settings)
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
 

@@ -21,13 +21,19 @@ from services.audit.verify import StoreReport
 from services.backbone.edge.calls import grpc_method
 from services.backbone.edge.status import to_status
 from services.backbone.errors import DomainError, ValidationError
+from services.kernel.tree_heads import Anchor, head_from_message
 
 KINDS = {
     "altered": audit_pb2.FINDING_KIND_ALTERED,
     "removed": audit_pb2.FINDING_KIND_REMOVED,
     "inserted": audit_pb2.FINDING_KIND_INSERTED,
     "records": audit_pb2.FINDING_KIND_RECORDS,
-    "checkpoint": audit_pb2.FINDING_KIND_CHECKPOINT,
+    "unlinked": audit_pb2.FINDING_KIND_UNLINKED,
+    "head": audit_pb2.FINDING_KIND_HEAD,
+    "truncated": audit_pb2.FINDING_KIND_TRUNCATED,
+    "rewritten": audit_pb2.FINDING_KIND_REWRITTEN,
+    "forked": audit_pb2.FINDING_KIND_FORKED,
+    "anchor": audit_pb2.FINDING_KIND_ANCHOR,
 }
 
 
@@ -79,12 +85,13 @@ def event_message(event: AuditedEvent) -> audit_pb2.AuditedEvent:
 def report_message(report: StoreReport) -> audit_pb2.StoreVerification:
     return audit_pb2.StoreVerification(
         service=report.store,
-        chained_events=report.chained,
-        checked_events=report.checked,
-        chain_position=report.position,
         store_position=report.store_head,
-        checkpoints=report.checkpoints,
-        signed_position=report.signed_position,
+        events=report.events,
+        linked_events=report.linked,
+        heads=report.heads,
+        signed_size=report.signed_size,
+        anchors=report.anchors,
+        anchored_size=report.anchored_size,
         findings=[
             audit_pb2.Finding(
                 kind=KINDS.get(f.kind, audit_pb2.FINDING_KIND_UNSPECIFIED),
@@ -93,6 +100,8 @@ def report_message(report: StoreReport) -> audit_pb2.StoreVerification:
                 originator_id=f.originator_id,
                 originator_version=f.originator_version,
                 detail=f.detail,
+                last_id=f.last_id,
+                count=f.count,
             )
             for f in report.findings
         ],
@@ -152,7 +161,10 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
     def Verify(  # noqa: N802
         self, request: audit_pb2.VerifyRequest, context: grpc.ServicerContext
     ) -> audit_pb2.VerifyResponse:
-        reports = self.reader.verify(_services(list(request.services)), workers=self.verify_workers)
+        anchors = [Anchor(head_from_message(h), "the caller") for h in request.anchors]
+        reports = self.reader.verify(
+            _services(list(request.services)), workers=self.verify_workers, anchors=anchors
+        )
         return audit_pb2.VerifyResponse(
             ok=all(r.ok for r in reports), stores=[report_message(r) for r in reports]
         )

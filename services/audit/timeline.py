@@ -10,9 +10,10 @@ from uuid import UUID
 
 from eventsourcing.application import Repository
 
+from services.audit import chain
 from services.audit.application import AuditApplication
-from services.audit.chain import unpack_entries
 from services.audit.events import AuditedEvent, Concerns, about
+from services.audit.verify import recorded_entries
 from services.backbone.envelope import jsonable
 from services.backbone.store import HubApplication
 
@@ -80,29 +81,26 @@ def state_as_of(
 
 
 def chain_status(audit: AuditApplication, events: list[AuditedEvent]) -> dict[tuple[str, int], str]:
-    """Per event: signed / chained (digest as recorded, with or without a checkpoint yet),
-    ALTERED, INSERTED (not recorded though within the chain) or unchained (newer than the chain)."""
+    """Per event: signed (its leaf is in the latest signed head, as stored), ALTERED (the stored event
+    differs from its leaf), INSERTED (within the signed range, but no leaf), or unsigned (newer than
+    the latest head)."""
     status: dict[tuple[str, int], str] = {}
     for store in sorted({e.store for e in events}):
         wanted = {e.notification_id: e for e in events if e.store == store}
-        segments = audit.segments(store)
-        checkpoints = audit.checkpoints(store)
-        head = segments[-1].last_id if segments else 0
-        signed = max((c.position for c in checkpoints), default=0)
+        latest = audit.latest_head(store)
+        signed = latest.head.position if latest else 0
         recorded = {
-            entry.notification_id: entry.digest
-            for s in segments
-            if any(s.first_id <= nid <= s.last_id for nid in wanted)
-            for entry in unpack_entries(s.entries)
-            if entry.notification_id in wanted
+            entry[0]: entry
+            for entry in chain.ENTRY.iter_unpack(recorded_entries(audit, store))
+            if entry[0] in wanted
         }
         for nid, event in wanted.items():
-            if nid > head:
-                status[(store, nid)] = "unchained"
+            if nid > signed:
+                status[(store, nid)] = "unsigned"
             elif nid not in recorded:
                 status[(store, nid)] = "INSERTED"
-            elif recorded[nid] != event.digest:
+            elif chain.ENTRY.pack(*recorded[nid]) != chain.entry_bytes(event.notification, event.digest):
                 status[(store, nid)] = "ALTERED"
             else:
-                status[(store, nid)] = "signed" if nid <= signed else "chained"
+                status[(store, nid)] = "signed"
     return status

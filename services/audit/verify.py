@@ -1,34 +1,45 @@
-"""`verify`: recompute every store's chain from its events and hold it against the signed checkpoints."""
+"""`verify`: proves a store is an append-only extension of every head it knows, or names where not.
+
+One read of the store: every event's write-time link checked, every event held against the leaf the
+audit recorded for it, and the store's Merkle root recomputed at the size of every head the hub signed
+and of every anchor a department holds. What does not match is named: the event (or the range between
+the last head that matches and the first that does not), and the head or anchor it broke.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import array
+import struct
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from services.audit import chain
-from services.audit.application import AuditApplication, Segment
-from services.audit.checkpoint import Checkpoint
-from services.audit.ranges import Finding, RangeResult, RangeTask, check_range, plan
-from services.audit.stores import open_readonly
-from services.backbone.settings import Settings
+from services.audit.application import AuditApplication, SignedHead
+from services.audit.findings import Finding
+from services.audit.scan import BEFORE_ALL, plan, scan_all
 from services.backbone.store import HubApplication
+from services.kernel import merkle
+from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
 
 Progress = Callable[[str, int], None]  # (store, events just checked)
-IN_PROCESS_BELOW = 40_000  # fewer events than this: not worth starting worker processes
+IN_PROCESS_BELOW = 40_000
+_ID = struct.Struct(
+    ">Q56x"
+)  # an entry's notification id  # fewer events than this: not worth starting worker processes
 
 
 @dataclass
 class StoreReport:
     store: str
-    chained: int = 0  # events the recorded chain covers
-    checked: int = 0  # events read from the store
-    position: int = 0  # last notification id chained
-    store_head: int = 0  # last notification id in the store
-    checkpoints: int = 0
-    signed_position: int = 0  # last notification id covered by a valid checkpoint
+    events: int = 0  # events the store holds (leaves of its tree now)
+    store_head: int = 0  # the last notification id in the store
+    linked: int = 0  # leading events whose write-time links check out
+    links_checked: bool = True  # False without the write-link key (MACs not checked)
+    heads: int = 0  # signed heads recorded by the audit
+    signed_size: int = 0  # the latest recorded head's size
+    anchors: int = 0  # anchors held against the store
+    anchored_size: int = 0
+    keys: dict[str, int] = field(default_factory=dict)  # key fingerprint → heads/anchors signed by it
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -40,119 +51,165 @@ class StoreReport:
         return min(self.findings, key=lambda f: f.notification_id, default=None)
 
 
-def check_chain_records(store: str, segments: list[Segment]) -> list[Finding]:
-    """Segments must follow one another: sequence, positions and links."""
-    found, previous_link, previous_last = [], chain.genesis(store), 0
-    for index, s in enumerate(segments):
-        if s.sequence != index or s.previous_link != previous_link or s.first_id <= previous_last:
-            detail = f"segment {s.sequence} does not continue the chain (missing or rewritten records)"
-            found.append(Finding("records", store, s.first_id, detail=detail))
-        previous_link, previous_last = s.link, s.last_id
-    return found
+def recorded_entries(audit: AuditApplication, store: str) -> bytes:
+    """Every entry the audit recorded for the store, block after block, in leaf order."""
+    found, number = [], 0
+    while (block := audit.block(store, number)) is not None:
+        found.append(block.entries)
+        number += 1
+    return b"".join(found)
 
 
-def check_checkpoints(
-    store: str, segments: list[Segment], checkpoints: list[Checkpoint], public_key: str
-) -> tuple[list[Finding], int]:
-    """Each checkpoint: signed by the hub's key, and its link is the recorded chain's at its position."""
-    found: list[Finding] = []
-    links, counts, total = {}, {}, 0
-    for s in segments:
-        total += s.count
-        links[s.last_id], counts[s.last_id] = s.link.hex(), total
-    signed_position = 0
-    for c in checkpoints:
-        if c.store != store or not c.valid_for(public_key):
-            detail = f"checkpoint {c.sequence} is not validly signed by the hub's audit key"
-            found.append(Finding("checkpoint", store, c.position, detail=detail))
-        elif links.get(c.position) != c.link or counts.get(c.position) != c.events:
-            detail = f"checkpoint {c.sequence} signed a different chain at this position"
-            found.append(Finding("checkpoint", store, c.position, detail=detail))
+def check_heads(store: str, heads: list[SignedHead], public_key: str) -> tuple[list[TreeHead], list[Finding]]:
+    """The validly signed heads, and findings for the others and for gaps in the sequence."""
+    valid, found, expected = [], [], 0
+    for signed in heads:
+        head = signed.head
+        if head.sequence != expected:
+            detail = f"heads {expected}..{head.sequence - 1} are missing from the audit store"
+            found.append(Finding("records", store, head.position, detail=detail))
+        expected = head.sequence + 1
+        if not head.valid_for(public_key):
+            found.append(
+                Finding(
+                    "head", store, head.position, detail=f"{head.name} is not signed by the hub's audit key"
+                )
+            )
         else:
-            signed_position = max(signed_position, c.position)
-    return found, signed_position
+            valid.append(head)
+    return valid, found
 
 
-_worker_stores: dict[str, HubApplication] = {}
-_worker_settings: Settings | None = None
-
-
-def _init_worker(settings: Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
-
-
-def worker_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
-    """Processes that check ranges (`run_task`), each with its own connections to the stores."""
-    context = multiprocessing.get_context("spawn")  # no inherited connection pools or threads
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings,))
-
-
-def run_task(task: RangeTask) -> RangeResult:
-    """check_range in a worker process (the store is opened once per process)."""
-    if task.store not in _worker_stores:
-        assert _worker_settings is not None
-        app = open_readonly(task.store, _worker_settings)
-        if app is None:
-            raise RuntimeError(f"store {task.store} disappeared")
-        _worker_stores[task.store] = app
-    return check_range(_worker_stores[task.store], task)
+def check_anchors(
+    store: str, anchors: list[Anchor], heads: list[TreeHead], report: StoreReport
+) -> tuple[list[Anchor], list[Finding]]:
+    """Anchors that verify, and what they say about the audit's own heads (lost, or forked)."""
+    valid, found = [], []
+    by_sequence = {h.sequence: h for h in heads}
+    for anchor in anchors:
+        head = anchor.head
+        if not head.valid():
+            found.append(
+                Finding(
+                    "anchor",
+                    store,
+                    head.position,
+                    detail=f"{head.name} held by {anchor.holder} does not verify",
+                )
+            )
+            continue
+        valid.append(anchor)
+        mark = fingerprint(head.public_key)
+        report.keys[mark] = report.keys.get(mark, 0) + 1
+        own = by_sequence.get(head.sequence)
+        if own is None:
+            detail = f"{head.name}, held by {anchor.holder}, is missing from the audit store"
+            found.append(Finding("records", store, head.position, detail=detail))
+        elif (own.tree_size, own.root_hash) != (head.tree_size, head.root_hash):
+            detail = (
+                f"{anchor.holder} holds {head.name} with root {head.root_hash[:16]}…; the audit store's head "
+                f"{own.sequence} says size {own.tree_size}, root {own.root_hash[:16]}…"
+            )
+            found.append(Finding("forked", store, head.position, detail=detail))
+    return valid, found
 
 
 def verify_store(
-    audit: AuditApplication,
+    audit: AuditApplication | None,
     source: HubApplication,
     store: str,
     public_key: str,
+    link_key: bytes | None,
+    anchors: list[Anchor] = (),  # type: ignore[assignment]
     *,
-    settings: Settings | None = None,
-    workers: int = 1,
-    chunk_events: int = 50_000,
-    parallel_from: int = IN_PROCESS_BELOW,
+    pool: ProcessPoolExecutor | None = None,
     progress: Progress | None = None,
 ) -> StoreReport:
-    """Walks the store against its recorded chain and checkpoints; findings name the events."""
-    segments, checkpoints = audit.segments(store), audit.checkpoints(store)
-    report = StoreReport(store, store_head=source.recorder.max_notification_id() or 0)
-    report.chained = sum(s.count for s in segments)
-    report.position = segments[-1].last_id if segments else 0
-    report.checkpoints = len(checkpoints)
-    report.findings += check_chain_records(store, segments)
-    found, report.signed_position = check_checkpoints(store, segments, checkpoints, public_key)
-    report.findings += found
-    tasks = plan(store, segments, chunk_events)
-    if workers > 1 and settings is not None and report.chained >= parallel_from:
-        results = _in_pool(tasks, settings, workers, progress)
-    else:
-        results = _here(source, tasks, progress)
-    for result in results:
-        report.findings += result.findings
-        report.checked += result.checked
-    report.findings.sort(key=lambda f: (f.notification_id, f.kind))
+    """The store against its write-time links, the audit's records and heads, and the anchors."""
+    head_id = source.recorder.max_notification_id() or 0
+    report = StoreReport(store, store_head=head_id, links_checked=link_key is not None)
+    signed = audit.heads(store) if audit is not None else []
+    report.heads = len(signed)
+    heads, found = check_heads(store, signed, public_key)
+    report.signed_size = max((h.tree_size for h in heads), default=0)
+    for h in heads:
+        report.keys[fingerprint(h.public_key)] = report.keys.get(fingerprint(h.public_key), 0) + 1
+    mine = [a for a in anchors if a.head.store == store]
+    valid_anchors, anchor_findings = check_anchors(store, mine, heads, report)
+    report.anchors, report.anchored_size = (
+        len(valid_anchors),
+        max((a.head.tree_size for a in valid_anchors), default=0),
+    )
+    found += anchor_findings
+    recorded = recorded_entries(audit, store) if audit is not None else b""
+    targets = [(h.tree_size, h.root, f"head {h.sequence} (signed {h.signed_at[:19]})") for h in heads]
+    targets += [
+        (a.head.tree_size, a.head.root, f"anchor {a.head.sequence} held by {a.holder}") for a in valid_anchors
+    ]
+    roots, ids, report.linked = _walk(
+        source, store, head_id, link_key, recorded, targets, found, pool, progress
+    )
+    report.events = len(ids)
+    found += _against(store, targets, roots, ids)
+    report.findings = sorted(found, key=lambda f: (f.notification_id, f.kind))
     return report
 
 
-def _here(source: HubApplication, tasks: list[RangeTask], progress: Progress | None) -> list[RangeResult]:
-    results = []
-    for task in tasks:
-        results.append(check_range(source, task))
+def _walk(
+    source: HubApplication,
+    store: str,
+    head_id: int,
+    link_key: bytes | None,
+    recorded: bytes,
+    targets: list[tuple[int, bytes, str]],
+    found: list[Finding],
+    pool: ProcessPoolExecutor | None,
+    progress: Progress | None,
+) -> tuple[dict[int, bytes], array.array[int], int]:
+    """Reads the store once: findings of each range, roots at the targets' sizes, leaf → id."""
+    sizes = {size for size, _, _ in targets}
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in sizes else {}
+    frontier, ids, linked, whole = merkle.Frontier(), array.array("q"), 0, True
+    tasks = plan(
+        source, store, after=BEFORE_ALL, stop=head_id, previous_link=None, key=link_key, recorded=recorded
+    )
+    for task, result in scan_all(source, tasks, pool):
+        found += result.findings
+        linked += result.good if whole else 0
+        whole = whole and result.good == result.count and not result.findings
+        first = size = len(ids)
+        ids.extend(nid for (nid,) in _ID.iter_unpack(result.entries))
+        # the leaves in runs between the sizes a head or an anchor names (roots taken there)
+        for cut in [*sorted(t for t in sizes if first < t < len(ids)), len(ids)]:
+            frontier.extend_packed(result.leaves[(size - first) * 32 : (cut - first) * 32])
+            size = cut
+            if size in sizes:
+                roots[size] = frontier.root()
         if progress:
-            progress(task.store, task.events)
-    return results
+            progress(store, result.count or task.events)
+    return roots, ids, linked
 
 
-def _in_pool(
-    tasks: list[RangeTask], settings: Settings, workers: int, progress: Progress | None
-) -> list[RangeResult]:
-    with worker_pool(settings, workers) as pool:
-        futures = {pool.submit(run_task, task): task for task in tasks}
-        results = []
-        for future in as_completed(futures):
-            results.append(future.result())
-            if progress:
-                progress(futures[future].store, futures[future].events)
-    return results
-
-
-def default_workers() -> int:
-    return int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "0")) or (os.cpu_count() or 1)
+def _against(
+    store: str, targets: list[tuple[int, bytes, str]], roots: dict[int, bytes], ids: array.array[int]
+) -> list[Finding]:
+    """Each head and anchor against the store's root at its size: truncated, or rewritten (named by
+    the range between the largest size below that still matches and this one)."""
+    found = []
+    matching = sorted({size for size, root, _ in targets if roots.get(size) == root} | {0})
+    for size, root, what in sorted(targets, key=lambda t: t[0]):
+        if size > len(ids):
+            first = ids[-1] if ids else 0
+            detail = f"{what} covers {size} events; the store holds {len(ids)}: truncated below it"
+            found.append(Finding("truncated", store, first, detail=detail, count=size - len(ids)))
+        elif roots.get(size) != root:
+            below = max(s for s in matching if s < size)
+            detail = (
+                f"the store's tree at size {size} differs from {what}; the change lies among these events"
+            )
+            found.append(
+                Finding(
+                    "rewritten", store, ids[below], detail=detail, last_id=ids[size - 1], count=size - below
+                )
+            )
+    return found

@@ -66,7 +66,12 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
                 copy.set_types(types)
                 for n, e in zip(ids, stored_events, strict=True):
                     copy.write_row((n, e.originator_id, e.originator_version, e.topic, e.state))
+            self._after_copy(curs, ids, stored_events)
         return ids
+
+    def _after_copy(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
+        """What else the transaction writes once its events are in (still under the table's lock):
+        nothing here; the write-time links (services.backbone.link_recorders) hook in."""
 
 
 def enabled(env: Any) -> bool:

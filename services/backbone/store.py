@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import consistency, copy_events, library, transcoder
+from services.backbone import consistency, copy_events, library, link_recorders, transcoder
 from services.backbone.library import HubRepository, Processing, project
 from services.backbone.settings import Settings
 
@@ -101,7 +101,7 @@ class HubApplication(Application):
         recorder = self.factory.process_recorder()
         if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
             library.become(recorder, copy_events.CopyingProcessRecorder)  # the same state, events by COPY
-        return recorder
+        return link_recorders.attach(recorder, self.service, self.env)  # write-time links
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Stores the events a consumer caused, atomically with its tracking record."""

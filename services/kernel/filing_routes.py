@@ -43,3 +43,13 @@ def subscription_exchange(settings: Settings) -> str:
 
 def subscription_queue(settings: Settings, department: str) -> str:
     return f"{settings.namespace}dept.{department}.filings"
+
+
+def heads_exchange(settings: Settings) -> str:
+    """Where each signed tree head of the audit logs is published once for every department's AMQP
+    subscription (a fanout exchange: every department keeps every head)."""
+    return f"{settings.namespace}departments.tree-heads"
+
+
+def heads_queue(settings: Settings, department: str) -> str:
+    return f"{settings.namespace}dept.{department}.heads"

@@ -19,6 +19,8 @@ from services.audit.keys import audit_public_key, auditor_token
 from services.audit.server import AuditServer
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
+from services.kernel import merkle
+from services.kernel.tree_heads import head_from_message
 from services.registry.application import RegistryApplication
 from tests.conftest import ROOT
 from tests.factories import enterprise_fields
@@ -78,7 +80,7 @@ def test_an_exported_bundle_verifies_offline_and_fails_after_one_byte_changes(
 
     changed = rewrite(bundle, "stores/registry/events.jsonl", "新区7号".encode(), "新区1号".encode())
     bad = offline_check(changed, key)
-    assert bad.returncode == 1 and "event differs from its chained digest" in bad.stdout, bad.stdout
+    assert bad.returncode == 1 and "differs from its leaf in the signed log" in bad.stdout, bad.stdout
     other_key = offline_check(bundle, key[:-2] + ("00" if key[-2:] != "00" else "01"))
     assert other_key.returncode == 1
 
@@ -159,5 +161,48 @@ def test_auditors_read_through_grpc_and_nothing_can_write(
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
     verified = stub.Verify(audit_pb2.VerifyRequest(services=["registry"]), metadata=auditor)
-    assert verified.ok and verified.stores[0].signed_position == before["registry"]
+    store = verified.stores[0]
+    assert verified.ok and store.signed_size == store.events == store.linked_events > 0
+    assert store.store_position == before["registry"]
     assert heads(pg_settings) == before, "reading changed a store"
+
+
+def test_anyone_holding_a_head_gets_the_latest_and_the_proof_that_it_extends_theirs(
+    pg_settings: Settings, enterprises: list[str], endpoint: Any
+) -> None:
+    channel, _ = endpoint
+    chain_all(pg_settings)
+    monitor = audit_pb2_grpc.TreeHeadServiceStub(channel)  # no token: hashes and sizes only
+    first = head_from_message(
+        monitor.GetLatestTreeHead(audit_pb2.GetLatestTreeHeadRequest(store="registry")).head
+    )
+    registry = open_store(RegistryApplication, pg_settings)
+    registry.register(enterprise_fields(9))
+    registry.close()
+    chain_all(pg_settings)
+    latest = head_from_message(
+        monitor.GetLatestTreeHead(audit_pb2.GetLatestTreeHeadRequest(store="registry")).head
+    )
+    assert latest.valid_for(audit_public_key(pg_settings.runtime_dir)) and latest.tree_size > first.tree_size
+    request = audit_pb2.GetConsistencyProofRequest(
+        store="registry", first_size=first.tree_size, second_size=latest.tree_size
+    )
+    proof = [bytes.fromhex(h) for h in monitor.GetConsistencyProof(request).proof]
+    assert merkle.verify_consistency(first.tree_size, latest.tree_size, first.root, latest.root, proof)
+    for bad, code in (
+        (
+            audit_pb2.GetConsistencyProofRequest(store="nowhere", first_size=1, second_size=2),
+            "INVALID_ARGUMENT",
+        ),
+        (
+            audit_pb2.GetConsistencyProofRequest(store="registry", first_size=3, second_size=2),
+            "INVALID_ARGUMENT",
+        ),
+        (
+            audit_pb2.GetConsistencyProofRequest(store="registry", first_size=1, second_size=10**6),
+            "NOT_FOUND",
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as refused:
+            monitor.GetConsistencyProof(bad)
+        assert refused.value.code().name == code
