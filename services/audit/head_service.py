@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from gateway.calls import grpc_method
 from hub.v1 import audit_pb2, audit_pb2_grpc
 from hub.v1 import department_pb2 as dept_pb
 
 from services.audit.proofs import ProofError, consistency
 from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
+from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import NotFoundError, ValidationError
 from services.kernel.tree_heads import TreeHead
 
