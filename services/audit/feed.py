@@ -33,12 +33,11 @@ class EventFilter:
 def parse_cursor(text: str) -> dict[str, int]:
     """'registry=120,filing=55' → positions per store ('' → from the beginning)."""
     positions: dict[str, int] = {}
-    for part in filter(None, text.split(",")):
+    for part in filter(None, text.split(",")[:32]):
         store, _, position = part.partition("=")
-        try:
-            positions[store] = int(position)
-        except ValueError:
-            raise ValidationError("cursor", "not a cursor this service returned") from None
+        if not (store and position.isascii() and position.isdigit() and len(position) <= 18):
+            raise ValidationError("cursor", "not a cursor this service returned")
+        positions[store] = int(position)
     return positions
 
 

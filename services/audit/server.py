@@ -26,7 +26,8 @@ from services.audit.reader import AuditReader
 from services.audit.servicer import AuditServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
-from services.backbone.edge.listen import listen  # the same TLS settings as the gateway
+from services.backbone.edge.listen import listen
+from services.backbone.edge.malformed import MalformedRequests  # the same TLS settings as the gateway
 from services.backbone.process import private_files, wait_for_signal
 from services.backbone.settings import Settings
 
@@ -43,7 +44,8 @@ class AuditServer:
         self.reader = AuditReader(settings)
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit-grpc"),
-            interceptors=[AuditorAuth(auditor_token(settings.runtime_dir))],
+            # bytes that are no request are INVALID_ARGUMENT, before or after the token is checked
+            interceptors=[MalformedRequests(), AuditorAuth(auditor_token(settings.runtime_dir))],
         )
         verify_workers = int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "1"))
         audit_pb2_grpc.add_AuditServiceServicer_to_server(

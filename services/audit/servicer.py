@@ -18,9 +18,8 @@ from services.audit.reader import AuditReader
 from services.audit.stores import audited_services
 from services.audit.timeline import state_as_of
 from services.audit.verify import StoreReport
-from services.backbone.edge.calls import grpc_method
-from services.backbone.edge.status import to_status
-from services.backbone.errors import DomainError, ValidationError
+from services.backbone.edge.calls import grpc_method, grpc_server_stream
+from services.backbone.errors import ValidationError
 from services.kernel.tree_heads import Anchor, head_from_message
 
 KINDS = {
@@ -43,8 +42,19 @@ def _timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
-def _moment(stamp: Timestamp, present: bool) -> datetime | None:
-    return stamp.ToDatetime(tzinfo=UTC) if present else None
+# Timestamp's own range (0001-01-01 to 9999-12-31) and its nanos; the hub's history lies well within
+MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def _moment(stamp: Timestamp, present: bool, field: str) -> datetime | None:
+    """The moment a Timestamp names; ValidationError naming the field when it is no valid Timestamp."""
+    if not present:
+        return None
+    if not 0 <= stamp.nanos < 1_000_000_000:
+        raise ValidationError(f"{field}.nanos", "must be from 0 to 999,999,999")
+    if not MIN_SECONDS <= stamp.seconds <= MAX_SECONDS:
+        raise ValidationError(f"{field}.seconds", "must lie between 0001-01-01 and 9999-12-31")
+    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def _enterprise(text: str, required: bool) -> UUID | None:
@@ -114,20 +124,20 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
     def __init__(self, reader: AuditReader, verify_workers: int = 1) -> None:
         self.reader, self.verify_workers = reader, verify_workers
 
+    @grpc_server_stream
     def StreamEvents(  # noqa: N802 - gRPC's name
         self, request: audit_pb2.StreamEventsRequest, context: grpc.ServicerContext
     ) -> Iterator[audit_pb2.StreamEventsResponse]:
-        try:
-            flt = EventFilter(
-                enterprise=_enterprise(request.enterprise_id, required=False),
-                types=frozenset(request.event_types),
-                since=_moment(request.from_time, request.HasField("from_time")),
-                until=_moment(request.to_time, request.HasField("to_time")),
-            )
-            cursor = parse_cursor(request.cursor)
-            stores = self.reader.sources(_services(list(request.services)))
-        except DomainError as error:
-            context.abort_with_status(to_status(error))
+        if request.limit < 0:
+            raise ValidationError("limit", "must not be negative (0: no limit)")
+        flt = EventFilter(
+            enterprise=_enterprise(request.enterprise_id, required=False),
+            types=frozenset(request.event_types),
+            since=_moment(request.from_time, request.HasField("from_time"), "from_time"),
+            until=_moment(request.to_time, request.HasField("to_time"), "to_time"),
+        )
+        cursor = parse_cursor(request.cursor)
+        stores = self.reader.sources(_services(list(request.services)))
         for sent, (event, after) in enumerate(feed(stores, flt, cursor), 1):
             yield audit_pb2.StreamEventsResponse(event=event_message(event), cursor=after)
             if request.limit and sent >= request.limit:
@@ -140,7 +150,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
         enterprise = _enterprise(request.enterprise_id, required=True)
         if not request.HasField("as_of"):
             raise ValidationError("as_of", "required: the moment to rebuild the state at")
-        as_of = _moment(request.as_of, True)
+        as_of = _moment(request.as_of, True, "as_of")
         assert enterprise is not None and as_of is not None
         states = state_as_of(self.reader.sources(), enterprise, as_of)
         return audit_pb2.GetStateAsOfResponse(
