@@ -9,9 +9,9 @@ TOOLS_STAMP := tools/node_modules/.installed
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
-.PHONY: setup fonts pdftools run test test-unit test-integration lint bench chaos scale services clean lock
+.PHONY: setup fonts pdftools browser run test test-unit test-integration lint bench chaos scale services clean lock
 
-setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools
+setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) fonts pdftools browser
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ pdftools:
 	  echo "setup: installing poppler-utils (pdftoppm, pdftotext for the report tests)"; \
 	  apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; }
+
+# The console's browser tests drive Debian's chromium with its own chromedriver (never a downloaded browser).
+browser:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
+	  echo "setup: installing chromium and chromium-driver (the console's browser tests)"; \
+	  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; }; }
 
 services:
 	scripts/ensure-services.sh --postgres

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import structlog
@@ -10,7 +11,7 @@ from nameko.rpc import rpc
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
 from services.backbone.settings import Settings
-from services.notifications import config
+from services.notifications import config, reminders
 from services.notifications.application import NotificationsApplication
 from services.notifications.report import publish
 
@@ -40,3 +41,20 @@ class NotificationsService:
         summary = publish.publish(self.app, Settings.from_env(), config.load(), town, month)
         log.info("monthly_report_published", town=town, month=month, revision=summary["revision"])
         return {k: v for k, v in summary.items() if k != "report"}
+
+    @rpc
+    def monthly_report_file(self, town: str, month: str, suffix: str) -> dict[str, Any]:
+        """The published report's HTML or PDF (base64) with its revision; {} before it is published."""
+        found = publish.stored_file(self.app, town, month, suffix)
+        if found:
+            found["content"] = base64.b64encode(found["content"]).decode("ascii")
+        return found
+
+    @rpc
+    def remind_lagging(
+        self, town: str, campaign: str, deadline: str, enterprise_ids: list[str]
+    ) -> dict[str, Any]:
+        """SMS reminders to the enterprises of a campaign that have not filed (once per enterprise a day)."""
+        answer = reminders.remind(self.app, town, campaign, deadline, enterprise_ids)
+        log.info("campaign_reminders", town=town, campaign=campaign, enterprises=answer["enterprises"])
+        return answer

@@ -59,6 +59,11 @@ TEMPLATES: dict[str, str] = {
         "【执法告知】{enterprise}：{step}。{detail}（文书编号{document_no}，{authority}，{date}）"
     ),
     "enforcement_department": ("【执法进展】{enterprise}：{step}。{detail}（文书编号{document_no}，{date}）"),
+    # a town office's reminder to the enterprises that have not filed in its campaign (reminders.py)
+    "campaign_reminder": (
+        SIGNATURE + "{enterprise}：{campaign}要求于{deadline}前报送“一企一册”，贵单位尚未报送，"
+        "请尽快由法定代表人签字、加盖单位公章后报送。"
+    ),
     # MonthlyReport.Published
     "report_published": (
         "【每月通报】{town}{month}安全风险报备通报已发布：应报{expected}家，按期报备{filed}家，"

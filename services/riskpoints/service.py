@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import builtins
 import time
 from typing import Any
@@ -12,6 +13,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.backbone import rpc as _domain_errors  # noqa: F401 - registers error round-tripping
 from services.backbone.nameko_store import EventStore
+from services.riskpoints import card
 from services.riskpoints.application import RiskPointsApplication
 
 log = structlog.get_logger(__name__)
@@ -64,6 +66,20 @@ class RiskPointsService:
     @rpc
     def get(self, enterprise_id: str, risk_point_id: str) -> dict[str, Any]:
         return self.app.get(enterprise_id, risk_point_id)
+
+    @rpc
+    def warning_card(
+        self, enterprise_id: str, risk_point_id: str, fmt: str, enterprise_name: str = ""
+    ) -> dict[str, Any]:
+        """The post warning card (岗位风险告知卡), html or pdf, base64 (the console shows it)."""
+        content_type, content, filename = card.render(
+            self.app.get(enterprise_id, risk_point_id), fmt, enterprise_name
+        )
+        return {
+            "content_type": content_type,
+            "content": base64.b64encode(content).decode("ascii"),
+            "filename": filename,
+        }
 
     @rpc
     def list(

@@ -71,6 +71,23 @@ def publish(
     return {**summary, "report": report}
 
 
+def stored_file(app: Any, town: str, month: str, suffix: str) -> dict[str, Any]:
+    """The published report's file (html or pdf) as it was written when last published, with its
+    revision; {} when the month's report was never published or its file is gone or altered."""
+    found: MonthlyReport | None = app.find(report_id(town, month))
+    info = (found.files if found is not None else {}).get(suffix) if suffix in ("html", "pdf") else None
+    if found is None or not info:
+        return {}
+    path = Path(info["path"])
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return {}
+    if hashlib.sha256(content).hexdigest() != info["sha256"]:
+        return {}
+    return {"revision": found.revision, "published_at": found.published_at, "content": content}
+
+
 @retried
 def _record(
     app: Any, town: str, month: str, report: dict[str, Any], fields: dict[str, Any]
