@@ -28,22 +28,25 @@ def is_refile(reason: str) -> bool:
 
 
 def reason_zh(reason: str, name_of: Callable[[str], str | None] = lambda _id: None) -> str:
-    """The reason in Chinese: 风险因素变化（风险点等级变化：“反应釜区”） for a re-file. An id in it is
-    replaced by the name `name_of` finds for it, or left out."""
+    """The reason in Chinese: 风险因素变化（风险点等级变化：“反应釜区”） for a re-file, 企业申请编制 for
+    one the enterprise asked for. An id in it is replaced by the name `name_of` finds, or left out."""
     text = str(reason or "").strip()
     if text in PLAIN:
         return PLAIN[text]
-    refile = is_refile(text)
-    if refile:
+    change = change_zh(text, name_of)
+    return f"风险因素变化（{change}）" if is_refile(text) else change
+
+
+def change_zh(reason: str, name_of: Callable[[str], str | None] = lambda _id: None) -> str:
+    """What changed, in Chinese (风险点等级变化：“反应釜区”), from a re-file's reason."""
+    text = str(reason or "").strip()
+    if is_refile(text):
         text = text[len(REFILE_PREFIX) :].lstrip(": ").strip()
     for english, chinese in CHANGES:
         if text.startswith(english):
             subject = _named(text[len(english) :].lstrip(": ").strip(), name_of)
-            text = f"{chinese}：“{subject}”" if subject else chinese
-            break
-    else:
-        text = _named(text, name_of) or "风险因素变化"
-    return f"风险因素变化（{text}）" if refile else text
+            return f"{chinese}：“{subject}”" if subject else chinese
+    return _named(text, name_of) or "风险因素变化"
 
 
 def _named(text: str, name_of: Callable[[str], str | None]) -> str:
