@@ -100,7 +100,7 @@ def received_page(app: Any, department: str, state: str, number: int) -> Page:
 
 def receipt(app: Any, department: str, enterprise_id: str, version: int) -> dict[str, Any] | None:
     rows = app.query(
-        "SELECT v.*, f.document_hash, f.reason FROM @deliveries v LEFT JOIN @filings f "
+        "SELECT v.*, f.document_hash, f.reason AS filing_reason FROM @deliveries v LEFT JOIN @filings f "
         "ON f.enterprise_id = v.enterprise_id AND f.version = v.version "
         "WHERE v.department = %(department)s AND v.enterprise_id = %(id)s AND v.version = %(version)s",
         {"department": department, "id": enterprise_id, "version": version},

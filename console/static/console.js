@@ -13,7 +13,7 @@
         textStyle: { fontFamily: font },
         tooltip: { trigger: "item", formatter: "{b}：{c} 处（{d}%）" },
         legend: { orient: "vertical", left: 0, top: "middle" },
-        series: [{ type: "pie", radius: ["35%", "65%"], center: ["62%", "50%"], label: { formatter: "{c}" },
+        series: [{ type: "pie", radius: ["32%", "56%"], center: ["60%", "50%"], label: { formatter: "{c} 处" },
           data: items.map(function (i) { return { name: i.name, value: i.value, itemStyle: { color: i.colour } }; }) }]
       };
     } else {

@@ -112,6 +112,7 @@ def inspections_page(request: Request, session: Session) -> Response:
         "inspections.html",
         inspections=activity.inspections_page(store, session.department, number),
         cases=activity.cases_page(store, scope_of(session), "", 1),
+        department_names=departments(request),
         title="检查与案件",
     )
 

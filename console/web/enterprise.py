@@ -65,14 +65,14 @@ def enterprise_page(request: Request, session: Session) -> Response:
     for version in versions:
         version["reason_zh"] = reason_zh(version["reason"])
         for delivery in version["deliveries"]:
-            delivery["department_name"] = names.get(delivery["department"], delivery["department"])
+            delivery["department_name"] = names.get(delivery["department"], "其他部门")
     points, point_total = queries.risk_points(store, eid)
     return page(
         request,
         "enterprise.html",
         title=enterprise["name"],
         enterprise=enterprise,
-        departments=[(c, names.get(c, c)) for c in enterprise["supervisors"].split(",") if c],
+        departments=[(c, names.get(c, "其他部门")) for c in enterprise["supervisors"].split(",") if c],
         versions=versions,
         diff=_diff(request, eid, versions),
         points=points,

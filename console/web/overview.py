@@ -30,7 +30,7 @@ def departments(request: Request) -> dict[str, str]:
 
 
 def names_of(codes: str, names: dict[str, str]) -> str:
-    return "、".join(names.get(c, c) for c in codes.split(",") if c) or "—"
+    return "、".join(names.get(c, "其他部门") for c in codes.split(",") if c) or "—"
 
 
 @requires(*OFFICIALS)
