@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -125,7 +126,8 @@ async def login(request: Request) -> Response:
     sid = console.sessions.open(session)
     log.info("console_signed_in", role=session.role, department=session.department)
     response = redirect(_next(str(form.get("next", ""))) or HOME[session.role])
-    response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    secure = request.url.scheme == "https" or os.environ.get("HUB_CONSOLE_SECURE_COOKIES") == "1"
+    response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=secure)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
