@@ -94,13 +94,20 @@ COLUMNS = (
 
 
 def book_page(app: Any, scope: Scope, wanted: BookFilter, number: int, size: int = PAGE_SIZE) -> Page:
-    """One page of the book, each line with its enterprise's status, departments and open major dangers."""
+    """One page of the book, each line with its enterprise's status, departments and open major dangers.
+    The page's ids are found in the index alone (their order is the index's), then its rows are read."""
     where, params = wanted.conditions(scope)
-    total = app.query(f"SELECT count(*) AS n FROM @risk_points r WHERE {where}", params)[0]["n"]
+    if wanted.department or wanted.q or wanted.status:
+        total = app.query(f"SELECT count(*) AS n FROM @risk_points r WHERE {where}", params)[0]["n"]
+    else:  # the whole book, or one level of it: the enterprises' counts add up to it
+        counts = book_counts(app, scope)
+        total = counts[f"level_{wanted.level}"] if wanted.level else counts["level_1"] + counts["level_2"]
     number = min(number, max(1, -(-total // size)))
+    order = ORDERS[wanted.order]
     rows = app.query(
         f"SELECT {COLUMNS} FROM @risk_points r LEFT JOIN @enterprises e ON e.id = r.enterprise_id "
-        f"WHERE {where} ORDER BY {ORDERS[wanted.order]} LIMIT %(limit)s OFFSET %(offset)s",
+        f"WHERE r.id IN (SELECT r.id FROM @risk_points r WHERE {where} ORDER BY {order} "
+        f"LIMIT %(limit)s OFFSET %(offset)s) ORDER BY {order}",
         {**params, "limit": size, "offset": (number - 1) * size},
     )
     return Page(with_dangers(app, rows), total, number, size)
@@ -148,21 +155,12 @@ def measures_text(stored: str) -> str:
 
 
 def book_counts(app: Any, scope: Scope) -> dict[str, int]:
-    """Level-1 and level-2 points in scope and the enterprises they belong to."""
-    rows = app.query(
-        f"SELECT r.level, count(*) AS n FROM @risk_points r "
-        f"WHERE {scope.where('r.enterprise_id', 'r.town')} AND r.retired = 0 AND r.level <= 2 "
-        "GROUP BY r.level",
+    """Level-1 and level-2 points in scope and the enterprises they belong to (from the enterprises'
+    counts of their points)."""
+    row = app.query(
+        "SELECT sum(e.level1) AS l1, sum(e.level2) AS l2, "
+        "sum(CASE WHEN e.level1 + e.level2 > 0 THEN 1 ELSE 0 END) AS n "
+        f"FROM @enterprises e WHERE {scope.where('e.id', 'e.town')} AND e.registered_at <> ''",
         scope.params,
-    )
-    counts = {f"level_{r['level']}": r["n"] for r in rows}
-    enterprises = app.query(
-        f"SELECT count(DISTINCT r.enterprise_id) AS n FROM @risk_points r "
-        f"WHERE {scope.where('r.enterprise_id', 'r.town')} AND r.retired = 0 AND r.level <= 2",
-        scope.params,
-    )[0]["n"]
-    return {
-        "level_1": counts.get("level_1", 0),
-        "level_2": counts.get("level_2", 0),
-        "enterprises": enterprises,
-    }
+    )[0]
+    return {"level_1": int(row["l1"] or 0), "level_2": int(row["l2"] or 0), "enterprises": int(row["n"] or 0)}

@@ -26,13 +26,13 @@ def now_utc() -> str:
 
 
 def risk_levels(app: Any, scope: Scope) -> dict[int, int]:
-    rows = app.query(
-        f"SELECT r.level, count(*) AS n FROM @risk_points r WHERE {scope.where('r.enterprise_id', 'r.town')} "
-        "AND r.retired = 0 GROUP BY r.level",
+    """Active risk points in scope by level (the enterprises' counts added up)."""
+    row = app.query(
+        f"SELECT {', '.join(f'sum(e.level{n}) AS l{n}' for n in LEVELS)} FROM @enterprises e "
+        f"WHERE {scope.where('e.id', 'e.town')} AND e.registered_at <> ''",
         scope.params,
-    )
-    found = {int(r["level"]): int(r["n"]) for r in rows}
-    return {level: found.get(level, 0) for level in LEVELS}
+    )[0]
+    return {level: int(row[f"l{level}"] or 0) for level in LEVELS}
 
 
 def current_campaign(app: Any, town: str) -> dict[str, Any] | None:

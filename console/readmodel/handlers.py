@@ -46,6 +46,11 @@ def index(uow: ViewWork, envelope: Envelope) -> None:
     )
 
 
+def types_of(upstream: str) -> list[str]:
+    """The event types of an upstream the console applies."""
+    return sorted(t for u, t in handlers._by_key if u == upstream)
+
+
 def _index_everything(handlers: Handlers) -> None:
     for type_ in LINES:
         upstream = UPSTREAM_OF[type_.split(".", 1)[0]]

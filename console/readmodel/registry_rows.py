@@ -56,6 +56,7 @@ def registered(uow: ViewWork, envelope: Envelope) -> None:
         **values,
     )
     _copy_to_rows(uow, str(envelope.enterprise_id))
+    uow.recount(str(envelope.enterprise_id))  # risk points that arrived before the registration
 
 
 def profile_updated(uow: ViewWork, envelope: Envelope) -> None:

@@ -1,7 +1,9 @@
 """The read model's tables and the indexes the console's pages read them by.
 
 Rows copy the columns a page filters and sorts by from the rows they belong to (a risk point keeps
-its enterprise's town and name), so that a page is one index range, not a join and a sort of a town.
+its enterprise's town and name), so that a page is one index range, not a join and a sort of a town;
+an enterprise keeps the count of its active risk points per level (the dashboards and the book's
+totals add up a few thousand enterprises, not a hundred thousand points).
 Every consumer writes only its own columns with upserts: the upstreams' streams are each in order,
 but not in order with one another (a risk point may arrive before its enterprise's registration).
 """
@@ -25,7 +27,11 @@ STATEMENTS: tuple[str, ...] = (
         last_version INTEGER NOT NULL DEFAULT 0,
         filed_version INTEGER NOT NULL DEFAULT 0,
         first_submitted_at TEXT,
-        last_submitted_at TEXT
+        last_submitted_at TEXT,
+        level1 INTEGER NOT NULL DEFAULT 0,
+        level2 INTEGER NOT NULL DEFAULT 0,
+        level3 INTEGER NOT NULL DEFAULT 0,
+        level4 INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS enterprises_town ON @enterprises (town, name)",
     "CREATE INDEX IF NOT EXISTS enterprises_town_filed ON @enterprises (town, first_submitted_at)",

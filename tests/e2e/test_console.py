@@ -288,3 +288,43 @@ def test_the_auditor_verifies_the_chain_and_reads_an_enterprises_history(
         driver, f"{base}/audit/enterprises/{filed['enterprise_id']}/register?at={now}", "28-auditor-register"
     )
     assert "第" in driver.find_element(By.ID, "register-version").text and filed["name"] in text
+
+
+def test_a_console_added_to_a_running_hub_rebuilds_its_read_model_from_history(
+    hub: Hub, town: Town, tmp_path: Path
+) -> None:
+    """Another console store, empty, filled from the stores' history through the audit endpoint, ends
+    as the one that followed the events live (the anchors come with the next checkpoints only)."""
+    import dataclasses
+
+    from console.audit_client import AuditClient
+    from console.rebuild import rebuild
+
+    live = open_console_store(hub.settings)
+    fresh = open_console_store(dataclasses.replace(hub.settings, database_url="", runtime_dir=tmp_path))
+    audit = AuditClient(hub.audit_address)
+    try:
+        applied = rebuild(fresh, dataclasses.replace(hub.settings, runtime_dir=tmp_path), audit, town.auditor)
+        assert applied["registry"] > 0 and applied["riskpoints"] > 0 and applied["filing"] > 0
+        for table, key in (
+            ("enterprises", "id, name, uscc, town, status, supervisors, filed_version"),
+            ("supervision", "department, enterprise_id"),
+            ("risk_points", "id, enterprise_id, name, level, town, enterprise_name, retired"),
+            ("dangers", "id, grade, state, town"),
+            ("cases", "id, department, state"),
+            ("filings", "enterprise_id, version, document_hash, superseded_by"),
+            ("campaigns", "town, name, deadline"),
+            ("events", "upstream, notification_id, type, summary"),
+        ):
+            query = f"SELECT {key} FROM @{table} ORDER BY {key}"
+            assert fresh.query(query) == live.query(query), table
+        # deliveries: as the events left them (the live one may have been answered since)
+        query = "SELECT enterprise_id, version, department FROM @deliveries ORDER BY 1, 2, 3"
+        assert fresh.query(query) == live.query(query)
+        assert rebuild(
+            fresh, dataclasses.replace(hub.settings, runtime_dir=tmp_path), audit, town.auditor
+        ) == {upstream: 0 for upstream in applied}  # from its tracking position on: nothing twice
+    finally:
+        audit.close()
+        fresh.close()
+        live.close()

@@ -195,3 +195,36 @@ def test_dashboard_figures_and_an_enterprises_page(store: ConsoleApplication, se
         "TEZ-ZJ": "rejected",
         "TOWN-ZSZ": "pending",
     }
+
+
+def test_the_enterprises_counts_follow_grades_and_retirements(
+    store: ConsoleApplication, settings: Settings
+) -> None:
+    stream, made = town()
+    apply(store, stream, ORDERS[1], settings)
+    first, second = made["points"][0][0], made["points"][0][1]  # enterprise 0's level 1 and level 2
+    stream.emit(
+        "riskpoints",
+        "RiskPoint.Retired",
+        first,
+        {"enterprise_id": made[0], "external_id": "RP-0", "reason": "拆除"},
+    )
+    stream.emit(
+        "riskpoints",
+        "RiskPoint.Assessed",
+        second,
+        {
+            "enterprise_id": made[0],
+            "assessment": {"method": "LEC", "value": 90, "level": 3, "colour": "黄"},
+            "level": 3,
+            "colour": "黄",
+            "control_tier": "车间",
+            "control_tier_override": None,
+        },
+    )
+    consumer = ViewConsumer(store, handlers, settings, "riskpoints")
+    consumer._record([Delivery(0, e) for e in stream.by_upstream["riskpoints"][-2:]])
+    assert book.book_counts(store, OFFICE) == {"level_1": 2, "level_2": 2, "enterprises": 2}
+    assert dashboard.risk_levels(store, OFFICE) == {1: 2, 2: 2, 3: 4, 4: 3}
+    page = book.book_page(store, OFFICE, book.BookFilter(), 1)
+    assert page.total == 4 and {r["id"] for r in page.rows}.isdisjoint({first, second})
