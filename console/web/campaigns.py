@@ -38,6 +38,8 @@ def campaigns_page(request: Request, session: Session) -> Response:
 def _invalid(name: str, deadline: str) -> str:
     if not name or len(name) > 100:
         return "请填写活动名称（100字以内）。"
+    if "/" in name or "\\" in name:
+        return "活动名称不能包含斜杠。"
     try:
         date.fromisoformat(deadline)
     except ValueError:

@@ -41,9 +41,11 @@ def months(count: int = 12) -> list[str]:
     return found
 
 
-def _stored(request: Request, session: Session, month: str, suffix: str) -> dict[str, Any]:
+def _stored(
+    request: Request, session: Session, month: str, suffix: str, content: bool = True
+) -> dict[str, Any]:
     answer: dict[str, Any] = request.app.state.console.services.call(
-        "notifications", "monthly_report_file", session.town, month, suffix
+        "notifications", "monthly_report_file", session.town, month, suffix, content
     )
     return answer
 
@@ -53,8 +55,7 @@ def report_page(request: Request, session: Session) -> Response:
     month = request.query_params.get("month", "") or last_month()
     if not MONTH.match(month):
         return error(request, 400, "月份格式应为 年-月，例如 2016-09。")
-    published = _stored(request, session, month, "pdf")
-    published.pop("content", None)
+    published = _stored(request, session, month, "pdf", content=False)
     choices = months()
     if month not in choices:
         choices.append(month)

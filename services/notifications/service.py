@@ -43,11 +43,14 @@ class NotificationsService:
         return {k: v for k, v in summary.items() if k != "report"}
 
     @rpc
-    def monthly_report_file(self, town: str, month: str, suffix: str) -> dict[str, Any]:
-        """The published report's HTML or PDF (base64) with its revision; {} before it is published."""
+    def monthly_report_file(self, town: str, month: str, suffix: str, content: bool = True) -> dict[str, Any]:
+        """The published report's HTML or PDF (base64) with its revision; {} before it is published.
+        Without `content`: whether it is published, its revision and when (the file is not sent)."""
         found = publish.stored_file(self.app, town, month, suffix)
         if found:
-            found["content"] = base64.b64encode(found["content"]).decode("ascii")
+            data = found.pop("content")
+            if content:
+                found["content"] = base64.b64encode(data).decode("ascii")
         return found
 
     @rpc
