@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -17,6 +19,7 @@ from console.web import auth, overview
 from console.web.render import CSP, error
 from console.web.sessions import Sessions
 
+log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # ECharts from the npm registry (tools/package.json), served by the hub: nothing is fetched at run time
@@ -45,6 +48,13 @@ def not_found(request: Request, exc: Exception) -> Response:
     return error(request, 404, "页面不存在。")
 
 
+def server_error(request: Request, exc: Exception) -> Response:
+    """A fault of the console: logged with its reference, shown in Chinese (not a stack trace)."""
+    reference = uuid.uuid4().hex[:12]
+    log.error("console_page_failed", path=request.url.path, reference=reference, exc_info=exc)
+    return error(request, 500, f"系统内部错误，请稍后重试。如多次出现，请将编号 {reference} 告知平台管理员。")
+
+
 def routes() -> list[Any]:
     from console.web import activity, audit_pages, campaigns, enterprise, report
 
@@ -67,7 +77,7 @@ def routes() -> list[Any]:
 
 
 def create_app(console: Console) -> Starlette:
-    app = Starlette(routes=routes(), exception_handlers={404: not_found})
+    app = Starlette(routes=routes(), exception_handlers={404: not_found, Exception: server_error})
     app.state.console = console
     app.add_middleware(Headers)
     # a run this process did not finish (it was stopped meanwhile) will not finish now

@@ -211,3 +211,14 @@ def test_every_response_carries_the_security_headers(town: Any) -> None:
         headers = client.get(path).headers
         assert "default-src 'self'" in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff", path
+
+
+def test_a_fault_of_the_console_is_a_chinese_page_with_a_reference_not_a_trace(town: Any) -> None:
+    client, _, made = town
+    faulty = TestClient(client.app, base_url="http://console.test", raise_server_exceptions=False)
+    sign_in(faulty, "department", "TOWN-ZSZ", "office-token")
+    point = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{made['chemical']}/point/0"))
+    answer = faulty.get(f"/enterprises/{made['chemical']}/points/{point}/card.html")  # the stand-in refuses
+    assert answer.status_code == 500
+    assert "系统内部错误" in answer.text and re.search(r"编号 [0-9a-f]{12}", answer.text)
+    assert "Traceback" not in answer.text and "AssertionError" not in answer.text
