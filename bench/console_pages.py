@@ -3,7 +3,7 @@
     python -m bench.console_pages [--enterprises 5000] [--per 20]
 
 Starts a whole hub as `make run` does (PostgreSQL, its own namespace and ports), loads a town through
-its front doors (bench/console_town.py: 5,000 enterprises, 20 risk points each, a fifth of them filed,
+its front doors (tests/town_load.py: 5,000 enterprises, 20 risk points each, a fifth of them filed,
 hidden dangers, inspections and cases, a campaign, the month's report), waits until every consumer
 has caught up, restarts the console (so that each page's first call is a cold one: its templates,
 connections and RPC proxies made on the way), then opens each page as the town office, a department
@@ -33,11 +33,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import Result, save, show, stop_on_signals
-from bench.console_town import AJJ, OFFICE, TOWN, Loaded, load, rpc
 from console.queries import activity, audit, book, campaigns, dashboard, enterprises
 from console.queries.scope import Scope
 from console.readmodel.store import open_console_store
 from tests.conftest import Hub, isolated_hub_settings, wait_for
+from tests.town_load import AJJ, OFFICE, TOWN, Loaded, load, rpc
 
 LIMIT_MS = 300.0
 # the results' names (the benchmark chart's font has no Chinese), by the page's Chinese name
