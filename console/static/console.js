@@ -12,8 +12,9 @@
       option = {
         textStyle: { fontFamily: font },
         tooltip: { trigger: "item", formatter: "{b}：{c} 处（{d}%）" },
-        legend: { orient: "vertical", left: 0, top: "middle" },
-        series: [{ type: "pie", radius: ["32%", "56%"], center: ["60%", "50%"], label: { formatter: "{c} 处" },
+        legend: { bottom: 0, left: "center" },
+        series: [{ type: "pie", radius: ["30%", "52%"], center: ["50%", "45%"], label: { formatter: "{c} 处" },
+          avoidLabelOverlap: true,
           data: items.map(function (i) { return { name: i.name, value: i.value, itemStyle: { color: i.colour } }; }) }]
       };
     } else {
