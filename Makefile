@@ -11,9 +11,9 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 export HUB_RUNTIME_DIR ?= var
 
 
-.PHONY: setup fonts pdftools javakit signer run test test-unit test-integration lint bench chaos scale services clean lock
+.PHONY: setup fonts pdftools javakit browser signer run test test-unit test-integration lint bench chaos scale fuzz services clean lock
 
-setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) $(NODE_EXAMPLE_STAMP) fonts pdftools javakit
+setup: $(STAMP) $(GEN_STAMP) $(TOOLS_STAMP) $(NODE_EXAMPLE_STAMP) fonts pdftools javakit browser
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ javakit:
 # The enterprise's signer as one file, without the hub: dist/hubsign.pyz (README, "Signing").
 signer: $(GEN_STAMP)
 	$(PY) scripts/build_signer.py --out dist/hubsign.pyz
+
+# The console's browser tests drive Debian's chromium with its own chromedriver (never a downloaded browser).
+browser:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
+	  echo "setup: installing chromium and chromium-driver (the console's browser tests)"; \
+	  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; }; }
 
 services:
 	scripts/ensure-services.sh --postgres

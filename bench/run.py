@@ -21,6 +21,8 @@ BENCHMARKS: list[tuple[str, dict[str, object]]] = [
     ("bench.departments", {"filings": 200, "departments": 20, "rate": 10.0}),
     # 1,000,000 events take ~15 minutes to seed on 2 cores: `python -m bench.audit_verify` for that.
     ("bench.audit_verify", {"events": 200_000}),
+    # every console page of a town of 5,000 enterprises, beside the raw read of its rows (under 300 ms)
+    ("bench.console_pages", {"enterprises": 5_000}),
 ]
 
 

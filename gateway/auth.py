@@ -10,9 +10,9 @@ import time
 
 import grpc
 
-from gateway.rpc import Services
 from services.backbone.edge.calls import metadata
 from services.backbone.errors import PermissionDeniedError
+from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
 KEY_ID_HEADER = "x-hub-key-id"

@@ -13,8 +13,8 @@ from gateway import danger_messages as messages
 from gateway.auth import Authenticator
 from gateway.inspections import InspectionServicer
 from gateway.inspector_auth import DepartmentAuthenticator
-from gateway.rpc import Services
 from services.backbone.edge.calls import fields_of, grpc_method
+from services.backbone.rpc_client import Services
 
 SERVICE_NAMES = ("hub.v1.DangerService", "hub.v1.InspectionService")
 

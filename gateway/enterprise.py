@@ -9,9 +9,9 @@ from hub.v1 import enterprise_pb2 as pb
 from hub.v1 import enterprise_pb2_grpc
 
 from gateway.auth import Authenticator
-from gateway.rpc import Services
 from services.backbone.edge.calls import fields_of, grpc_method
 from services.backbone.errors import ValidationError
+from services.backbone.rpc_client import Services
 from services.kernel.fields import PROFILE_WITH_CODE
 
 ROLES = {

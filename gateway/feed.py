@@ -12,10 +12,10 @@ from hub.v1 import department_pb2_grpc
 
 from gateway.adapter.jobs import receipt_of
 from gateway.inspector_auth import DepartmentAuthenticator
-from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.edge.calls import fields_of, grpc_method, grpc_server_stream
 from services.backbone.errors import PermissionDeniedError, ValidationError
+from services.backbone.rpc_client import Services
 from services.kernel import receipts
 from services.kernel.validation import INT64_MAX, bounded_int
 

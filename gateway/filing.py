@@ -9,9 +9,9 @@ from hub.v1 import filing_pb2 as pb
 from hub.v1 import filing_pb2_grpc
 
 from gateway.auth import Authenticator
-from gateway.rpc import Services
 from services.backbone import consistency
 from services.backbone.edge.calls import fields_renamed, grpc_method, metadata
+from services.backbone.rpc_client import Services
 
 DELIVERY = {
     "pending": pb.DELIVERY_STATE_PENDING,

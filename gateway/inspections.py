@@ -10,8 +10,8 @@ from hub.v1 import danger_pb2_grpc
 
 from gateway import danger_messages as messages
 from gateway.inspector_auth import DepartmentAuthenticator
-from gateway.rpc import Services
 from services.backbone.edge.calls import grpc_method
+from services.backbone.rpc_client import Services
 
 
 class InspectionServicer(danger_pb2_grpc.InspectionServiceServicer):

@@ -8,9 +8,9 @@ import time
 
 import grpc
 
-from gateway.rpc import Services
 from services.backbone.edge.calls import metadata
 from services.backbone.errors import PermissionDeniedError
+from services.backbone.rpc_client import Services
 
 DEPARTMENT_HEADER = "x-hub-department"
 TOKEN_HEADER = "x-hub-department-token"

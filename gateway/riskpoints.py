@@ -15,11 +15,11 @@ from hub.v1 import riskpoint_pb2_grpc
 
 from gateway import riskpoint_messages as messages
 from gateway.auth import Authenticator
-from gateway.rpc import Services
 from gateway.streams import Inbox, grpc_stream
 from services.backbone import correlation
 from services.backbone.edge.calls import fields_of, grpc_method
 from services.backbone.errors import ValidationError
+from services.backbone.rpc_client import Services
 from services.kernel.identity import risk_point_id
 from services.kernel.validation import INT64_MAX, bounded_int, page_size
 

@@ -32,13 +32,13 @@ from gateway.feed import FilingFeedServicer
 from gateway.filing import FilingServicer
 from gateway.inspector_auth import DepartmentAuthenticator
 from gateway.riskpoints import RiskPointServicer
-from gateway.rpc import Services
 from gateway.town import TownServicer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.edge.listen import listen
 from services.backbone.edge.malformed import MalformedRequests
 from services.backbone.process import private_files, wait_for_signal
+from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -10,9 +10,9 @@ from hub.v1 import town_pb2 as pb
 from hub.v1 import town_pb2_grpc
 
 from gateway.inspector_auth import DepartmentAuthenticator
-from gateway.rpc import Services
 from services.backbone.edge.calls import grpc_method
 from services.backbone.errors import PermissionDeniedError, ValidationError
+from services.backbone.rpc_client import Services
 
 TOWN_OFFICE = "镇安委会办公室"
 STANDING = {

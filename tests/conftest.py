@@ -119,7 +119,7 @@ def cleanup(settings: Settings) -> None:
         conn = connect(settings.amqp_uri)
         channel = raw_channel(conn)
         for service in SERVICES:
-            for consumer in SERVICES:
+            for consumer in (*SERVICES, "console"):  # the console's read model consumes too
                 channel.queue_delete(settings.queue(consumer, service))
             channel.exchange_delete(settings.exchange(service))
         channel.queue_delete(settings.unrouted_queue)
@@ -129,7 +129,7 @@ def cleanup(settings: Settings) -> None:
         pass
     if settings.database_url:
         with psycopg.connect(settings.database_url, autocommit=True) as pg:
-            for service in SERVICES:
+            for service in (*SERVICES, "console"):
                 pg.execute(f'DROP SCHEMA IF EXISTS "{settings.schema_for(service)}" CASCADE')
 
 
@@ -290,12 +290,14 @@ class Hub:
         self.settings = settings
         self.gateway_address = f"127.0.0.1:{free_port()}"
         self.audit_address = f"127.0.0.1:{free_port()}"
+        self.console_address = f"127.0.0.1:{free_port()}"
         # the reference department platforms `make run` starts, on ports of their own
         self.platforms = {"AJJ-TEZ": f"127.0.0.1:{free_port()}", "TOWN-ZSZ": f"127.0.0.1:{free_port()}"}
         self.env = {
             **settings_env(settings),
             "HUB_GATEWAY_ADDRESS": self.gateway_address,
             "HUB_AUDIT_ADDRESS": self.audit_address,
+            "HUB_CONSOLE_ADDRESS": self.console_address,
             "HUB_PLATFORM_AJJ": self.platforms["AJJ-TEZ"],
             "HUB_PLATFORM_TOWN": self.platforms["TOWN-ZSZ"],
             "HUB_ADAPTER_MAX_ATTEMPTS": "6",  # parks within seconds, not minutes

@@ -128,5 +128,14 @@ def seed(notifications: NotificationsApplication | None = None, campaign: str = 
 
 
 def totals(**values: Any) -> dict[str, int]:
-    keys = ("enterprises", "filed", "late", "missing", "open_dangers", "overdue_dangers", "major_dangers")
+    keys = (
+        "enterprises",
+        "filed",
+        "late",
+        "missing",
+        "not_due",
+        "open_dangers",
+        "overdue_dangers",
+        "major_dangers",
+    )
     return {k: int(values.get(k, 0)) for k in (*keys, "level1", "level2")}

@@ -16,10 +16,10 @@ from typing import Any
 import structlog
 from nameko.exceptions import RemoteError
 
-from gateway.rpc import Services
 from services.backbone.amqp import CONNECTION_ERRORS
 from services.backbone.errors import UnavailableError
 from services.backbone.reconnect import retry_until_done
+from services.backbone.rpc_client import Services
 
 log = structlog.get_logger(__name__)
 TRANSIENT = (*CONNECTION_ERRORS, TimeoutError, RemoteError, UnavailableError)

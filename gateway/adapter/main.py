@@ -17,10 +17,10 @@ from gateway.adapter.fanout import Fanout
 from gateway.adapter.heads import Departments, HeadFanout
 from gateway.adapter.ledger import LedgerWriter
 from gateway.adapter.pusher import DepartmentPusher
-from gateway.rpc import Services
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.process import private_files, wait_for_signal
+from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)

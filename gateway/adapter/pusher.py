@@ -22,11 +22,11 @@ from gateway.adapter import credentials, jobs
 from gateway.adapter.breaker import TRANSIENT, CircuitBreaker, backoff
 from gateway.adapter.heads import HeadPushing, is_head
 from gateway.adapter.ledger import LedgerWriter, Pending
-from gateway.rpc import Services
 from services.backbone import correlation
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.errors import NotFoundError, ValidationError
 from services.backbone.reconnect import Stopping, run_until_stopped
+from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 from services.kernel import filing_routes, receipts
 

@@ -7,5 +7,6 @@ CREATE DATABASE dangers;
 CREATE DATABASE filing;
 CREATE DATABASE notifications;
 CREATE DATABASE audit;
+CREATE DATABASE console;  -- the console's read model (HUB_DATABASE_URL_CONSOLE)
 -- The test suite's default database (tests/conftest.py: postgresql://root@127.0.0.1:5432/hub_test).
 CREATE DATABASE hub_test;

@@ -12,6 +12,15 @@ from openpyxl.styles import Font, PatternFill
 from services.filing.campaigns import BOOK_COLUMNS
 
 FILLS = {1: "FFC7CE", 2: "FFD8A8"}  # 红, 橙
+# what the files say of an enterprise's state: the words officials use, not the stored ones
+STATUS = {"operating": "正常生产", "suspended": "停产整顿", "closed": "关闭取缔"}
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    return [
+        STATUS.get(row.get(key, ""), "其他") if key == "status" else row.get(key, "")
+        for key, _ in BOOK_COLUMNS
+    ]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
@@ -19,7 +28,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow([title for _, title in BOOK_COLUMNS])
     for row in rows:
-        writer.writerow([row.get(key, "") for key, _ in BOOK_COLUMNS])
+        writer.writerow(_cells(row))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -33,7 +42,7 @@ def to_xlsx(town: str, rows: list[dict[str, Any]]) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([row.get(key, "") for key, _ in BOOK_COLUMNS])
+        sheet.append(_cells(row))
         fill = FILLS.get(row.get("level"))
         if fill:
             for cell in sheet[sheet.max_row]:

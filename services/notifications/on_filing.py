@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
+from services.kernel import reasons
 from services.notifications import clock, requests, templates
-from services.notifications.ledgers import CAMPAIGNS_ID, Campaigns, FilingLedger, ledger_id
+from services.notifications.ledgers import CAMPAIGNS_ID, Campaigns, FilingLedger, RiskLedger, ledger_id
 from services.notifications.requests import LEDGERS
 
 UPSTREAM = "filing"
@@ -51,7 +52,11 @@ def compiled(uow: UnitOfWork, envelope: Envelope) -> None:
     if not str(p["reason"]).startswith(REFILE_PREFIX):
         return
     eid = str(envelope.enterprise_id)
-    reason = str(p["reason"])[len(REFILE_PREFIX) :].lstrip(": ").strip() or "风险因素变化"
+    # the stored reason is the filing service's words (English, with the risk point's id when its event
+    # carried no name): the message names the point as this service knows it, in Chinese, never by id
+    risks: RiskLedger | None = uow.get(ledger_id("risks", eid))
+    known = risks.names if risks is not None else {}
+    reason = reasons.change_zh(str(p["reason"]), known.get)
     text = templates.render(
         "register_refile", enterprise=requests.enterprise_name(uow, eid), version=p["version"], reason=reason
     )

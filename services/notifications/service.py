@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import structlog
@@ -9,7 +10,7 @@ import structlog
 from services.backbone.nameko_store import EventStore, HubSettings
 from services.backbone.rpc import rpc
 from services.backbone.settings import Settings
-from services.notifications import config
+from services.notifications import config, reminders
 from services.notifications.application import NotificationsApplication
 from services.notifications.report import publish
 
@@ -40,3 +41,23 @@ class NotificationsService:
         summary = publish.publish(self.app, self.settings, config.load(self.settings.hub_env), town, month)
         log.info("monthly_report_published", town=town, month=month, revision=summary["revision"])
         return {k: v for k, v in summary.items() if k != "report"}
+
+    @rpc
+    def monthly_report_file(self, town: str, month: str, suffix: str, content: bool = True) -> dict[str, Any]:
+        """The published report's HTML or PDF (base64) with its revision; {} before it is published.
+        Without `content`: whether it is published, its revision and when (the file is not sent)."""
+        found = publish.stored_file(self.app, town, month, suffix)
+        if found:
+            data = found.pop("content")
+            if content:
+                found["content"] = base64.b64encode(data).decode("ascii")
+        return found
+
+    @rpc
+    def remind_lagging(
+        self, town: str, campaign: str, deadline: str, enterprise_ids: list[str]
+    ) -> dict[str, Any]:
+        """SMS reminders to the enterprises of a campaign that have not filed (once per enterprise a day)."""
+        answer = reminders.remind(self.app, town, campaign, deadline, enterprise_ids)
+        log.info("campaign_reminders", town=town, campaign=campaign, enterprises=answer["enterprises"])
+        return answer

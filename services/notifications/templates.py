@@ -59,10 +59,15 @@ TEMPLATES: dict[str, str] = {
         "【执法告知】{enterprise}：{step}。{detail}（文书编号{document_no}，{authority}，{date}）"
     ),
     "enforcement_department": ("【执法进展】{enterprise}：{step}。{detail}（文书编号{document_no}，{date}）"),
+    # a town office's reminder to the enterprises that have not filed in its campaign (reminders.py)
+    "campaign_reminder": (
+        SIGNATURE + "{enterprise}：{campaign}要求于{deadline}前报送“一企一册”，贵单位尚未报送，"
+        "请尽快由法定代表人签字、加盖单位公章后报送。"
+    ),
     # MonthlyReport.Published
     "report_published": (
         "【每月通报】{town}{month}安全风险报备通报已发布：应报{expected}家，按期报备{filed}家，"
-        "逾期报备{late}家，未报备{missing}家；未整改隐患{open}项，其中逾期{overdue}项；"
+        "逾期报备{late}家，未报备{missing}家，待报备{not_due}家；未整改隐患{open}项，其中逾期{overdue}项；"
         "重大风险一级{level1}处、二级{level2}处。报告文件：{path}"
     ),
 }
@@ -72,7 +77,8 @@ ENFORCEMENT_STEPS: dict[str, tuple[str, str]] = {
     "EnforcementCase.CaseOpened": ("重大隐患已立案查处", "事由：{reason}"),
     "EnforcementCase.PenaltyImposed": (
         "依法顶格处罚",
-        "违法行为：{violation}，依据：{legal_basis}，罚款{amount}元",
+        # the article, as officials cite it; the violation's code (SAFETY_LAW_102) is the hub's own key
+        "依据{legal_basis}，罚款{amount}元",
     ),
     "EnforcementCase.ExposureRecorded": ("予以公开曝光", "曝光媒体：{medium}"),
     "EnforcementCase.Reinspected": ("复查完毕", "复查结论：{verdict}"),

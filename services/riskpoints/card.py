@@ -75,6 +75,29 @@ def _wrap(text: str, width: float) -> list[str]:
     return [*lines, line]
 
 
+# The PDF card is laid out as the HTML card is: a table, its borders #333, its label column shaded #f2f2f2.
+BORDER, SHADE = "#333333", "#f2f2f2"
+LEFT, SPLIT, RIGHT = 0.06, 0.27, 0.94  # the table's edges and the label column's (figure fractions)
+LINE, PAD = 0.022, 0.008  # a text line's height and a cell's padding
+BOTTOM = 0.05
+
+
+def _cell(figure: Any, x0: float, x1: float, top: float, height: float, fill: str) -> None:
+    from matplotlib.patches import Rectangle
+
+    figure.patches.append(
+        Rectangle(
+            (x0, top - height),
+            x1 - x0,
+            height,
+            transform=figure.transFigure,
+            facecolor=fill,
+            edgecolor=BORDER,
+            linewidth=0.8,
+        )
+    )
+
+
 def render_pdf(point: dict[str, Any], enterprise_name: str = "") -> bytes:
     font = cjk_font()
     if font is None:
@@ -87,24 +110,31 @@ def render_pdf(point: dict[str, Any], enterprise_name: str = "") -> bytes:
     face = FontProperties(fname=font)
     figure = Figure(figsize=(8.27, 11.69))
     figure.patches.append(
-        Rectangle((0.06, 0.9), 0.88, 0.06, transform=figure.transFigure, color=COLOURS[int(point["level"])])
+        Rectangle(
+            (LEFT, 0.9), RIGHT - LEFT, 0.06, transform=figure.transFigure, color=COLOURS[int(point["level"])]
+        )
     )
     figure.text(
         0.5, 0.93, "岗位风险告知卡", fontproperties=face, size=26, ha="center", va="center", color="white"
     )
     figure.text(
-        0.06, 0.875, f"{enterprise_name}　风险点编号 {point['external_id']}", fontproperties=face, size=10
+        LEFT, 0.875, f"{enterprise_name}　风险点编号 {point['external_id']}", fontproperties=face, size=10
     )
-    y = 0.84
-    for label, lines in rows(point):
-        figure.text(0.07, y, label, fontproperties=face, size=12, weight="bold", va="top")
-        for line in [part for value in lines for part in _wrap(str(value), 30)]:
-            if y < 0.05:  # the page is full; the hub holds the rest
-                figure.text(0.3, y, "……", fontproperties=face, size=12, va="top")
-                break
-            figure.text(0.3, y, line, fontproperties=face, size=12, va="top")
-            y -= 0.027
-        y -= 0.012
+    top = 0.86
+    for label, values in rows(point):
+        lines = [part for value in values for part in _wrap(str(value), 30)] or [""]
+        room = int((top - BOTTOM - 2 * PAD) / LINE)
+        if room < 1:
+            break  # the page is full; the hub holds the rest
+        if len(lines) > room:  # the last row that fits says there is more
+            lines = [*lines[: room - 1], "……"]
+        height = len(lines) * LINE + 2 * PAD
+        _cell(figure, LEFT, SPLIT, top, height, SHADE)
+        _cell(figure, SPLIT, RIGHT, top, height, "white")
+        figure.text(LEFT + 0.012, top - PAD, label, fontproperties=face, size=12, weight="bold", va="top")
+        for i, line in enumerate(lines):
+            figure.text(SPLIT + 0.012, top - PAD - i * LINE, line, fontproperties=face, size=12, va="top")
+        top -= height
     buffer = io.BytesIO()
     FigureCanvasPdf(figure).print_pdf(buffer, metadata={"Title": f"岗位风险告知卡 {point['name']}"})
     return buffer.getvalue()

@@ -42,11 +42,14 @@ class RiskPointsService:
         return self.app.owners_of(enterprise_id, risk_point_ids)
 
     @rpc
-    def warning_card(self, enterprise_id: str, risk_point: str, format_: str) -> dict[str, str]:
+    def warning_card(
+        self, enterprise_id: str, risk_point: str, format_: str, enterprise_name: str = ""
+    ) -> dict[str, str]:
         """The risk point's post warning card (岗位风险告知卡) as a file: content type, name and the
-        content in base64 (RPC messages are JSON)."""
+        content in base64 (RPC messages are JSON). The enterprise's name is asked of the registry
+        unless the caller knows it (the console does)."""
         point = self.app.get(enterprise_id, risk_point)
-        name = str(self.registry.get(enterprise_id).get("name", ""))
+        name = enterprise_name or str(self.registry.get(enterprise_id).get("name", ""))
         content_type, content, filename = card.render(point, format_, name)
         return {
             "content_type": content_type,

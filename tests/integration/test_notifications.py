@@ -133,7 +133,7 @@ def test_hubctl_publishes_the_monthly_report_and_switches_channels(
     )
     assert made.exit_code == 0, made.output
     assert "revision 1 (published)" in made.output and "filed 2, late 1, missing 1 of 4" in made.output
-    assert (out / f"monthly-report-{TOWN}-2026-10.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / f"每月通报-{TOWN}-2026-10.pdf").read_bytes().startswith(b"%PDF")
     again = runner.invoke(hubctl, ["report", "monthly", "--town", TOWN, "--month", "2026-10"], env=env)
     assert "unchanged, not published again" in again.output
     bad = runner.invoke(hubctl, ["report", "monthly", "--town", TOWN, "--month", "2026-13"], env=env)

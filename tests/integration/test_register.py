@@ -179,8 +179,9 @@ def test_town_book_lists_every_major_risk_point_of_the_town(town: Town) -> None:
 
     lines = list(csv.reader(io.StringIO(town.filing.export_town_book(TOWN, "csv").decode("utf-8-sig"))))
     assert lines[0][0] == "企业名称" and len(lines) == 1 + 4
+    assert {line[-1] for line in lines[1:]} == {"正常生产"}  # 企业状态 in Chinese, not "operating"
     sheet = load_workbook(io.BytesIO(town.filing.export_town_book(TOWN, "xlsx"))).active
-    assert sheet.max_row == 2 + 4 and sheet["E3"].value == 1
+    assert sheet.max_row == 2 + 4 and sheet["E3"].value == 1 and sheet["O3"].value == "正常生产"
 
 
 def test_campaign_standing_of_each_enterprise(town: Town) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("services", "gateway", "departments", "hubctl", "hubsign")
+PACKAGES = ("services", "gateway", "departments", "hubctl", "hubsign", "console")
 MAX_LINES = 400
 
 

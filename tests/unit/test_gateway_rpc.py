@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from nameko.exceptions import RpcTimeout
 
-from gateway.rpc import Services
 from services.backbone.errors import NotFoundError, UnavailableError
+from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
 

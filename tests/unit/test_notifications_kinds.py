@@ -211,6 +211,31 @@ def test_each_enforcement_step_goes_to_the_enterprise_and_the_department(hub: di
         and "50000元" in penalty["text"]
         and "台应急罚〔2026〕12号" in penalty["text"]
     )
+    # the article the penalty rests on, as officials cite it; never the hub's key for the violation
+    assert "《中华人民共和国安全生产法》(2021年修正) 第一百零二条" in penalty["text"]
+    assert "SAFETY_LAW" not in penalty["text"]
+
+
+def test_a_re_file_for_a_re_graded_point_names_it_in_chinese_without_its_id(hub: dict[str, Any]) -> None:
+    points = hub["riskpoints"]
+    point = points.create(hub["ours"], item(1, level=3))["risk_point_id"]
+    hub["feed"].follow(points)
+    filing: FilingApplication = hub["filing"]
+    doc = {"format": "x", "enterprise": {}, "risk_points": [], "supervising_departments": []}
+    for version, reason in ((1, "requested"), (2, f"re-file: risk point (re-)graded: {point}")):
+        filing.save(
+            Filing(
+                enterprise_id=hub["ours"],
+                version=version,
+                document=doc,
+                document_hash=f"{version}" * 64,
+                reason=reason,
+            )
+        )
+    hub["feed"].follow(filing)
+    [note, *_] = requested(hub["notifications"], "register_refile")
+    assert "风险点等级变化：“1号反应釜”" in note["text"]  # the stored reason named it by its id only
+    assert point not in note["text"] and "risk point" not in note["text"] and "re-file" not in note["text"]
 
 
 def test_a_message_for_an_enterprise_the_registry_has_not_told_about_waits_for_its_address(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eventsourcing.application import ProcessingEvent
@@ -139,3 +140,29 @@ def test_a_register_kept_between_pages_never_carries_an_unsaved_change(
     rows = riskpoint_register(filing, enterprise)
     assert len(rows) == 6 and filing.repository.get(register.id).version == 3
     assert "坏页" not in {r["location"] for r in rows}
+
+
+def test_the_pdf_card_keeps_the_html_cards_table_borders_and_shading(tmp_path: Path) -> None:
+    import subprocess
+
+    from PIL import Image
+
+    _, content, _ = card.render(POINT, "pdf", "测试化工")
+    (tmp_path / "card.pdf").write_bytes(content)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", str(tmp_path / "card.pdf"), str(tmp_path / "card")], check=True
+    )
+    image = Image.open(next(tmp_path.glob("card*.png"))).convert("RGB")
+    colours = dict((rgb, n) for n, rgb in image.getcolors(maxcolors=1 << 20) or [])
+    shaded = sum(n for rgb, n in colours.items() if all(abs(c - 0xF2) <= 2 for c in rgb))
+    border = sum(n for rgb, n in colours.items() if all(c <= 0x60 for c in rgb))
+    area = image.width * image.height
+    assert shaded / area > 0.03  # the label column, #f2f2f2 as in the HTML card
+    assert border / area > 0.005  # the cells' borders (and the text)
+
+    # a row per label, each with a horizontal border: count rows of mostly-dark pixels in the table
+    def dark_row(y: int) -> bool:
+        dark = sum(1 for x in range(0, image.width, 4) if max(image.getpixel((x, y))) < 0x80)
+        return dark > image.width / 4 * 0.6
+
+    assert sum(1 for y in range(image.height) if dark_row(y)) >= len(card.rows(POINT)) + 1

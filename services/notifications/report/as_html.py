@@ -31,7 +31,7 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    title = f"{report['town']}{report['month']}安全风险报备工作通报"
+    title = f"{report['town']}{charts.month_zh(report['month'])}安全风险报备工作通报"
     parts = [
         f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(title)}</title>',
         f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>",
@@ -42,7 +42,7 @@ def render(report: dict[str, Any]) -> str:
     for name in charts.NAMES:
         figure = charts.figure(report, name)
         parts.append(
-            f'<img class="chart" data-chart="{name}" alt="{_e(name)}" '
+            f'<img class="chart" data-chart="{name}" alt="{_e(charts.TITLES[name])}" '
             f'src="data:image/png;base64,{base64.b64encode(charts.png(figure)).decode("ascii")}">'
         )
     parts.append("<h2>二、各部门情况</h2>")

@@ -1,5 +1,7 @@
 """The monthly report as an A4 PDF (reportlab): the summary with the month-on-month chart, the filing and
-dangers charts, the major risks chart, then the lagging departments and enterprises and the two tables.
+dangers charts, the major risks chart, then the lagging departments and enterprises and the two tables,
+one after another (a section starts a new page only when too little of the page is left for it: a
+town of two enterprises is a report of two pages, not six).
 
 The charts are matplotlib's (drawn as images); the text and the tables are reportlab's, which sets a town of
 thousands of enterprises in a second or two where laying out its glyphs through matplotlib took a minute.
@@ -20,9 +22,9 @@ from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     Image,
-    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -63,6 +65,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", fontName=face, fontSize=16, leading=22, alignment=TA_CENTER),
         "note": ParagraphStyle("note", fontName=face, fontSize=10.5, leading=15, alignment=TA_CENTER),
+        "h2": ParagraphStyle("h2", fontName=face, fontSize=13, leading=18, spaceBefore=6, spaceAfter=6),
         "h3": ParagraphStyle("h3", fontName=face, fontSize=11, leading=16, spaceBefore=4, spaceAfter=4),
         "cell": ParagraphStyle("cell", fontName=face, fontSize=CELL_SIZE, leading=10.5, wordWrap="CJK"),
     }
@@ -116,31 +119,34 @@ def _widths(*fractions: float) -> list[float]:
     return [WIDTH * f for f in fractions]
 
 
+def _section(title: str, room: float) -> list[Flowable]:
+    """A section's heading, on a new page only when less than `room` of this one is left."""
+    return [CondPageBreak(room), Spacer(1, 0.3 * cm), _text(title, "h2")]
+
+
 def _story(report: dict[str, Any]) -> list[Flowable]:
     story: list[Flowable] = [
-        _text(f"{report['town']}{report['month']}安全风险报备工作通报", "title"),
+        _text(f"{report['town']}{charts.month_zh(report['month'])}安全风险报备工作通报", "title"),
         _text(f"报备截止日期：{report['deadline']}；统计截至本月末。", "note"),
         Spacer(1, 0.4 * cm),
         *_table(tables.SUMMARY, tables.summary(report), _widths(0.4, 0.2, 0.2, 0.2)),
-        Spacer(1, 0.4 * cm),
-        _chart(report, "change", HEIGHT * 0.5),
-        PageBreak(),
-        _text("统计图表", "title"),
-        _chart(report, "filing", HEIGHT * 0.45),
-        _chart(report, "dangers", HEIGHT * 0.45),
-        PageBreak(),
-        _text("统计图表（续）", "title"),
-        _chart(report, "risks", HEIGHT * 0.9),
-        PageBreak(),
-        _text("工作滞后的部门和企业", "title"),
+        Spacer(1, 0.3 * cm),
+        _chart(report, "change", HEIGHT * 0.4),
+        *_section("统计图表", HEIGHT * 0.3),
+        _chart(report, "filing", HEIGHT * 0.4),
+        _chart(report, "dangers", HEIGHT * 0.4),
+        _chart(report, "risks", HEIGHT * 0.4),
+        *_section("工作滞后的部门和企业", HEIGHT * 0.15),
     ]
     for heading, rows in tables.lagging(report):
         story += [_text(heading, "h3"), *_table([heading, "原因"], rows, _widths(0.4, 0.6))]
-    story += [PageBreak(), _text("各部门情况", "title")]
-    story += _table(tables.DEPARTMENTS, tables.departments(report), _widths(0.17, *[0.83 / 11] * 11))
-    story += [PageBreak(), _text("各企业情况", "title")]
+    story += _section("各部门情况", HEIGHT * 0.15)
+    story += _table(tables.DEPARTMENTS, tables.departments(report), _widths(0.16, *[0.84 / 12] * 12))
+    story += _section("各企业情况", HEIGHT * 0.15)
     story += _table(
-        tables.ENTERPRISES, tables.enterprises(report), _widths(0.3, 0.11, 0.23, 0.1, 0.1, 0.08, 0.08)
+        tables.ENTERPRISES,
+        tables.enterprises(report),
+        _widths(0.21, 0.21, 0.1, 0.14, 0.11, 0.1, 0.065, 0.065),
     )
     return story
 
@@ -160,7 +166,7 @@ def render(report: dict[str, Any]) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"{report['town']}{report['month']}每月通报",
+        title=f"{report['town']}{charts.month_zh(report['month'])}每月通报",
         invariant=True,
     )
     document.build(_story(report), onFirstPage=_page_number, onLaterPages=_page_number)

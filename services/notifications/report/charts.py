@@ -20,6 +20,7 @@ COLOURS = {
     "filed": "#2ca02c",
     "late": "#ff7f0e",
     "missing": "#d62728",
+    "not_due": "#bdbdbd",
     "open_dangers": "#1f77b4",
     "overdue_dangers": "#9467bd",
     "level1": "#d7191c",
@@ -32,6 +33,7 @@ LABELS = {
     "filed": "按期报备",
     "late": "逾期报备",
     "missing": "未报备",
+    "not_due": "待报备",
     "open_dangers": "未整改隐患",
     "overdue_dangers": "逾期隐患",
     "major_dangers": "重大隐患",
@@ -71,9 +73,14 @@ def _series(report: dict[str, Any], name: str) -> tuple[str, list[str], dict[str
             "previous": [before.get(k, 0) for k in shown],
             "current": [report["totals"][k] for k in shown],
         }
-        return f"与上月（{previous.get('month', '—')}）对比", [LABELS[k] for k in shown], values, False
+        return (
+            f"与上月（{month_zh(previous.get('month', ''))}）对比",
+            [LABELS[k] for k in shown],
+            values,
+            False,
+        )
     title, keys, stacked = {
-        "filing": ("各部门监管企业报备进度", ("filed", "late", "missing"), True),
+        "filing": ("各部门监管企业报备进度", ("filed", "late", "missing", "not_due"), True),
         "dangers": ("各部门监管企业隐患整改情况", ("open_dangers", "overdue_dangers"), False),
         "risks": ("各部门重大风险（一、二级风险点）", ("level1", "level2"), True),
     }[name]
@@ -108,17 +115,36 @@ def draw(axes: Axes, report: dict[str, Any], name: str) -> None:
             left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_yticks(positions, labels=names, fontproperties=face)
     axes.invert_yaxis()
+    # counts start at 0: an all-zero chart keeps 0..1 (matplotlib would centre it on 0, showing
+    # negative counts), and the longest bar leaves room for nothing else to sit on
+    longest = max(left) if stacked else max((max(v) for v in series.values()), default=0)
+    axes.set_xlim(0, max(1, longest * 1.05))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(prop=face, loc="lower right", fontsize=9)
+    # the legend under the chart, outside the bars: inside the axes it covered the longest ones
+    axes.legend(
+        prop=face,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=len(series),
+        frameon=False,
+        fontsize=9,
+    )
 
 
 NAMES = ("filing", "dangers", "risks", "change")
+TITLES = {"filing": "报备进度", "dangers": "隐患整改", "risks": "重大风险", "change": "与上月对比"}
+
+
+def month_zh(month: str) -> str:
+    """'2016-09' → '2016年9月' ('—' when there is none)."""
+    year, _, number = month.partition("-")
+    return f"{int(year)}年{int(number)}月" if year.isdigit() and number.isdigit() else "—"
 
 
 def figure(report: dict[str, Any], name: str) -> Figure:
     """One chart on a figure of its own (the HTML report embeds them)."""
-    rows = len(report["departments"]) if name != "change" else 8
-    found = Figure(figsize=(8.0, max(2.6, 0.45 * rows + 1.6)))
+    rows = len(report["departments"]) if name != "change" else len(LABELS) - 3
+    found = Figure(figsize=(8.0, max(2.8, 0.45 * rows + 2.0)))
     draw(found.add_subplot(), report, name)
     found.tight_layout()
     return found

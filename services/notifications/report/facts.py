@@ -25,6 +25,7 @@ LEDGER_KINDS = ("risks", "dangers", "filings")
 class EnterpriseFacts:
     enterprise_id: str
     name: str
+    uscc: str  # beside the name in the tables: two enterprises may bear the same name
     registered_at: str
     closed_at: str
     supervisors: list[str]
@@ -61,6 +62,7 @@ def gather(app: Any, town: str) -> TownFacts:
                 EnterpriseFacts(
                     enterprise_id=eid,
                     name=card.name,
+                    uscc=str(card.profile.get("uscc", "")),
                     registered_at=card.registered_at,
                     closed_at=card.closed_at,
                     supervisors=list(card.supervisors),

@@ -2,8 +2,9 @@
 
 Per enterprise (registered before the month's end and not closed by then):
   filing   "filed" (first register submitted by the deadline), "late" (after it, within the month),
-           "missing" (none by the month's end); the departments whose answer to its latest submitted
-           version is a rejection;
+           "missing" (none by the month's end, or none yet past the deadline), "not_due" (none yet,
+           and the deadline still to come: 待报备, not 未报备); the departments whose answer to its
+           latest submitted version is a rejection;
   dangers  open (reported, not closed) and overdue (found overdue, not closed) at the month's end;
   risks    level 1 and level 2 risk points in use at the month's end.
 Per department: the same, summed over the enterprises it supervises, and its on-time rate. Lagging:
@@ -17,21 +18,26 @@ from typing import Any
 
 from services.notifications.report.facts import EnterpriseFacts, Period, TownFacts
 
-TOTALS = ("enterprises", "filed", "late", "missing", "open_dangers", "overdue_dangers", "major_dangers")
+FILING = ("filed", "late", "missing", "not_due")
+DANGERS = ("open_dangers", "overdue_dangers", "major_dangers")
+TOTALS = ("enterprises", *FILING, *DANGERS)
 LEVELS = ("level1", "level2")
 DEPARTMENT_COUNTS = (*TOTALS, "acknowledged", "rejected", "pending", *LEVELS)
 
 
-def filing_status(facts: EnterpriseFacts, period: Period) -> str:
+def filing_status(facts: EnterpriseFacts, period: Period, now: str = "") -> str:
+    """How the enterprise stands in the month's filing cycle, seen at `now` (a stored instant)."""
     first = facts.filings.first_submitted_at()
     if first and first < period.deadline:
         return "filed"
     if first and first < period.cutoff:
         return "late"
+    if not first and now and now < period.deadline:
+        return "not_due"
     return "missing"
 
 
-def enterprise_row(facts: EnterpriseFacts, period: Period) -> dict[str, Any]:
+def enterprise_row(facts: EnterpriseFacts, period: Period, now: str = "") -> dict[str, Any]:
     cutoff = period.cutoff
     dangers = facts.dangers.at(cutoff)
     levels = list(facts.risks.levels_at(cutoff).values())
@@ -39,8 +45,9 @@ def enterprise_row(facts: EnterpriseFacts, period: Period) -> dict[str, Any]:
     return {
         "enterprise_id": facts.enterprise_id,
         "name": facts.name,
+        "uscc": facts.uscc,
         "supervisors": list(facts.supervisors),
-        "filing": filing_status(facts, period),
+        "filing": filing_status(facts, period, now),
         "first_submitted_at": facts.filings.first_submitted_at(),
         "outcomes": outcomes,
         "rejected_by": sorted(d for d, o in outcomes.items() if o == "rejected"),
@@ -78,14 +85,19 @@ def _lagging(
 ) -> dict[str, list[dict[str, Any]]]:
     enterprises = []
     for row in rows:
-        reasons = {"missing": ["未报备"], "late": ["逾期报备"], "filed": []}[row["filing"]]
+        reasons = {"missing": ["未报备"], "late": ["逾期报备"], "filed": [], "not_due": []}[row["filing"]]
         if row["rejected_by"]:
             reasons.append("被退回：" + "、".join(names.get(c, c) for c in row["rejected_by"]))
         if row["overdue_dangers"]:
             reasons.append(f"逾期未整改隐患{row['overdue_dangers']}项")
         if reasons:
             enterprises.append(
-                {"enterprise_id": row["enterprise_id"], "name": row["name"], "reasons": reasons}
+                {
+                    "enterprise_id": row["enterprise_id"],
+                    "name": row["name"],
+                    "uscc": row["uscc"],
+                    "reasons": reasons,
+                }
             )
     lagging_departments = []
     for dept in departments:
@@ -102,13 +114,13 @@ def _lagging(
     return {"enterprises": enterprises, "departments": lagging_departments}
 
 
-def compute(facts: TownFacts, period: Period, lagging_rate: float) -> dict[str, Any]:
-    """The report's figures for one month (no comparison; see compare())."""
-    rows = [enterprise_row(e, period) for e in facts.enterprises if e.active_at(period.cutoff)]
-    rows.sort(key=lambda r: r["name"])
+def compute(facts: TownFacts, period: Period, lagging_rate: float, now: str = "") -> dict[str, Any]:
+    """The report's figures for one month as seen at `now` (no comparison; see compare())."""
+    rows = [enterprise_row(e, period, now) for e in facts.enterprises if e.active_at(period.cutoff)]
+    rows.sort(key=lambda r: (r["name"], r["uscc"]))
     departments = _department_rows(rows, facts.departments)
-    totals = {key: sum(r[key] for r in rows) for key in (*TOTALS[4:], *LEVELS)}
-    totals.update(enterprises=len(rows), **{s: sum(1 for r in rows if r["filing"] == s) for s in TOTALS[1:4]})
+    totals = {key: sum(r[key] for r in rows) for key in (*DANGERS, *LEVELS)}
+    totals.update(enterprises=len(rows), **{s: sum(1 for r in rows if r["filing"] == s) for s in FILING})
     return {
         "town": facts.town,
         "month": period.month,

@@ -17,7 +17,7 @@ from services.backbone.settings import Settings
 from services.backbone.store import Processing
 from services.notifications import clock, requests, templates
 from services.notifications.config import Config
-from services.notifications.report import as_html, as_pdf
+from services.notifications.report import as_html, as_pdf, charts
 from services.notifications.report.domain import MonthlyReport, report_id
 from services.notifications.report.facts import gather, period
 from services.notifications.report.figures import compare, compute
@@ -27,13 +27,14 @@ def build(app: Any, config: Config, town: str, month: str) -> dict[str, Any]:
     """The month's figures with the previous month's and the change."""
     clock.parse_month(month)
     facts = gather(app, town)
-    current = compute(facts, period(facts, month, config), config.lagging_rate)
-    previous = compute(facts, period(facts, clock.previous_month(month), config), config.lagging_rate)
+    now = clock.now()  # an enterprise that has not filed before the deadline is 待报备, not 未报备
+    current = compute(facts, period(facts, month, config), config.lagging_rate, now)
+    previous = compute(facts, period(facts, clock.previous_month(month), config), config.lagging_rate, now)
     return compare(current, previous)
 
 
 def file_name(town: str, month: str, suffix: str) -> str:
-    return f"monthly-report-{town}-{month}.{suffix}"
+    return f"每月通报-{town}-{month}.{suffix}"
 
 
 def write_files(report: dict[str, Any], directory: Path) -> dict[str, dict[str, str]]:
@@ -71,6 +72,23 @@ def publish(
     return {**summary, "report": report}
 
 
+def stored_file(app: Any, town: str, month: str, suffix: str) -> dict[str, Any]:
+    """The published report's file (html or pdf) as it was written when last published, with its
+    revision; {} when the month's report was never published or its file is gone or altered."""
+    found: MonthlyReport | None = app.find(report_id(town, month))
+    info = (found.files if found is not None else {}).get(suffix) if suffix in ("html", "pdf") else None
+    if found is None or not info:
+        return {}
+    path = Path(info["path"])
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return {}
+    if hashlib.sha256(content).hexdigest() != info["sha256"]:
+        return {}
+    return {"revision": found.revision, "published_at": found.published_at, "content": content}
+
+
 @retried
 def _record(
     app: Any, town: str, month: str, report: dict[str, Any], fields: dict[str, Any]
@@ -93,11 +111,12 @@ def _record(
         text = templates.render(
             "report_published",
             town=town,
-            month=month,
+            month=charts.month_zh(month),
             expected=totals["enterprises"],
             filed=totals["filed"],
             late=totals["late"],
             missing=totals["missing"],
+            not_due=totals.get("not_due", 0),
             open=totals["open_dangers"],
             overdue=totals["overdue_dangers"],
             level1=totals["level1"],

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.notifications.report import charts
 
-STATUS = {"filed": "按期报备", "late": "逾期报备", "missing": "未报备"}
+STATUS = {"filed": "按期报备", "late": "逾期报备", "missing": "未报备", "not_due": "待报备"}
 
 SUMMARY = ["指标", "本月", "上月", "变化"]
 DEPARTMENTS = [
@@ -15,6 +15,7 @@ DEPARTMENTS = [
     "按期",
     "逾期",
     "未报",
+    "待报",
     "已签收",
     "退回",
     "待签收",
@@ -23,12 +24,13 @@ DEPARTMENTS = [
     "一级",
     "二级",
 ]
-ENTERPRISES = ["企业", "报备", "退回部门", "未整改隐患", "逾期隐患", "一级", "二级"]
+ENTERPRISES = ["企业", "统一社会信用代码", "报备", "退回部门", "未整改隐患", "逾期隐患", "一级", "二级"]
 DEPARTMENT_KEYS = (
     "enterprises",
     "filed",
     "late",
     "missing",
+    "not_due",
     "acknowledged",
     "rejected",
     "pending",
@@ -58,11 +60,13 @@ def departments(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def enterprises(report: dict[str, Any]) -> list[list[Any]]:
+    names = {d["code"]: d["name"] for d in report["departments"]}
     return [
         [
             e["name"],
+            e.get("uscc", ""),
             STATUS[e["filing"]],
-            "、".join(e["rejected_by"]) or "—",
+            "、".join(names.get(code, code) for code in e["rejected_by"]) or "—",
             e["open_dangers"],
             e["overdue_dangers"],
             e["level1"],
@@ -73,8 +77,13 @@ def enterprises(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def lagging(report: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
-    """(heading, [name, reasons]) of the lagging departments, then of the lagging enterprises."""
+    """(heading, [name, reasons]) of the lagging departments, then of the lagging enterprises (each
+    enterprise with its credit code: two may bear the same name)."""
     return [
-        (heading, [[i["name"], "；".join(i["reasons"])] for i in report["lagging"][key]])
+        (heading, [[_named(i), "；".join(i["reasons"])] for i in report["lagging"][key]])
         for heading, key in (("部门", "departments"), ("企业", "enterprises"))
     ]
+
+
+def _named(item: dict[str, Any]) -> str:
+    return f"{item['name']}（{item['uscc']}）" if item.get("uscc") else str(item["name"])

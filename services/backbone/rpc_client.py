@@ -1,4 +1,5 @@
-"""Calls from the gateway's threads into the nameko services (standalone RPC proxies)."""
+"""Calls from plain (thread-based) processes into the nameko services: standalone RPC proxies, one per
+thread (the gateway, the department adapter, the console)."""
 
 from __future__ import annotations
 
