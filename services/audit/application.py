@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from services.audit.domain import COMPLETED_TOPIC, SIGNED_TOPIC, block_id, head_id
+from services.backbone import at_rest
 from services.backbone.store import HubApplication
 from services.kernel.tree_heads import TreeHead, head_from_message
 
@@ -103,7 +104,9 @@ class AuditApplication(HubApplication):
         while page := self.recorder.select_notifications(
             start=start, limit=PAGE, topics=(topic,), inclusive_of_start=False
         ):
-            found.extend(self.mapper.to_domain_event(n) for n in page if marker in n.state)
+            found.extend(
+                self.mapper.to_domain_event(n) for n in page if marker in at_rest.plain(self, n.state)
+            )
             start = page[-1].id
         return found
 

@@ -5,7 +5,8 @@ is missing.
     heads.json               per store: the bundle's signed head, and anchor heads each with the
                              consistency proof from it to the bundle's head (RFC 9162 §2.1.4)
     stores/<s>/leaves.bin    every leaf input of store s up to the head (chain.ENTRY, 64 bytes each)
-    stores/<s>/events.jsonl  the enterprise's events in full (their leaves are recomputed from them)
+    stores/<s>/events.jsonl  the enterprise's events in full (their leaves are recomputed from them; an
+                             encrypted store's event also carries its own key and its bytes as written)
 
 Other enterprises' events appear only as leaf inputs (position, aggregate id and version, digest):
 the verifier recomputes the signed root from all of them, so no event can be missing, added or
@@ -62,6 +63,12 @@ def event_line(event: AuditedEvent) -> dict[str, Any]:
         "state_encoding": encoding,
         "type": event.type,
         "occurred_at": event.occurred_at.isoformat(),
+        # an encrypted store's event: its own key, so the offline check reads and authenticates it
+        **(
+            {"event_key": event.event_key.hex(), "written": (event.written or b"").decode("utf-8", "replace")}
+            if event.event_key is not None
+            else {}
+        ),
     }
 
 

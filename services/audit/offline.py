@@ -23,6 +23,7 @@ from typing import Any
 
 from services.audit import chain
 from services.audit.anchors import from_folder
+from services.backbone import at_rest
 from services.backbone.envelope import split_topic
 from services.kernel import merkle, signatures
 from services.kernel.tree_heads import Anchor, TreeHead, fingerprint
@@ -183,8 +184,12 @@ def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str
             problems.append(f"{store} #{nid} {who}: not in the signed log (added)")
         elif by_id[nid] != entry:
             problems.append(f"{store} #{nid} {who}: differs from its leaf in the signed log (changed)")
-        elif e.get("type") != f"{aggregate}.{name}" or e.get("occurred_at") != _occurred_at(state):
-            problems.append(f"{store} #{nid} {who}: type or occurred_at does not match the event")
+        else:
+            written, why = _written(e, state)
+            if why:
+                problems.append(f"{store} #{nid} {who}: {why}")
+            elif e.get("type") != f"{aggregate}.{name}" or e.get("occurred_at") != _occurred_at(written):
+                problems.append(f"{store} #{nid} {who}: type or occurred_at does not match the event")
     for aggregate_id in sorted(aggregates):
         raw = uuid.UUID(aggregate_id).bytes
         logged = {n for n, entry in by_id.items() if entry[8:24] == raw}
@@ -194,6 +199,20 @@ def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str
                 f"{store} #{nid} {aggregate_id} v{version}: in the signed log, missing from the bundle"
             )
     return problems
+
+
+def _written(e: dict[str, Any], stored: bytes) -> tuple[bytes, str]:
+    """The event's bytes as written: the stored ones, or, for an encrypted store, the stored ones opened
+    with the event's own key (AES-GCM's tag proves them); and what is wrong, if anything."""
+    if not stored.startswith(at_rest.MAGIC):
+        return stored, ""
+    try:
+        opened = at_rest.open_event(bytes.fromhex(str(e.get("event_key", ""))), stored)
+    except Exception:  # noqa: BLE001 - no key, a wrong key, altered bytes: all the same to an auditor
+        return b"", "its key does not open its stored bytes"
+    if opened.decode("utf-8", "replace") != e.get("written"):
+        return opened, "its content differs from its stored bytes (changed)"
+    return opened, ""
 
 
 def _occurred_at(state: bytes) -> str | None:

@@ -15,7 +15,7 @@ def default_secrets_dir(environ: dict[str, str] | None = None) -> Path:
     ($XDG_CONFIG_HOME/riskhub, or ~/.config/riskhub), never beside the stores."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "riskhub"
+    return Path(base) / "riskhub"  # as services/backbone/keyfiles.config_dir, from the given environment
 
 
 SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications", "audit")
@@ -54,7 +54,7 @@ class Settings:
     dangers_timer_seconds: float = 60.0
     notify_sender_idle: float = 0.5
     report_timer_seconds: float = 3600.0
-    encrypt_stores: bool = False  # every store's events encrypted at rest (services/backbone/at_rest.py)
+    encrypt_stores: bool = True  # every store's events encrypted at rest (services/backbone/at_rest.py)
     consistency_wait: float = 10.0  # how long a read waits for the caller's writes (read-your-writes)
     # the department adapter
     adapter_max_attempts: int = 8
@@ -97,7 +97,7 @@ class Settings:
             notify_sender_idle=float(env.get("HUB_NOTIFY_SENDER_IDLE", "0.5")),
             report_timer_seconds=float(env.get("HUB_REPORT_TIMER_SECONDS", "3600")),
             consistency_wait=float(env.get("HUB_CONSISTENCY_WAIT", "10")),
-            encrypt_stores=env.get("HUB_ENCRYPT_STORES", "false").strip().lower() not in ("0", "false", "no"),
+            encrypt_stores=env.get("HUB_ENCRYPT_STORES", "true").strip().lower() not in ("0", "false", "no"),
             adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
             adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
             hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},

@@ -197,6 +197,14 @@ def signature_from(text: str) -> str:
     if len(text) > MAX_SIGNATURE_TEXT:
         raise ValueError(f"signature is longer than {MAX_SIGNATURE_TEXT} characters")
     if len(text) == _SIGNATURE_HEX_LENGTH and _HEX.fullmatch(text):
+        # 64 bytes: raw r||s, or a DER of two short integers. Strict DER (SEQUENCE of two INTEGERs whose
+        # lengths add up exactly) is read as DER; raw bytes are that only by a chance of about 2^-40.
+        data = bytes.fromhex(text)
+        if data[:1] == b"\x30":
+            try:
+                return sm2_der.signature_to_raw(data).hex()
+            except ValueError:
+                pass
         return text.lower()
     if _HEX.fullmatch(text):
         der = _hex_bytes(text, "signature")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
+
+from services.backbone import keyfiles
 
 
 def hub_key(secrets_dir: Path, configured: str = "", runtime_dir: Path | None = None) -> bytes:
@@ -16,27 +17,17 @@ def hub_key(secrets_dir: Path, configured: str = "", runtime_dir: Path | None = 
     if configured:
         return configured.encode("utf-8")
     path = secrets_dir / "credential.key"
-    if not path.exists():
-        secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        legacy = runtime_dir / "credential.key" if runtime_dir is not None else None
-        moving = legacy is not None and legacy.exists()
-        key = legacy.read_text(encoding="utf-8").strip() if moving and legacy else secrets.token_hex(32)
-        # written whole under another name, then linked in: of two processes starting together, one
-        # key wins and neither reads half of it
-        staged = secrets_dir / f".credential.key.{os.getpid()}"
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(key)
+    legacy = runtime_dir / "credential.key" if runtime_dir is not None else None
+    earlier = ""
+    if legacy is not None and not path.exists():
         try:
-            os.link(staged, path)
-        except FileExistsError:
-            pass  # another process linked its key first: that one is the hub's
-        finally:
-            staged.unlink()
-        if moving and legacy and legacy.exists():
-            legacy.unlink()  # the runtime folder no longer holds it
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+            earlier = legacy.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            pass  # none, or another process of the hub has just moved it
+    key = keyfiles.made_once(path, earlier or secrets.token_hex(32))
+    if legacy is not None:
+        legacy.unlink(missing_ok=True)  # the runtime folder no longer holds it
+    return key.encode("utf-8")
 
 
 def derive_secret(key: bytes, key_id: str) -> str:

@@ -80,7 +80,8 @@ def test_an_exported_bundle_verifies_offline_and_fails_after_one_byte_changes(
 
     changed = rewrite(bundle, "stores/registry/events.jsonl", "新区7号".encode(), "新区1号".encode())
     bad = offline_check(changed, key)
-    assert bad.returncode == 1 and "differs from its leaf in the signed log" in bad.stdout, bad.stdout
+    # the content an encrypted store's event carries is what its own key opens from its stored bytes
+    assert bad.returncode == 1 and "(changed)" in bad.stdout, bad.stdout
     other_key = offline_check(bundle, key[:-2] + ("00" if key[-2:] != "00" else "01"))
     assert other_key.returncode == 1
 

@@ -18,7 +18,7 @@ from services.audit.builder import Policy
 from services.audit.findings import Finding
 from services.audit.reader import AuditReader
 from services.audit.worker import AuditWorker
-from services.backbone import links
+from services.backbone import at_rest, links
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.kernel.signatures import generate_keypair
@@ -72,11 +72,20 @@ def rows(settings: Settings) -> list[tuple[Any, ...]]:
 
 
 def alter(settings: Settings, notification_id: int) -> None:
+    """Changes an event's address as one who holds the database and the stores' key would: opened,
+    edited, sealed again (the stores are encrypted at rest)."""
+    [(stored,)] = sql(
+        settings, f"SELECT state FROM {table(settings)} WHERE notification_id = %s", (notification_id,)
+    )
+    cipher = at_rest.StoreCipher(settings.cipher_env()) if settings.encrypt_stores else None
+    written = cipher.decrypt(bytes(stored)) if cipher else bytes(stored)
+    changed = written.replace("工业园".encode(), "工业区".encode())
+    assert changed != written
+    sealed = cipher.encrypt(changed) if cipher else changed
     sql(
         settings,
-        f"UPDATE {table(settings)} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-        "'工业园', '工业区'), 'UTF8') WHERE notification_id = %s",
-        (notification_id,),
+        f"UPDATE {table(settings)} SET state = %s WHERE notification_id = %s",
+        (sealed, notification_id),
     )
 
 
