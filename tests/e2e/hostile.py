@@ -237,3 +237,17 @@ def new_cid() -> str:
 
 def today() -> date:
     return today_in_shanghai()
+
+
+def stored_correlation_ids(app: Any) -> Iterator[tuple[str, str]]:
+    """(topic, correlation id) of every event a store holds, read as written (decrypted)."""
+    import json
+
+    from services.backbone import at_rest
+
+    start = 1
+    while page := app.recorder.select_notifications(start=start, limit=1000):
+        for notification in page:
+            state = json.loads(at_rest.plain(app, notification.state))
+            yield notification.topic, str(state.get("correlation_id") or "")
+        start = page[-1].id + 1
