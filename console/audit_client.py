@@ -6,7 +6,6 @@ in with, and the endpoint alone decides (UNAUTHENTICATED for a wrong one).
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -19,15 +18,20 @@ FINDINGS = {
     audit_pb2.FINDING_KIND_REMOVED: "被删除",
     audit_pb2.FINDING_KIND_INSERTED: "被插入",
     audit_pb2.FINDING_KIND_RECORDS: "摘要记录不符",
-    audit_pb2.FINDING_KIND_CHECKPOINT: "检查点签名不符",
+    audit_pb2.FINDING_KIND_UNLINKED: "写入链接无效（绕过服务写入或改动）",
+    audit_pb2.FINDING_KIND_HEAD: "树头签名无效",
+    audit_pb2.FINDING_KIND_TRUNCATED: "被截断",
+    audit_pb2.FINDING_KIND_REWRITTEN: "被改写",
+    audit_pb2.FINDING_KIND_FORKED: "分叉（同一位置两个树头）",
+    audit_pb2.FINDING_KIND_ANCHOR: "锚点签名无效",
 }
 
 
 class AuditClient:
     """One channel to the audit endpoint, shared by the console's threads."""
 
-    def __init__(self, address: str | None = None) -> None:
-        self.address = address or os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")
+    def __init__(self, address: str) -> None:
+        self.address = address
         self._channel: grpc.Channel | None = None
         self._lock = threading.Lock()
 

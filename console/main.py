@@ -8,7 +8,6 @@ nameko's standalone RPC proxies (one per server thread) and the audit endpoint o
 
 from __future__ import annotations
 
-import os
 import sys
 
 import structlog
@@ -24,23 +23,23 @@ from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
-DEFAULT_ADDRESS = "127.0.0.1:8800"
 
 
 def build(settings: Settings) -> Console:
     return Console(
         store=open_console_store(settings),
         services=Services(settings, timeout=20.0),
-        audit=AuditClient(),
+        audit=AuditClient(settings.audit_address),
         sessions=Sessions(),
+        secure_cookies=settings.console_secure_cookies,
     )
 
 
 def main() -> int:
     settings = Settings.from_env()
     hub_logging.configure("console", settings.log_format)
-    metrics.serve_from_env()
-    host, _, port = os.environ.get("HUB_CONSOLE_ADDRESS", DEFAULT_ADDRESS).rpartition(":")
+    metrics.serve(settings)
+    host, _, port = settings.console_address.rpartition(":")
     console = build(settings)
     app = create_app(console)
     log.info("console_listening", address=f"http://{host}:{port}")

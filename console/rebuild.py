@@ -109,7 +109,10 @@ def main() -> int:
     app = open_console_store(settings)
     try:
         applied = rebuild(
-            app, settings, AuditClient(), args.auditor_token_file.read_text(encoding="utf-8").strip()
+            app,
+            settings,
+            AuditClient(settings.audit_address),
+            args.auditor_token_file.read_text(encoding="utf-8").strip(),
         )
     finally:
         app.close()

@@ -33,7 +33,7 @@ def consumers(app: ConsoleApplication, settings: Settings) -> list[ViewConsumer]
 def main() -> int:
     settings = Settings.from_env()
     hub_logging.configure("console-stream", settings.log_format)
-    metrics.serve_from_env()
+    metrics.serve(settings)
     app = open_console_store(settings)
     registry_rows.load_names(app)
     workers = consumers(app, settings)

@@ -4,7 +4,6 @@ and the hub's signed tree heads they keep as anchors)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -138,9 +137,7 @@ def heads(
 @app.command("check-heads")
 def check_heads(
     code: str,
-    audit: str = typer.Option(
-        os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061"), "--audit", help="The hub's audit endpoint."
-    ),
+    audit: str = typer.Option(Settings.from_env().audit_address, "--audit", help="The hub's audit endpoint."),
 ) -> None:
     """Check the heads a reference platform holds against the hub's latest (as a CT monitor does): each
     store's latest head must be extended by the hub's; exit 1 naming the store if not."""

@@ -26,7 +26,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from hubctl import demo_town
 from services.backbone.amqp import CONNECTION_ERRORS
-from services.kernel import signatures
+from services.kernel import identity, signatures
 from tests.conftest import Hub
 
 TOWN = demo_town.TOWN
@@ -114,6 +114,13 @@ def departments(hub: Hub) -> None:
         )
     rpc(hub, "registry", "set_routing_rule", "*", "*", [AJJ])
     rpc(hub, "registry", "set_routing_rule", "建筑施工", "*", [ZJ])
+
+
+def point_external_id(enterprise: str, loaded: Loaded) -> str:
+    """The ERP id of the first risk point the enterprise imported (see items): dangers and findings
+    name a risk point of the enterprise they are about, as the hub requires."""
+    n = next(i for i, (e, _) in enumerate(loaded.enterprises) if e == enterprise)
+    return f"TOWN-{n}-0"
 
 
 def items(n: int, per: int) -> list[rpb.RiskPointInput]:
@@ -232,9 +239,9 @@ def report_dangers(channel: grpc.Channel, loaded: Loaded, count: int) -> None:
     ]
 
     def one(k: int) -> None:
-        _, metadata = loaded.enterprises[(k * 7) % len(loaded.enterprises)]
+        enterprise, metadata = loaded.enterprises[(k * 7) % len(loaded.enterprises)]
         report = dpb.ReportDangerRequest(
-            risk_point_id=f"rp-{k}",
+            risk_point_id=str(identity.risk_point_id(enterprise, point_external_id(enterprise, loaded))),
             inspection_type=dpb.INSPECTION_TYPE_ROUTINE,
             description=f"巡检发现隐患{k}：安全通道堵塞",
             evidence=evidence,
@@ -269,7 +276,9 @@ def inspect(hub: Hub, channel: grpc.Channel, loaded: Loaded, count: int) -> None
             inspected_on="2026-11-30",
             findings=[
                 dpb.InspectionFinding(
-                    risk_point_id="rp-x",
+                    risk_point_id=str(
+                        identity.risk_point_id(enterprise, point_external_id(enterprise, loaded))
+                    ),
                     description="重大隐患：未设置泄漏报警",
                     evidence=[
                         dpb.Evidence(

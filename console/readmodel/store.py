@@ -141,11 +141,4 @@ class ConsoleApplication(HubApplication):
 def open_console_store(settings: Settings) -> ConsoleApplication:
     """The console's store for these settings (HUB_DATABASE_URL_CONSOLE, else HUB_DATABASE_URL, else
     SQLite under the runtime folder), its tables created when missing."""
-    import os
-
-    url = os.environ.get("HUB_DATABASE_URL_CONSOLE")
-    if url:
-        import dataclasses
-
-        settings = dataclasses.replace(settings, per_service_urls={**settings.per_service_urls, SERVICE: url})
     return open_store(ConsoleApplication, settings)

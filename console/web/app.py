@@ -34,6 +34,7 @@ class Console:
     services: Any  # services.backbone.rpc_client.Services
     audit: Any  # console.audit_client.AuditClient
     sessions: Sessions
+    secure_cookies: bool = False  # HUB_CONSOLE_SECURE_COOKIES: the session cookie only over TLS
 
 
 def echarts(request: Request) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -126,7 +125,7 @@ async def login(request: Request) -> Response:
     sid = console.sessions.open(session)
     log.info("console_signed_in", role=session.role, department=session.department)
     response = redirect(_next(str(form.get("next", ""))) or HOME[session.role])
-    secure = request.url.scheme == "https" or os.environ.get("HUB_CONSOLE_SECURE_COOKIES") == "1"
+    secure = request.url.scheme == "https" or console.secure_cookies
     response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", secure=secure)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response

@@ -81,7 +81,7 @@ def main() -> int:
     private_files(settings.runtime_dir)
     hub_logging.configure("audit-server", settings.log_format, settings.log_level)
     metrics.serve(settings)
-    server = AuditServer(settings, os.environ.get("HUB_AUDIT_ADDRESS", "127.0.0.1:50061")).start()
+    server = AuditServer(settings, settings.audit_address).start()
     print(f"audit gRPC endpoint listening on {server.address}", flush=True)
     wait_for_signal()
     server.stop()

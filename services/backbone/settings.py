@@ -44,6 +44,9 @@ class Settings:
     tls_cert: str = ""  # PEM files: the gateway and the audit endpoint speak TLS when both are set
     tls_key: str = ""
     registration_token: str = ""  # empty: one made once under the runtime folder
+    console_address: str = "127.0.0.1:8800"  # the web console (安全监管工作台)
+    console_secure_cookies: bool = False  # behind HTTPS: the session cookie only over TLS
+    audit_address: str = "127.0.0.1:50061"  # the audit endpoint (auditors' gRPC)
     metrics_port: int = 0  # /metrics of this process; 0: off
     metrics_addr: str = "127.0.0.1"
     # the services' own settings (handed to their applications with app_env)
@@ -80,13 +83,16 @@ class Settings:
             log_level=env.get("HUB_LOG_LEVEL", "info"),
             per_service_urls={
                 s: env[f"HUB_DATABASE_URL_{s.upper()}"]
-                for s in SERVICES
+                for s in (*SERVICES, "console")
                 if env.get(f"HUB_DATABASE_URL_{s.upper()}")
             },
             gateway_address=env.get("HUB_GATEWAY_ADDRESS", cls.gateway_address),
             tls_cert=env.get("HUB_TLS_CERT", ""),
             tls_key=env.get("HUB_TLS_KEY", ""),
             registration_token=env.get("HUB_REGISTRATION_TOKEN", ""),
+            console_address=env.get("HUB_CONSOLE_ADDRESS", cls.console_address),
+            console_secure_cookies=env.get("HUB_CONSOLE_SECURE_COOKIES", "").strip() in ("1", "true", "yes"),
+            audit_address=env.get("HUB_AUDIT_ADDRESS", cls.audit_address),
             metrics_port=int(env.get("HUB_METRICS_PORT", "").strip() or 0),
             metrics_addr=env.get("HUB_METRICS_ADDR", cls.metrics_addr),
             credential_key=env.get("HUB_CREDENTIAL_KEY", ""),

@@ -15,9 +15,10 @@ from hub.v1 import danger_pb2_grpc, enterprise_pb2_grpc
 from hub.v1 import enterprise_pb2 as epb
 
 from services.audit.keys import auditor_token
+from services.kernel import identity
 from tests.conftest import Hub
 from tests.e2e.danger_client import evidence, wait_ready
-from tests.town_load import AJJ, OFFICE, ZJ, calling, load, rpc
+from tests.town_load import AJJ, OFFICE, ZJ, calling, load, point_external_id, rpc
 
 TOWN = "张山子镇"
 CONSTRUCTION = "建筑施工"
@@ -36,7 +37,7 @@ class Town:
 
 def make_town(hub: Hub) -> Town:
     wait_ready(hub, "registry", "dangers", "filing", "riskpoints", "notifications")
-    load(hub, FILED, 3, filed_share=1.0, dangers=0, inspections=0, campaign_and_report=False)
+    loaded = load(hub, FILED, 3, filed_share=1.0, dangers=0, inspections=0, campaign_and_report=False)
     town = Town(auditor=auditor_token(hub.settings.runtime_dir))
     for code in (OFFICE, AJJ, ZJ):
         town.tokens[code] = rpc(hub, "dangers", "issue_inspector_token", code)["token"]
@@ -45,7 +46,8 @@ def make_town(hub: Hub) -> Town:
     try:
         town.unfiled = register_unfiled(hub, channel)
         town.inspected = next(e for e in town.enterprises if e.get("industry") == "化工")["enterprise_id"]
-        inspect(channel, town.tokens[AJJ], town.inspected)
+        point = identity.risk_point_id(town.inspected, point_external_id(town.inspected, loaded))
+        inspect(channel, town.tokens[AJJ], town.inspected, str(point))
     finally:
         channel.close()
     return town
@@ -75,7 +77,7 @@ def register_unfiled(hub: Hub, channel: grpc.Channel) -> str:
     return str(answer.enterprise_id)
 
 
-def inspect(channel: grpc.Channel, token: str, enterprise_id: str) -> None:
+def inspect(channel: grpc.Channel, token: str, enterprise_id: str, risk_point_id: str) -> None:
     """安监 inspects the enterprise and finds a major danger: the case is opened (立案)."""
     stub = danger_pb2_grpc.InspectionServiceStub(channel)
     request = dpb.RecordInspectionRequest(
@@ -85,7 +87,7 @@ def inspect(channel: grpc.Channel, token: str, enterprise_id: str) -> None:
         inspected_on="2026-11-30",
         findings=[
             dpb.InspectionFinding(
-                risk_point_id="rp-tank",
+                risk_point_id=risk_point_id,
                 description="液氨储罐区无泄漏报警装置",
                 evidence=evidence("tank.jpg"),
                 grade=dpb.DANGER_GRADE_MAJOR,

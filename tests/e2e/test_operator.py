@@ -121,8 +121,11 @@ def test_status_is_true_for_every_store_and_lists_every_process_metrics(hub: Hub
     assert data["dangers"]["relay_read"] == data["dangers"]["head"] > 0
     hub_processes = [n for n, c in procfile().items() if "HUB_METRICS_PORT" in c]
     processes = data["processes"]
-    assert len(processes) == len(hub_processes) == 15
-    assert len({p["address"] for p in processes}) == 15
+    assert len(processes) == len(hub_processes) == 17, (
+        sorted(p["process"] for p in processes),
+        sorted(hub_processes),
+    )
+    assert len({p["address"] for p in processes}) == 17
     assert all(p["answers"] for p in processes), processes
     assert "127.0.0.1:" in table and " NO " not in table
 
