@@ -48,7 +48,11 @@ class Authenticator:
     def integrator(self, context: grpc.ServicerContext) -> None:
         given = metadata(context).get(REGISTRATION_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.token.encode()):
-            raise PermissionDeniedError(REGISTRATION_HEADER, "registration needs the integrator's token")
+            # no or a wrong credential: UNAUTHENTICATED, as for an enterprise's (gRPC's meaning of it)
+            context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                f"registration needs the integrator's token ({REGISTRATION_HEADER})",
+            )
 
     def enterprise(self, context: grpc.ServicerContext) -> str:
         """The enterprise id the caller's credential belongs to."""

@@ -37,7 +37,7 @@ def _platform(
 
 @app.command("add")
 def add(
-    code: str = typer.Argument(..., help="Short code, e.g. TEZ-AJ."),
+    code: str = typer.Argument(..., help="Short code, e.g. AJJ-TEZ."),
     name: str = typer.Option(..., help="Full name, e.g. 台儿庄区应急管理局."),
     kind: str = typer.Option(
         ..., help="安监, 住建, 交通, 消防, 市场监管, 教育, 镇安委会办公室 … (or safety, …)."

@@ -347,7 +347,7 @@ class Hub:
                         return False
                     return consumers > 0
 
-                wait_for(consuming, timeout=60, what=f"the {service} service to consume its RPC queue")
+                wait_for(consuming, timeout=120, what=f"the {service} service to consume its RPC queue")
         finally:
             conn.release()
 
