@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("services", "gateway", "departments", "hubctl", "hubsign", "console")
+# Held to MAX_LINES: every module but the tests' and the benches'.
+SIZED = (*PACKAGES, "scripts")
 MAX_LINES = 400
 
 
@@ -22,7 +24,7 @@ def test_the_import_contracts_are_kept() -> None:
 def test_no_module_is_longer_than_a_reader_can_hold() -> None:
     long = {
         str(path.relative_to(ROOT)): n
-        for package in PACKAGES
+        for package in SIZED
         for path in (ROOT / package).rglob("*.py")
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
