@@ -109,9 +109,14 @@ def _store_members(
     tree = recorded.tree(head.tree_size)
     given = [a for a in anchors if a.store == store and a.tree_size <= head.tree_size]
     chosen = given or log_spaced([h.head for h in audit.heads(store) if h.head.tree_size <= head.tree_size])
+    # The enterprise's own aggregates (created about it: their first event is in its history) come
+    # whole, and the check demands every leaf of them. Shared ones (a town's ledger, an index) appear
+    # only where they name the enterprise: their other events are other enterprises'.
+    owned = {e.originator_id for e in anchored if e.originator_version == 1}
     aggregates: dict[str, int] = {}
     for e in anchored:
-        aggregates[e.originator_id] = aggregates.get(e.originator_id, 0) + 1
+        if e.originator_id in owned:
+            aggregates[e.originator_id] = aggregates.get(e.originator_id, 0) + 1
     lines = [json.dumps(event_line(e), ensure_ascii=False, sort_keys=True) for e in anchored]
     result.stores[store] = {"tree_size": head.tree_size, "events": len(anchored), "anchors": len(chosen)}
     members = {

@@ -190,7 +190,9 @@ def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str
                 problems.append(f"{store} #{nid} {who}: {why}")
             elif e.get("type") != f"{aggregate}.{name}" or e.get("occurred_at") != _occurred_at(written):
                 problems.append(f"{store} #{nid} {who}: type or occurred_at does not match the event")
-    for aggregate_id in sorted(aggregates):
+    # the enterprise's own aggregates: those the bundle names, and any whose first event it holds
+    own = set(aggregates) | {oid for oid, numbers in given.items() if _first_given(numbers, by_id)}
+    for aggregate_id in sorted(own):
         raw = uuid.UUID(aggregate_id).bytes
         logged = {n for n, entry in by_id.items() if entry[8:24] == raw}
         for nid in sorted(logged - given.get(aggregate_id, set())):
@@ -199,6 +201,11 @@ def _verify_events(store: str, lines: bytes, leaves: bytes, aggregates: dict[str
                 f"{store} #{nid} {aggregate_id} v{version}: in the signed log, missing from the bundle"
             )
     return problems
+
+
+def _first_given(numbers: set[int], by_id: dict[int, bytes]) -> bool:
+    """Whether the bundle holds the aggregate's first event (version 1): created about the enterprise."""
+    return any(n in by_id and chain.ENTRY.unpack(by_id[n])[2] == 1 for n in numbers)
 
 
 def _written(e: dict[str, Any], stored: bytes) -> tuple[bytes, str]:

@@ -253,6 +253,8 @@ def test_the_readme_erp_client_runs_against_the_hub(registry_hub: Hub) -> None:
         done = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-2000:]
         assert f"(new: {created})" in done.stdout and "address changed" in done.stdout
+        assert "risk point RP-001: IMPORT_ITEM_STATUS_" in done.stdout
+        assert "REJECTED" not in done.stdout
 
 
 def test_the_gateway_serves_tls(registry_hub: Hub, tmp_path: Path) -> None:
