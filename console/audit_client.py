@@ -1,4 +1,5 @@
-"""The auditors' side of the console: the audit endpoint (gRPC AuditService), with the auditor's token.
+"""The auditors' side of the console: the audit endpoint (gRPC AuditService, with the auditor's token;
+TreeHeadService, which anyone may ask).
 
 The console holds no auditor token of its own: it asks the endpoint, with the token an auditor signs
 in with, and the endpoint alone decides (UNAUTHENTICATED for a wrong one).
@@ -10,7 +11,7 @@ import threading
 from typing import Any
 
 import grpc
-from hub.v1 import audit_pb2, audit_pb2_grpc
+from hub.v1 import audit_pb2, audit_pb2_grpc, department_pb2
 
 TOKEN_HEADER = "x-hub-auditor-token"
 FINDINGS = {
@@ -26,6 +27,49 @@ FINDINGS = {
     audit_pb2.FINDING_KIND_ANCHOR: "锚点签名无效",
 }
 
+# a signed head's fields (hub.v1.TreeHead), in the order the signature covers them, and its signature
+HEAD_FIELDS = (
+    "store",
+    "sequence",
+    "tree_size",
+    "root_hash",
+    "position",
+    "signed_at",
+    "public_key",
+    "signature",
+)
+
+
+def anchor_message(head: dict[str, Any]) -> department_pb2.TreeHead:
+    """A signed head the console holds, as the TreeHead message Verify holds a store against."""
+    return department_pb2.TreeHead(**{k: head[k] for k in HEAD_FIELDS})
+
+
+def store_report(s: audit_pb2.StoreVerification) -> dict[str, Any]:
+    """One store's verification, as plain values (findings in Chinese)."""
+    return {
+        "service": s.service,
+        "events": s.events,
+        "linked_events": s.linked_events,
+        "store_position": s.store_position,
+        "heads": s.heads,
+        "signed_size": s.signed_size,
+        "anchors": s.anchors,
+        "anchored_size": s.anchored_size,
+        "findings": [
+            {
+                "kind": FINDINGS.get(f.kind, "其他"),
+                "notification_id": f.notification_id,
+                "last_id": f.last_id,
+                "count": f.count,
+                "originator_id": f.originator_id,
+                "originator_version": f.originator_version,
+                "detail": f.detail,
+            }
+            for f in s.findings
+        ],
+    }
+
 
 class AuditClient:
     """One channel to the audit endpoint, shared by the console's threads."""
@@ -35,11 +79,14 @@ class AuditClient:
         self._channel: grpc.Channel | None = None
         self._lock = threading.Lock()
 
-    def _stub(self) -> audit_pb2_grpc.AuditServiceStub:
+    def _open(self) -> grpc.Channel:
         with self._lock:
             if self._channel is None:
                 self._channel = grpc.insecure_channel(self.address)
-            return audit_pb2_grpc.AuditServiceStub(self._channel)
+            return self._channel
+
+    def _stub(self) -> audit_pb2_grpc.AuditServiceStub:
+        return audit_pb2_grpc.AuditServiceStub(self._open())
 
     def accepts(self, token: str) -> bool:
         """Whether the endpoint takes this token: a call it refuses for its argument, not the token."""
@@ -56,36 +103,25 @@ class AuditClient:
             raise
         return True
 
-    def verify(self, token: str, timeout: float = 3600.0) -> dict[str, Any]:
-        """Every store's chain checked now: the endpoint's report, as plain values."""
-        answer = self._stub().Verify(
-            audit_pb2.VerifyRequest(), metadata=[(TOKEN_HEADER, token)], timeout=timeout
-        )
-        return {
-            "ok": answer.ok,
-            "stores": [
-                {
-                    "service": s.service,
-                    "chained_events": s.chained_events,
-                    "checked_events": s.checked_events,
-                    "chain_position": s.chain_position,
-                    "store_position": s.store_position,
-                    "checkpoints": s.checkpoints,
-                    "signed_position": s.signed_position,
-                    "findings": [
-                        {
-                            "kind": FINDINGS.get(f.kind, "其他"),
-                            "notification_id": f.notification_id,
-                            "originator_id": f.originator_id,
-                            "originator_version": f.originator_version,
-                            "detail": f.detail,
-                        }
-                        for f in s.findings
-                    ],
-                }
-                for s in answer.stores
-            ],
-        }
+    def verify(
+        self, token: str, anchors: list[dict[str, Any]] | None = None, timeout: float = 3600.0
+    ) -> dict[str, Any]:
+        """Every store verified now (its write-time links, its tree against every signed head, and
+        against the anchors given: heads kept outside the audit's store): the report, as plain values."""
+        request = audit_pb2.VerifyRequest(anchors=[anchor_message(a) for a in anchors or []])
+        answer = self._stub().Verify(request, metadata=[(TOKEN_HEADER, token)], timeout=timeout)
+        return {"ok": answer.ok, "stores": [store_report(s) for s in answer.stores]}
+
+    def latest_head(self, store: str) -> dict[str, Any] | None:
+        """The store's latest signed head, from TreeHeadService (anyone may ask); None before its first."""
+        stub = audit_pb2_grpc.TreeHeadServiceStub(self._open())
+        try:
+            answer = stub.GetLatestTreeHead(audit_pb2.GetLatestTreeHeadRequest(store=store), timeout=30)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                return None
+            raise
+        return {k: getattr(answer.head, k) for k in HEAD_FIELDS}
 
     def close(self) -> None:
         with self._lock:

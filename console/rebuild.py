@@ -8,6 +8,9 @@ in notification order, as the auditors' StreamEvents gives it), from the console
 on, and applies it with the consumers' handlers and tracking. Its queues are declared first, so that
 nothing published meanwhile is lost; what the queues then deliver again is a duplicate to the
 tracking record. Run it with console-stream stopped (the two would contend for the same positions).
+The audit's signed tree heads are not among the audited stores' events: each store's latest head is
+asked of TreeHeadService (it covers every event the earlier ones did; the heads signed from now on
+arrive on the console's queue).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import structlog
 from hub.v1 import audit_pb2
 
 from console.audit_client import TOKEN_HEADER, AuditClient
-from console.readmodel import registry_rows
+from console.queries.audit import STORES
+from console.readmodel import audit_rows, registry_rows
 from console.readmodel.handlers import CONSUMER, handlers, types_of
 from console.readmodel.store import ConsoleApplication, open_console_store
 from console.readmodel.work import ViewConsumer
@@ -51,8 +55,7 @@ def declare_queues(settings: Settings) -> None:
 
 def history(audit: AuditClient, token: str, upstream: str, after: int) -> Iterator[Envelope]:
     """The upstream's stored events after a position, as envelopes (the payloads the relay publishes);
-    only the types the console applies. The audit store is not among the audited ones: its signed
-    checkpoints (the anchors) reach the console as they are signed from now on."""
+    only the types the console applies (the audit's own store is not among them: see `latest_heads`)."""
     request = audit_pb2.StreamEventsRequest(
         cursor=f"{upstream}={after}", services=[upstream], event_types=types_of(upstream)
     )
@@ -97,7 +100,21 @@ def rebuild(app: ConsoleApplication, settings: Settings, audit: AuditClient, tok
             consumer._record(page)
             applied[upstream] += len(page)
         log.info("console_rebuilt", upstream=upstream, events=applied[upstream])
+    heads = latest_heads(app, audit)
+    log.info("console_rebuilt", upstream="audit", heads=heads)
     return applied
+
+
+def latest_heads(app: ConsoleApplication, audit: AuditClient) -> int:
+    """Keeps each store's latest signed head (a head the console holds already stays as it is);
+    how many stores have one."""
+    found = 0
+    for store in STORES:
+        head = audit.latest_head(store)
+        if head is not None:
+            app.execute(audit_rows.INSERT, audit_rows.head_row(head))
+            found += 1
+    return found
 
 
 def main() -> int:

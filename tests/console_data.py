@@ -6,6 +6,7 @@ a ViewConsumer applies them as it would from RabbitMQ.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -255,4 +256,28 @@ class Stream:
             "FilingCampaign.Opened",
             str(uuid.uuid4()),
             {"town": town, "name": name, "deadline": deadline},
+        )
+
+    # -- what the audit worker publishes -----------------------------------------------------------
+    def tree_head(
+        self, store: str, sequence: int, tree_size: int, position: int, previous_size: int = 0
+    ) -> None:
+        """A signed head of a store's tree (TreeHead.Signed on audit.events); the hashes are stand-ins."""
+        seed = f"{store}/{sequence}".encode()
+        self.emit(
+            "audit",
+            "TreeHead.Signed",
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"head/{store}/{sequence}")),
+            {
+                "store": store,
+                "sequence": sequence,
+                "tree_size": tree_size,
+                "root_hash": hashlib.sha256(seed).hexdigest(),
+                "position": position,
+                "signed_at": (START + timedelta(minutes=self._clock)).isoformat(),
+                "public_key": "04" + hashlib.sha512(b"key").hexdigest(),
+                "signature": hashlib.sha512(seed).hexdigest(),
+                "previous_size": previous_size,
+                "consistency": [],
+            },
         )

@@ -1,4 +1,4 @@
-"""The read model's register versions, deliveries and campaigns (filing) and anchors (audit)."""
+"""The read model's register versions, deliveries and campaigns (filing)."""
 
 from __future__ import annotations
 
@@ -112,26 +112,9 @@ def campaign_opened(uow: ViewWork, envelope: Envelope) -> None:
     )
 
 
-def checkpoint_signed(uow: ViewWork, envelope: Envelope) -> None:
-    p = envelope.payload
-    uow.run(
-        "INSERT INTO @anchors (store, sequence, position, events, link, signed_at, public_key) "
-        "VALUES (%(store)s, %(sequence)s, %(position)s, %(events)s, %(link)s, %(signed_at)s, %(public_key)s) "
-        "ON CONFLICT (store, sequence) DO NOTHING",
-        store=p["store"],
-        sequence=int(p["sequence"]),
-        position=int(p["position"]),
-        events=int(p.get("events") or 0),
-        link=str(p.get("link", "")),
-        signed_at=str(p.get("signed_at", "")),
-        public_key=str(p.get("public_key", "")),
-    )
-
-
 def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "Filing.Compiled")(compiled)
     handlers.on(UPSTREAM, "Filing.Submitted")(submitted)
     handlers.on(UPSTREAM, "Filing.Superseded")(superseded)
     handlers.on(UPSTREAM, "FilingDelivery.Recorded")(delivery_recorded)
     handlers.on(UPSTREAM, "FilingCampaign.Opened")(campaign_opened)
-    handlers.on("audit", "AuditCheckpoint.Signed")(checkpoint_signed)

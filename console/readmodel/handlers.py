@@ -3,7 +3,7 @@ in the events index for every event about an enterprise (the auditor's and the d
 
 from __future__ import annotations
 
-from console.readmodel import activity_rows, filing_rows, registry_rows
+from console.readmodel import activity_rows, audit_rows, filing_rows, registry_rows
 from console.readmodel.summaries import LINES, summary
 from console.readmodel.work import ViewWork
 from services.backbone.envelope import Envelope
@@ -25,6 +25,7 @@ handlers = Handlers(CONSUMER)
 registry_rows.register(handlers)
 filing_rows.register(handlers)
 activity_rows.register(handlers)
+audit_rows.register(handlers)
 
 
 def index(uow: ViewWork, envelope: Envelope) -> None:

@@ -173,15 +173,19 @@ STATEMENTS: tuple[str, ...] = (
     )""",
     "CREATE INDEX IF NOT EXISTS events_enterprise ON @events (enterprise_id, occurred_at)",
     "CREATE INDEX IF NOT EXISTS events_originator ON @events (originator_id, originator_version)",
-    # the audit worker's signed checkpoints, as departments and the town office receive them
-    """CREATE TABLE IF NOT EXISTS @anchors (
+    # the audit's signed tree heads, as departments and the town office receive them (the console's
+    # anchors); the table of the audit's former checkpoints goes (nothing publishes them any more)
+    "DROP TABLE IF EXISTS @anchors",
+    """CREATE TABLE IF NOT EXISTS @tree_heads (
         store TEXT NOT NULL,
-        sequence INTEGER NOT NULL,
+        sequence BIGINT NOT NULL,
+        tree_size BIGINT NOT NULL,
         position BIGINT NOT NULL,
-        events BIGINT NOT NULL DEFAULT 0,
-        link TEXT NOT NULL DEFAULT '',
+        root_hash TEXT NOT NULL DEFAULT '',
         signed_at TEXT NOT NULL DEFAULT '',
         public_key TEXT NOT NULL DEFAULT '',
+        signature TEXT NOT NULL DEFAULT '',
+        previous_size BIGINT NOT NULL DEFAULT 0,
         PRIMARY KEY (store, sequence)
     )""",
     # the console's own records: auditors' verification runs and their reports

@@ -1,5 +1,6 @@
-"""The auditor's pages: each store's chain (signed checkpoints, last verification), an enterprise's
-history as a timeline, its register as it stood at a chosen moment, and verification runs."""
+"""The auditor's pages: each store's signed tree heads (as the console received them) and its last
+verification, an enterprise's history as a timeline, its register as it stood at a chosen moment, and
+verification runs (the audit endpoint's Verify, holding every store to the heads the console keeps)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,12 @@ def chain_page(request: Request, session: Session) -> Response:
         request,
         "audit_chain.html",
         stores=queries.chain_state(store),
+        heads=queries.heads(store),
         last=last,
         verified=verified,
         store_names=STORES,
         running=_running(store),
-        title="存储链状态",
+        title="签名树头与核验",
     )
 
 
@@ -155,9 +157,10 @@ def start_run(request: Request, session: Session, form: Any) -> Response:
 
 
 def verify(console: Any, run_id: str, token: str) -> None:
-    """Runs the audit endpoint's verification of every store and keeps its report."""
+    """Runs the audit endpoint's verification of every store, held to each store's latest head the
+    console keeps (its anchors), and keeps the report."""
     try:
-        report = console.audit.verify(token)
+        report = console.audit.verify(token, anchors=queries.latest_heads(console.store))
         outcome = "ok" if report["ok"] else "failed"
     except Exception as failure:  # noqa: BLE001 - the run is recorded as failed, with why
         log.warning("verification_failed", run_id=run_id, error=repr(failure))

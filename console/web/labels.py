@@ -35,7 +35,7 @@ CASE_STEP = {
 STANDING = {"on_time": "按期报备", "late": "逾期报备", "missing": "未报备", "pending": "待报备"}
 STANDING_COLOURS = {"on_time": "#2e7d32", "late": "#f08c00", "missing": "#d9001b", "pending": "#8c8c8c"}
 SOURCE = {"self_inspection": "企业自查", "government_inspection": "政府检查"}
-CHAIN = {"signed": "已签名", "chained": "已入链", "unchained": "待入链", "altered": "与链不符"}
+CHAIN = {"signed": "已签名", "unsigned": "待签名", "altered": "与记录不符"}
 
 
 def local_time(value: str | None, with_time: bool = True) -> str:

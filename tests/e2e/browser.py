@@ -100,6 +100,15 @@ def leaks(text: str) -> list[str]:
     return found
 
 
+def rows_by_store(driver: WebDriver, table: str) -> dict[str, dict[str, str]]:
+    """A table's rows by their store (data-store), each cell that has a class by that class."""
+    found = {}
+    for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr"):
+        cells = row.find_elements(By.CSS_SELECTOR, "td[class]")
+        found[row.get_attribute("data-store") or ""] = {c.get_attribute("class") or "": c.text for c in cells}
+    return found
+
+
 def screenshot(driver: WebDriver, name: str) -> Path:
     """The whole page as a PNG under var/screenshots/console/ (the window grows to the page's height)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

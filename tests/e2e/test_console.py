@@ -18,14 +18,29 @@ from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from console.audit_client import AuditClient
 from console.readmodel.store import open_console_store
 from services.notifications.channels.outbox import Outbox
-from tests.conftest import Hub, wait_for
+from tests.conftest import Hub, isolated_hub_settings, wait_for
 from tests.e2e import browser
 from tests.e2e.console_town import AJJ, CONSTRUCTION, FILED, OFFICE, TOWN, ZJ, Town, make_town, rpc
 
 pytestmark = pytest.mark.e2e
 CHINA = timezone(timedelta(hours=8))
+
+
+@pytest.fixture(scope="module")
+def hub(infrastructure: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The whole hub, its audit signing a tree head every 2 s while there are new events (60 s by
+    default), so that the console receives the heads of what the town did within the tests."""
+    tmp_path = tmp_path_factory.mktemp("hub")
+    with isolated_hub_settings(tmp_path) as value:
+        running = Hub(value, tmp_path)
+        running.env["HUB_AUDIT_CHECKPOINT_SECONDS"] = "2"
+        try:
+            yield running.start_all()
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +158,9 @@ def test_the_town_office_sees_its_dashboard_and_its_book(
 def test_a_filing_goes_from_the_dashboard_to_the_departments_receipt(
     driver: WebDriver, base: str, town: Town, hub: Hub
 ) -> None:
-    filed = town.enterprises[0]
+    # not the inspected works: its major danger makes its register stale, and a version is compiled
+    # again that nobody submits (the latest version is then not the one the departments received)
+    filed = next(e for e in town.enterprises if e["enterprise_id"] != town.inspected)
     browser.sign_in(driver, base, OFFICE, town.tokens[OFFICE])
     driver.find_element(By.LINK_TEXT, "企业名录").click()
     browser.wait_title(driver, lambda title: "企业名录" in title)
@@ -255,12 +272,48 @@ def test_the_office_publishes_the_monthly_report(
     assert wait_download(downloads, ".pdf").read_bytes().startswith(b"%PDF")
 
 
+def signed_and_received(hub: Hub, town: Town) -> dict[str, Any] | None:
+    """The audit endpoint's Verify, once every event of every store is under a signed head and the
+    console's read model holds each store's latest head; None until then."""
+    audit = AuditClient(hub.audit_address)
+    store = open_console_store(hub.settings)
+    try:
+        report = audit.verify(town.auditor, timeout=120)
+        held = {
+            r["store"]: int(r["size"])
+            for r in store.query("SELECT store, max(tree_size) AS size FROM @tree_heads GROUP BY store")
+        }
+    finally:
+        store.close()
+        audit.close()
+    stores = [s for s in report["stores"] if s["events"]]
+    if stores and all(s["signed_size"] == s["events"] == held.get(s["service"]) for s in stores):
+        return report
+    return None
+
+
 def test_the_auditor_verifies_the_chain_and_reads_an_enterprises_history(
-    driver: WebDriver, base: str, town: Town
+    driver: WebDriver, base: str, town: Town, hub: Hub
 ) -> None:
     filed = town.enterprises[0]
+    before = wait_for(
+        lambda: signed_and_received(hub, town),
+        timeout=180,
+        interval=2,
+        what="every event under a signed head",
+    )
     browser.sign_in(driver, base, "auditor", town.auditor)
-    visit(driver, f"{base}/audit", "23-auditor-chain")
+    text = visit(driver, f"{base}/audit", "23-auditor-chain")
+    assert "签名树头" in text and "检查点" not in text
+    # every store with events shows its heads and the latest one's size, as the endpoint counts them
+    shown = browser.rows_by_store(driver, "stores")
+    for s in before["stores"]:
+        if s["events"]:
+            assert shown[s["service"]]["heads"] == str(s["heads"]), s
+            assert shown[s["service"]]["signed-size"].startswith(f"{s['signed_size']} 个事件"), s
+    received = driver.find_elements(By.CSS_SELECTOR, "#tree-heads tbody td.tree-size")
+    assert received and all(int(cell.text) > 0 for cell in received)
+
     assert "当前账号无权访问此页面" in visit(driver, f"{base}/dashboard", "24-auditor-no-dashboard")
     driver.get(f"{base}/audit")
     driver.find_element(By.CSS_SELECTOR, "#start-verification button").click()
@@ -273,9 +326,21 @@ def test_the_auditor_verifies_the_chain_and_reads_an_enterprises_history(
 
     assert (
         wait_for(finished, timeout=120, interval=1, what="the verification run")
-        == "全部存储与链一致，未发现篡改"
+        == "全部存储与签名树头一致，未发现篡改"
     )
     visit(driver, driver.current_url, "25-auditor-verification")
+    # the report is the endpoint's: each store's events and signed size as Verify answers now, and
+    # each store held to the latest head the console received (its anchor)
+    after = signed_and_received(hub, town)
+    assert after is not None, "the hub moved on during the verification"
+    shown = browser.rows_by_store(driver, "verified-stores")
+    assert set(shown) == {s["service"] for s in after["stores"]}
+    for s in after["stores"]:
+        row = shown[s["service"]]
+        assert row["events"] == str(s["events"]) and row["linked"] == str(s["linked_events"]), s
+        assert row["heads"] == str(s["heads"]) and row["signed-size"] == str(s["signed_size"]), s
+        if s["heads"]:
+            assert row["anchors"] == "1" and row["anchored-size"] == str(s["signed_size"]), s
 
     visit(driver, f"{base}/audit/enterprises?q={filed['unified_social_credit_code']}", "26-auditor-search")
     driver.find_element(By.LINK_TEXT, filed["name"]).click()
@@ -293,12 +358,12 @@ def test_a_console_added_to_a_running_hub_rebuilds_its_read_model_from_history(
     hub: Hub, town: Town, tmp_path: Path
 ) -> None:
     """Another console store, empty, filled from the stores' history through the audit endpoint, ends
-    as the one that followed the events live (the anchors come with the next checkpoints only)."""
+    as the one that followed the events live, and holds each store's latest signed head."""
     import dataclasses
 
-    from console.audit_client import AuditClient
     from console.rebuild import rebuild
 
+    wait_for(lambda: signed_and_received(hub, town), timeout=180, interval=2, what="every event signed")
     live = open_console_store(hub.settings)
     fresh = open_console_store(dataclasses.replace(hub.settings, database_url="", runtime_dir=tmp_path))
     audit = AuditClient(hub.audit_address)
@@ -320,6 +385,9 @@ def test_a_console_added_to_a_running_hub_rebuilds_its_read_model_from_history(
         # deliveries: as the events left them (the live one may have been answered since)
         query = "SELECT enterprise_id, version, department FROM @deliveries ORDER BY 1, 2, 3"
         assert fresh.query(query) == live.query(query)
+        # the heads: each store's latest only (the live one received every head)
+        latest = "SELECT store, max(sequence) AS sequence FROM @tree_heads GROUP BY store ORDER BY store"
+        assert fresh.query("SELECT store, sequence FROM @tree_heads ORDER BY store") == live.query(latest)
         assert rebuild(
             fresh, dataclasses.replace(hub.settings, runtime_dir=tmp_path), audit, town.auditor
         ) == {upstream: 0 for upstream in applied}  # from its tracking position on: nothing twice

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from console.queries import book, campaigns, dashboard, enterprises
+from console.queries import audit, book, campaigns, dashboard, enterprises
 from console.queries.scope import Scope
+from console.readmodel import audit_rows
 from console.readmodel.handlers import handlers
 from console.readmodel.store import ConsoleApplication, open_console_store
 from console.readmodel.work import ViewConsumer
@@ -228,3 +229,36 @@ def test_the_enterprises_counts_follow_grades_and_retirements(
     assert dashboard.risk_levels(store, OFFICE) == {1: 2, 2: 2, 3: 4, 4: 3}
     page = book.book_page(store, OFFICE, book.BookFilter(), 1)
     assert page.total == 4 and {r["id"] for r in page.rows}.isdisjoint({first, second})
+
+
+def test_the_audits_tree_heads_are_kept_once_and_cover_the_timeline(
+    store: ConsoleApplication, settings: Settings
+) -> None:
+    stream, made = town()
+    registry = stream.by_upstream["registry"]
+    mine = [e.notification_id for e in registry if e.enterprise_id == made[0]]
+    stream.tree_head("registry", 0, 2, 2)
+    stream.tree_head("registry", 1, mine[-1] - 1, mine[-1])  # a gap in the ids: position > size
+    stream.tree_head("filing", 0, 1, 1)
+    apply(store, stream, (*ORDERS[0], "audit"), settings)
+    for head in stream.by_upstream["audit"]:  # again, as a rebuild asks for a head the stream gave
+        store.execute(audit_rows.INSERT, audit_rows.head_row(head.payload))
+    state = {s["store"]: s for s in audit.chain_state(store)}
+    assert state["registry"]["heads"] == 2 and state["registry"]["received"] == 2
+    latest = state["registry"]["latest"]
+    assert (latest["sequence"], latest["tree_size"], latest["position"]) == (1, mine[-1] - 1, mine[-1])
+    assert len(latest["key"]) == 16 and latest["signature"]
+    assert state["riskpoints"]["latest"] is None and state["riskpoints"]["heads"] == 0
+    assert [(h["store"], h["sequence"]) for h in audit.latest_heads(store)] == [
+        ("filing", 0),
+        ("registry", 1),
+    ]
+    rows = audit.timeline(store, made[0], 1, {}).rows
+    chain = {(r["upstream"], r["notification_id"]): r["chain"] for r in rows}
+    assert {chain[("registry", n)] for n in mine} == {"signed"}  # every one at or below the position
+    assert {c for (upstream, _), c in chain.items() if upstream == "riskpoints"} == {"unsigned"}
+    ranges = {"registry": [(mine[-1], mine[-1])]}
+    rows = audit.timeline(store, made[0], 1, ranges).rows
+    assert [r["chain"] for r in rows if r["notification_id"] == mine[-1] and r["upstream"] == "registry"] == [
+        "altered"
+    ]
