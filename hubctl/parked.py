@@ -8,12 +8,11 @@ from uuid import UUID
 
 import typer
 
-from hubctl.stores import available_services, existing, store
+from hubctl.stores import available_services, consuming_services, existing, handlers_for, store, work_for
 from hubctl.tables import JSON_HELP, Column, show
 from services.backbone.replay import parked_messages, replay
 from services.backbone.set_aside import set_aside_id, set_aside_items
 from services.backbone.settings import Settings
-from services.backbone.stream import handlers_of
 
 app = typer.Typer(help="Messages parked after bounded retries.", no_args_is_help=True)
 
@@ -36,7 +35,7 @@ def list_parked(
     """List parked messages with their errors (each type over its id, for `parked replay ID`)."""
     settings = Settings.from_env()
     rows = []
-    for name in [service] if service else available_services():
+    for name in [service] if service else consuming_services():
         with existing(name, settings) as hub_app:
             for p in parked_messages(hub_app, include_replayed=all_) if hub_app is not None else []:
                 rows.append(
@@ -63,8 +62,8 @@ def replay_parked(
     """Apply parked messages again (each at most once), oldest first."""
     settings = Settings.from_env()
     failures = 0
-    for name in [service] if service else available_services():
-        handlers = handlers_of(name)
+    for name in [service] if service else consuming_services():
+        handlers = handlers_for(name)
         if handlers is None:
             continue
         with store(name, settings) as hub_app:
@@ -73,7 +72,7 @@ def replay_parked(
             for parked_id in wanted:
                 if parked_id not in known:
                     continue
-                result = replay(hub_app, handlers, parked_id)
+                result = replay(hub_app, handlers, parked_id, work_for(name))
                 failures += result["result"].startswith("failed")
                 typer.echo(f"{name} {result['id']}: {result['result']}")
     raise typer.Exit(1 if failures else 0)

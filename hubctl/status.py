@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from hubctl.stores import available_services, existing
+from hubctl.stores import CONSOLE, consuming_services, existing
 from hubctl.tables import JSON_HELP, Column, print_json, show
 from services.backbone import metrics, topology
 from services.backbone.amqp import CONNECTION_ERRORS, connect, raw_channel
@@ -49,16 +49,17 @@ def _no_store() -> dict[str, Any]:
 def collect(settings: Settings) -> dict[str, Any]:
     """Every service's store and consumers as `hubctl status` shows them, as data (tests and --json)."""
     services: dict[str, Any] = {}
-    for service in available_services():
+    for service in consuming_services():
         with existing(service, settings) as app:
             if app is None:
-                services[service] = {**_no_store(), "consumers": {}}
+                services[service] = {**_no_store(), "consumers": {}, "publishes": service != CONSOLE}
                 continue
             # the positions first, then the head: read in this order the lag is never below 0
             published, read = relay_position(app), relay_read_position(app)
             head = max(app.recorder.max_notification_id() or 0, read)
             services[service] = {
                 "exists": True,
+                "publishes": service != CONSOLE,  # the console's read model keeps its rows to itself
                 "head": head,
                 "relay_position": published,  # the last notification published (kept for scripts)
                 "relay_read": read,  # how far the relay has read the log
@@ -155,6 +156,7 @@ def status(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> Non
             "parked_count": len(info["parked"]),
         }
         for service, info in data.items()
+        if info.get("publishes", True)
     ]
     show("Stores and relays", STORES, stores, console=console)
     consumers = [

@@ -30,15 +30,18 @@ def parked_messages(app: HubApplication, include_replayed: bool = False) -> list
     return found
 
 
-def replay(app: HubApplication, handlers: Handlers, parked_id: UUID) -> dict[str, Any]:
-    """Applies a parked message now; marks it replayed in the same transaction (at most once)."""
+def replay(
+    app: HubApplication, handlers: Handlers, parked_id: UUID, work: type[UnitOfWork] = UnitOfWork
+) -> dict[str, Any]:
+    """Applies a parked message now; marks it replayed in the same transaction (at most once). `work`
+    is the consumer's unit of work (a read model's writes rows instead of aggregates)."""
     parked: ParkedMessage = app.repository.get(parked_id)
     if parked.status != "parked":
         return {"id": str(parked_id), "result": "already replayed"}
     if "raw" in parked.envelope:
         return {"id": str(parked_id), "result": "unreadable: nothing to apply"}
     envelope = Envelope(**parked.envelope)
-    uow = UnitOfWork(app)
+    uow = work(app)
     try:
         with correlation.bound(envelope.correlation_id):
             handlers.apply(uow, envelope)

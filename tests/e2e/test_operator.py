@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from departments import subscriptions
 from hubctl.main import app as hubctl
+from services.backbone import topology
 from tests.conftest import Hub, procfile, wait_for
 from tests.e2e.filing_flow import Filer, setup_departments
 
@@ -99,7 +100,7 @@ def test_status_is_true_for_every_store_and_lists_every_process_metrics(hub: Hub
 
     data = wait_for(caught_up, timeout=60, what="every relay to catch up")
     for service, store in data.items():
-        if service == "processes":
+        if service == "processes" or not store["publishes"]:
             continue
         # the relay's position is how far it has read: its whole store, even one whose latest events
         # are internal (dangers holds only views of the registry's: it had shown "0, lag 0" by a head of 65)
@@ -109,7 +110,7 @@ def test_status_is_true_for_every_store_and_lists_every_process_metrics(hub: Hub
         # the table is read a moment later than the JSON: the hub may have stored more meanwhile (the
         # audit's checkpoints), so it is held to itself: every store read to its head, no lag
         table = run(hub, "status")
-        for service in (s for s in data if s != "processes"):
+        for service in (s for s in data if s != "processes" and data[s]["publishes"]):
             row = re.search(rf"│ {service}\s+│\s+(\d+) │\s+(\d+) │\s+(\d+) │", table)
             assert row is not None, table
             if not (int(row[1]) == int(row[2]) and int(row[3]) == 0):
@@ -128,6 +129,11 @@ def test_status_is_true_for_every_store_and_lists_every_process_metrics(hub: Hub
     assert len({p["address"] for p in processes}) == 17
     assert all(p["answers"] for p in processes), processes
     assert "127.0.0.1:" in table and " NO " not in table
+    # the console's read model is a consumer like the services': its upstreams, positions and lag
+    console = data["console"]
+    assert not console["publishes"] and set(console["consumers"]) == set(topology.upstreams_of("console"))
+    assert all(c["consumers"] == 1 for c in console["consumers"].values()), console
+    assert "console ← registry" in table and "│ console " not in table.split("Consumers")[0]
 
 
 LISTINGS = [
