@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,14 @@ def requires(*roles: str, action: bool = False) -> Callable[[Endpoint], Any]:
 
     def allowed(request: Request) -> Session | Response:
         session = current(request)
+        try:
+            ended = session is not None and session.due() and not still_valid(request, session)
+        except UnavailableError:
+            return error(request, 503, "系统服务暂时无法访问，请稍后重试。")
+        if session is not None and ended:
+            request.app.state.console.sessions.close(request.cookies.get(COOKIE, ""))
+            log.info("console_session_ended", role=session.role, department=session.department)
+            session = None
         if session is None:
             return (
                 error(request, 401, "请先登录。") if action else redirect(f"/login?next={request.url.path}")
@@ -59,7 +68,7 @@ def requires(*roles: str, action: bool = False) -> Callable[[Endpoint], Any]:
 
         @functools.wraps(endpoint)
         async def guarded_action(request: Request) -> Response:
-            found = allowed(request)
+            found = await run_in_threadpool(allowed, request)  # it may ask the services
             if isinstance(found, Response):
                 return found
             form = await request.form()
@@ -137,6 +146,8 @@ def _department(console: Any, code: str, token: str) -> Session | None:
     try:
         code = str(console.services.call("dangers", "authenticate_inspector", code, token))
         record = console.services.call("registry", "get_department", code)
+    except UnavailableError:
+        raise  # the services cannot say: not a wrong token
     except (PermissionDeniedError, DomainError):
         return None
     office = record.get("kind") == TOWN_OFFICE and bool(record.get("town"))
@@ -146,7 +157,25 @@ def _department(console: Any, code: str, token: str) -> Session | None:
         department=code,
         town=str(record.get("town") or "") if office else "",
         kind=str(record.get("kind") or ""),
+        token=token,
     )
+
+
+def still_valid(request: Request, session: Session) -> bool:
+    """The session's credential checked again: the department's token (issued anew, or the department
+    removed, it fails) or the auditor's (the audit endpoint decides). Raises UnavailableError when the
+    services cannot say: the page answers 503, and the session is not ended for a broker's restart."""
+    console = request.app.state.console
+    if session.role == "auditor":
+        try:
+            valid = bool(console.audit.accepts(session.audit_token))
+        except Exception as failure:  # noqa: BLE001 - the endpoint is down
+            raise UnavailableError("(audit)", f"the audit endpoint cannot be reached: {failure}") from failure
+    else:
+        valid = _department(console, session.department, session.token) is not None
+    if valid:
+        session.checked = time.monotonic()
+    return valid
 
 
 def _auditor(console: Any, token: str) -> Session | None:

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 COOKIE = "hub_console"
 LOGIN_COOKIE = "hub_console_login"  # the sign-in form's double-submit token (no session yet)
 IDLE_SECONDS = 8 * 3600
+# A session is as good as the credential it was opened with: checked again at most this long after the
+# last check, so a token issued anew, a department removed or an auditors' token changed ends the
+# sessions opened with the old one on their next page (as the gateway's own 0.5 s credential cache).
+RECHECK_SECONDS = 1.0
 FAILURES_ALLOWED = 5  # wrong tokens from one address within the window, then a pause
 FAILURE_WINDOW = 300.0
 
@@ -30,11 +34,17 @@ class Session:
     town: str = ""
     kind: str = ""
     audit_token: str = ""  # an auditor's: the audit endpoint checks it on each call
+    token: str = ""  # a department's: checked again (RECHECK_SECONDS); in memory only, never stored
+    checked: float = field(default_factory=time.monotonic)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     seen: float = field(default_factory=time.monotonic)
 
     def csrf_ok(self, given: str) -> bool:
         return bool(given) and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+    def due(self, now: float | None = None) -> bool:
+        """Whether its credential is to be checked again before this request is served."""
+        return (time.monotonic() if now is None else now) - self.checked >= RECHECK_SECONDS
 
 
 class Sessions:

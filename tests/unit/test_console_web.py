@@ -19,10 +19,11 @@ from starlette.testclient import TestClient
 from console.readmodel.handlers import handlers
 from console.readmodel.store import open_console_store
 from console.readmodel.work import ViewConsumer
+from console.web import sessions as session_rules
 from console.web.app import Console, create_app
 from console.web.sessions import COOKIE, FAILURES_ALLOWED, Sessions
 from services.backbone.consumer import Delivery
-from services.backbone.errors import PermissionDeniedError
+from services.backbone.errors import PermissionDeniedError, UnavailableError
 from services.backbone.settings import Settings
 from tests.console_data import TOWN, Stream
 
@@ -40,9 +41,12 @@ class Services:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, tuple[Any, ...]]] = []
+        self.down = False  # the broker restarting: every call UNAVAILABLE
 
     def call(self, service: str, method: str, *args: Any) -> Any:
         self.calls.append((service, method, args))
+        if self.down:
+            raise UnavailableError("(rpc)", "the services cannot be reached")
         if method == "authenticate_inspector":
             if TOKENS.get(args[0]) != args[1]:
                 raise PermissionDeniedError("token", "unknown department or wrong token")
@@ -60,8 +64,10 @@ class Services:
 
 
 class Audit:
+    token = AUDITOR  # the auditors' token the endpoint takes now
+
     def accepts(self, token: str) -> bool:
-        return token == AUDITOR
+        return token == self.token
 
 
 @pytest.fixture
@@ -222,3 +228,52 @@ def test_a_fault_of_the_console_is_a_chinese_page_with_a_reference_not_a_trace(t
     assert answer.status_code == 500
     assert "系统内部错误" in answer.text and re.search(r"编号 [0-9a-f]{12}", answer.text)
     assert "Traceback" not in answer.text and "AssertionError" not in answer.text
+
+
+def test_a_token_issued_anew_ends_the_sessions_opened_with_the_old_one(
+    town: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, services, _ = town
+    monkeypatch.setattr(session_rules, "RECHECK_SECONDS", 0.0)  # checked on every page (1 s in use)
+    assert sign_in(client, "department", "TEZ-ZJ", "zj-token").status_code == 303
+    assert client.get("/enterprises", follow_redirects=False).status_code == 200
+    checks = sum(1 for _, method, _ in services.calls if method == "authenticate_inspector")
+    assert checks >= 2  # the sign-in, and again for the page
+    monkeypatch.setitem(TOKENS, "TEZ-ZJ", "zj-token-2")  # `hubctl inspectors issue TEZ-ZJ`
+    ended = client.get("/enterprises", follow_redirects=False)
+    assert ended.status_code in (302, 303, 307) and ended.headers["location"].startswith("/login")
+    monkeypatch.setitem(TOKENS, "TEZ-ZJ", "zj-token")  # even the old token valid again: the session is gone
+    assert client.get("/enterprises", follow_redirects=False).headers["location"].startswith("/login")
+    action = client.post("/logout", data={"csrf": "x"}, follow_redirects=False)
+    assert action.status_code in (302, 303, 307)
+
+
+def test_a_session_is_not_ended_while_the_services_cannot_say(
+    town: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, services, _ = town
+    monkeypatch.setattr(session_rules, "RECHECK_SECONDS", 0.0)
+    assert sign_in(client, "department", "TOWN-ZSZ", "office-token").status_code == 303
+    services.down = True
+    unavailable = client.get("/dashboard", follow_redirects=False)
+    assert unavailable.status_code == 503 and "系统服务暂时无法访问" in unavailable.text
+    services.down = False
+    assert client.get("/dashboard", follow_redirects=False).status_code == 200
+
+
+def test_a_sign_in_while_the_services_are_down_is_not_a_wrong_token(town: Any) -> None:
+    client, services, _ = town
+    services.down = True
+    answer = sign_in(client, "department", "TOWN-ZSZ", "office-token")
+    assert answer.status_code == 503 and "部门代码或令牌不正确" not in answer.text
+
+
+def test_an_auditor_session_ends_when_the_auditors_token_changes(
+    town: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _, _ = town
+    monkeypatch.setattr(session_rules, "RECHECK_SECONDS", 0.0)
+    assert sign_in(client, "auditor", token=AUDITOR).status_code == 303
+    assert client.get("/audit", follow_redirects=False).status_code == 200
+    monkeypatch.setattr(Audit, "token", "a-new-auditors-token")
+    assert client.get("/audit", follow_redirects=False).headers["location"].startswith("/login")
