@@ -3,7 +3,8 @@
 It reads a page of notifications after its last confirmed position, validates each event against
 its contract, publishes the page with mandatory routing, waits once for the broker's confirms and
 only then records the new position (a tracking record in the service's own store). A crash
-anywhere republishes the page; consumers recognise the duplicates.
+anywhere republishes the page; consumers recognise the duplicates. How far it has read past the last
+published event (internal events) is recorded once a page, so a restart reads at most a page again.
 
 Each envelope names the previous event published in the stream (`previous_id`), so a consumer
 can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
@@ -198,7 +199,7 @@ class Relay:
         self._confirms = _Confirms()
         self._published_tags = 0
         self._last_published = relay_position(app)
-        self._read_position = relay_read_position(app)
+        self._read_position = self._read_recorded = relay_read_position(app)
         self.caught_up = False
         self._last_keep_alive = 0.0
         self._wakeup = StoreWakeup(app, idle_wait)
@@ -219,7 +220,7 @@ class Relay:
 
     def _restart_from_store(self) -> None:
         self._last_published = relay_position(self.app)
-        self._read_position = relay_read_position(self.app)
+        self._read_position = self._read_recorded = relay_read_position(self.app)
 
     def close(self) -> None:
         conn, self._conn, self._channel = self._conn, None, None
@@ -248,9 +249,16 @@ class Relay:
             self._last_published = published
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
             metrics.RELAY_POSITION.labels(self.service).set(published)
-        recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
+        # The read position only spares a restart from reading internal events again (the published
+        # position covers the rest: relay_read_position takes the greater): recorded once a page of
+        # them has been read past it, not after every page (a consumer's views are a page each).
+        if last - max(self._read_recorded, self._last_published) >= self.page_size:
+            recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
+            self._read_recorded = last
+        # Ids only grow: fewer than a page of them read means the page was short, the relay at the head.
+        full = last - self._read_position >= self.page_size
         self._read_position = last
-        head = self.app.recorder.max_notification_id() or last  # one query a page, none when idle
+        head = (self.app.recorder.max_notification_id() or last) if full else last
         metrics.RELAY_LAG.labels(self.service).set(max(head - last, 0))
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
