@@ -4,7 +4,8 @@ It reads a page of notifications after its last confirmed position, validates ea
 its contract, publishes the page with mandatory routing, waits once for the broker's confirms and
 only then records the new position (a tracking record in the service's own store). A crash
 anywhere republishes the page; consumers recognise the duplicates. How far it has read past the last
-published event (internal events) is recorded once a page, so a restart reads at most a page again.
+published event (internal events) is recorded once a page of them, or at the head once a second: a
+restart reads at most a page again, and `hubctl status` sees the lag of internal events fall to 0.
 
 Each envelope names the previous event published in the stream (`previous_id`), so a consumer
 can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
@@ -40,6 +41,8 @@ log = structlog.get_logger(__name__)
 
 RELAY_TRACKING = "__relay__"  # last notification published and confirmed
 RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or internal)
+# At the head, the read position is recorded at most this often (a consumer's views are a page each)
+READ_RECORD_SECONDS = 1.0
 BATCH_TYPE = "batch"  # the AMQP type of a message that carries several envelopes (a JSON array)
 
 
@@ -200,6 +203,7 @@ class Relay:
         self._published_tags = 0
         self._last_published = relay_position(app)
         self._read_position = self._read_recorded = relay_read_position(app)
+        self._read_due = 0.0  # when the read position may be recorded again at the head
         self.caught_up = False
         self._last_keep_alive = 0.0
         self._wakeup = StoreWakeup(app, idle_wait)
@@ -240,6 +244,8 @@ class Relay:
         if self.caught_up:
             metrics.RELAY_LAG.labels(self.service).set(0)
             self._keep_alive()
+            if self._read_position > self._read_recorded and time.monotonic() >= self._read_due:
+                self._record_read()  # at the head: the position `hubctl status` counts lag from
             return 0
         recorder = self.app.process_recorder
         if envelopes:
@@ -249,19 +255,26 @@ class Relay:
             self._last_published = published
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
             metrics.RELAY_POSITION.labels(self.service).set(published)
-        # The read position only spares a restart from reading internal events again (the published
-        # position covers the rest: relay_read_position takes the greater): recorded once a page of
-        # them has been read past it, not after every page (a consumer's views are a page each).
-        if last - max(self._read_recorded, self._last_published) >= self.page_size:
-            recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
-            self._read_recorded = last
         # Ids only grow: fewer than a page of them read means the page was short, the relay at the head.
         full = last - self._read_position >= self.page_size
         self._read_position = last
+        # The read position spares a restart from reading internal events again (the published position
+        # covers the rest: relay_read_position takes the greater): recorded once a page of them has been
+        # read past it, or at the head once a second, not after every page (a consumer's views are a
+        # page each).
+        if last - max(self._read_recorded, self._last_published) >= self.page_size:
+            self._record_read()
+        elif last == self._last_published:
+            self._read_recorded = last  # the published position says as much
         head = (self.app.recorder.max_notification_id() or last) if full else last
         metrics.RELAY_LAG.labels(self.service).set(max(head - last, 0))
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
+
+    def _record_read(self) -> None:
+        self.app.process_recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, self._read_position))
+        self._read_recorded = self._read_position
+        self._read_due = time.monotonic() + READ_RECORD_SECONDS
 
     def _keep_alive(self) -> None:
         """An idle relay neither sends nor reads: once a second it reads the broker's heartbeats and

@@ -83,3 +83,25 @@ def test_handled_pages_cover_the_unhandled_before_them(settings: Settings) -> No
     assert stored_tracking(filing) == envelopes[-1].notification_id
     assert queued(settings, consumer.queue) == 0
     consumer.close()
+
+
+def test_a_relay_of_internal_events_records_how_far_it_read_once_at_the_head(settings: Settings) -> None:
+    """A consumer's views are internal events: its service's relay publishes none of them, and records
+    the read position (what `hubctl status` counts the relay's lag from) at the head, not every page."""
+    from services.backbone.relay import Relay, relay_read_position
+    from services.filing.handlers import handlers as filing_handlers
+
+    filing, envelopes, _ = unhandled_setup(settings, 30)
+    consumer = TrackedConsumer(filing, filing_handlers, settings, "registry", batch_size=10)
+    consumer.poll(wait=0.01)
+    publish_raw(settings, consumer.queue, [to_message(e) for e in envelopes])
+    for _ in range(20):
+        consumer.poll(wait=0.1)
+    head = filing.recorder.max_notification_id() or 0
+    assert head >= 30
+    relay = Relay(filing, settings, subscribers=(), page_size=1000)
+    while relay.relay_page() or not relay.caught_up:
+        pass
+    assert relay_read_position(filing) == head
+    consumer.close()
+    relay.close()
