@@ -11,8 +11,8 @@ error, in the same transaction as its tracking record) and can be replayed with 
 
 A page of envelopes this consumer has no handler for changes nothing but the position: it is neither
 recorded nor acknowledged on its own. Its messages stay unacknowledged until a later page's tracking
-record covers them (or, after DEFER_MAX messages, DEFER_SECONDS or an idle poll, a tracking record of
-their own): a crash before then has them delivered again, and skipped again.
+record covers them, or a tracking record of their own after DEFER_MAX messages or DEFER_SECONDS: a
+crash before then has them delivered again, and skipped again.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from services.backbone.store import HubApplication, Processing
 log = structlog.get_logger(__name__)
 
 DEFER_MAX = 50  # unhandled messages left unacknowledged at most (well inside any prefetch window)
-DEFER_SECONDS = 1.0  # and for at most this long
+# and for at most this long: a reader that waits for its position to reach a write (consistency.py)
+# waits this much longer at most when the write's last event is one it has no handler for
+DEFER_SECONDS = 0.1
 
 
 @dataclass
@@ -138,6 +140,8 @@ class TrackedConsumer:
             self._open()
         self._conn.heartbeat_check()
         timeout = wait
+        if self._deferred:  # not past the moment the deferred position is due to be recorded
+            timeout = min(wait, max(self._deferred_since + DEFER_SECONDS - time.monotonic(), 0.001))
         while self._inbox_envelopes < self.batch_size:
             try:
                 self._conn.drain_events(timeout=timeout)
