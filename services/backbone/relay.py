@@ -243,9 +243,7 @@ class Relay:
         self.caught_up = last == self._read_position
         if self.caught_up:
             metrics.RELAY_LAG.labels(self.service).set(0)
-            self._keep_alive()
-            if self._read_position > self._read_recorded and time.monotonic() >= self._read_due:
-                self._record_read()  # at the head: the position `hubctl status` counts lag from
+            self._at_head()
             return 0
         recorder = self.app.process_recorder
         if envelopes:
@@ -268,8 +266,18 @@ class Relay:
             self._read_recorded = last  # the published position says as much
         head = (self.app.recorder.max_notification_id() or last) if full else last
         metrics.RELAY_LAG.labels(self.service).set(max(head - last, 0))
+        if not full:
+            # A short page was the head when it was read: the relay waits for the store's next
+            # NOTIFY (one sent meanwhile is kept for it) instead of reading once more to find nothing.
+            self.caught_up = True
+            self._at_head()
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
+
+    def _at_head(self) -> None:
+        self._keep_alive()
+        if self._read_position > self._read_recorded and time.monotonic() >= self._read_due:
+            self._record_read()  # the position `hubctl status` counts the lag from
 
     def _record_read(self) -> None:
         self.app.process_recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, self._read_position))
