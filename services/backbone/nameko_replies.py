@@ -56,6 +56,7 @@ def _settled(how: str) -> Any:
 
 def install() -> None:
     library.patch_nameko_settlement(PatientPublisher, _settled("ack"), _settled("requeue"))
+    library.patch_nameko_producers()  # every publish of nameko's, replies and requests alike
 
 
 install()
