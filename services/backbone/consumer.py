@@ -8,6 +8,11 @@ redelivered message changes nothing. Each envelope names its predecessor in the 
 taken for a duplicate.
 A message that still fails after bounded retries is parked in the consumer's own store (with its
 error, in the same transaction as its tracking record) and can be replayed with `hubctl`.
+
+A page of envelopes this consumer has no handler for changes nothing but the position: it is neither
+recorded nor acknowledged on its own. Its messages stay unacknowledged until a later page's tracking
+record covers them, or a tracking record of their own after DEFER_MAX messages or DEFER_SECONDS: a
+crash before then has them delivered again, and skipped again.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, Processing
 
 log = structlog.get_logger(__name__)
+
+DEFER_MAX = 50  # unhandled messages left unacknowledged at most (well inside any prefetch window)
+# and for at most this long: a reader that waits for its position to reach a write (consistency.py)
+# waits this much longer at most when the write's last event is one it has no handler for
+DEFER_SECONDS = 0.1
 
 
 @dataclass
@@ -73,6 +83,8 @@ class TrackedConsumer:
         self._held_ids: set[int] = set()  # notification ids of the held deliveries
         self._held_since = 0.0
         self._position = 0
+        self._deferred: set[int] = set()  # tags of unhandled messages applied, not yet recorded
+        self._deferred_since = 0.0
         self._labels = (self.consumer, upstream)
 
     def position(self) -> int:
@@ -91,6 +103,7 @@ class TrackedConsumer:
         self._inbox_envelopes = 0
         self._held.clear()
         self._held_ids.clear()
+        self._deferred.clear()  # unacknowledged on a channel now gone: the broker delivers them again
         self._position = self.position()
 
     def close(self) -> None:
@@ -127,6 +140,8 @@ class TrackedConsumer:
             self._open()
         self._conn.heartbeat_check()
         timeout = wait
+        if self._deferred:  # not past the moment the deferred position is due to be recorded
+            timeout = min(wait, max(self._deferred_since + DEFER_SECONDS - time.monotonic(), 0.001))
         while self._inbox_envelopes < self.batch_size:
             try:
                 self._conn.drain_events(timeout=timeout)
@@ -136,6 +151,12 @@ class TrackedConsumer:
         messages, self._inbox[:] = list(self._inbox), []
         self._inbox_envelopes = 0
         applied = self.process(messages) if messages else 0
+        if self._deferred and (
+            not messages
+            or len(self._deferred) >= DEFER_MAX
+            or time.monotonic() - self._deferred_since >= DEFER_SECONDS
+        ):
+            self._record_deferred()
         self._release_stuck_holds()
         return applied
 
@@ -184,7 +205,7 @@ class TrackedConsumer:
     def _ack(self, tags: list[int]) -> None:
         """Acknowledges the messages whose envelopes are all applied (or known already): one
         multiple-ack when no held (unacked, older) message would be swept up with it."""
-        held = {d.tag for d in self._held.values()}
+        held = {d.tag for d in self._held.values()} | self._deferred
         done = sorted(set(tags) - held)  # a batch partly held waits for the rest of its envelopes
         if not done:
             return
@@ -218,7 +239,46 @@ class TrackedConsumer:
             self._held_since = 0.0
 
     # -- applying ---------------------------------------------------------------------------
+    def _defer(self, page: list[Delivery]) -> bool:
+        """Takes a page with nothing to apply as applied, unrecorded and unacknowledged (see above)."""
+        if any(self.handlers.handles(d.envelope) for d in page):
+            return False
+        if not self._deferred:
+            self._deferred_since = time.monotonic()
+        self._deferred.update(d.tag for d in page)
+        self._position = page[-1].envelope.notification_id
+        return True
+
+    def _record_deferred(self) -> None:
+        """Records the position the deferred pages reached, then acknowledges their messages."""
+        try:
+            self.app.record(Processing(Tracking(self.upstream, self._position)))
+        except IntegrityError:
+            pass  # recorded already (another instance, or a later page's record)
+        self._ack_deferred()
+
+    def _ack_deferred(self) -> None:
+        tags, self._deferred = self._deferred, set()
+        self._ack(sorted(tags))
+
     def _apply_page(self, page: list[Delivery]) -> int:
+        if not self._defer(page):
+            self._store(page)
+        metrics.EVENTS_CONSUMED.labels(*self._labels).inc(len(page))
+        metrics.CONSUMER_POSITION.labels(*self._labels).set(self._position)
+        return len(page)
+
+    def _store(self, page: list[Delivery]) -> None:
+        if self._deferred:
+            # the page's own tracking record covers the deferred ones: acknowledged once it is stored
+            try:
+                self._record(page)
+            except Exception:  # noqa: BLE001 - the deferred position alone first, then as any page
+                self._record_deferred()
+            else:
+                self._position = page[-1].envelope.notification_id
+                self._ack_deferred()
+                return
         try:
             self._record(page)
         except RecordConflictError:
@@ -232,9 +292,6 @@ class TrackedConsumer:
                 self._apply_one(delivery)
         else:
             self._position = page[-1].envelope.notification_id
-        metrics.EVENTS_CONSUMED.labels(*self._labels).inc(len(page))
-        metrics.CONSUMER_POSITION.labels(*self._labels).set(self._position)
-        return len(page)
 
     def _record(self, page: list[Delivery]) -> None:
         uow = UnitOfWork(self.app)

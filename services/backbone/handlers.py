@@ -144,6 +144,10 @@ class Handlers:
     def upstreams(self) -> set[str]:
         return {upstream for upstream, _ in self._by_key}
 
+    def handles(self, envelope: Envelope) -> bool:
+        """Whether this consumer has a handler for the envelope's type (else applying it changes nothing)."""
+        return (envelope.upstream, envelope.type) in self._by_key
+
     def apply(self, uow: UnitOfWork, envelope: Envelope) -> bool:
         """Applies one envelope; False when this consumer has no handler for its type."""
         registration = self._by_key.get((envelope.upstream, envelope.type))

@@ -4,7 +4,8 @@ nameko publishes a worker's reply with kombu's retry policy of three quick attem
 is down for longer, the publish raises inside the container's result handler and nameko stops the
 whole container: the process exits and its RPC queue is left without a consumer (found by
 `make chaos`: the registry died after a 20 s broker outage). Replies now retry for up to five
-minutes, with backoff, so a service outlives a broker restart like the relays and consumers do.
+minutes, with backoff, so a service outlives a broker restart like the relays and consumers do; they
+are not confirmed (see PatientPublisher).
 
 The acknowledgement that follows the reply has the same trap: nameko ignores only amqp's own
 ConnectionError there, while a socket the broker reset raises the builtin ConnectionResetError
@@ -32,6 +33,12 @@ LOST_CONNECTION = (AmqpConnectionError, OSError)  # OSError: reset, broken pipe,
 
 class PatientPublisher(Publisher):
     retry_policy = REPLY_RETRY_POLICY
+    # A reply goes to the caller's exclusive reply queue, which lives only as long as the caller's
+    # connection: a broker that loses it has lost the queue too, confirmed or not, and the caller's
+    # timeout is the answer either way. Waiting for the broker's confirm of every reply cost each RPC
+    # a round trip (the service's worker and the broker) and bought nothing. A publish on a broken
+    # connection still raises and is retried.
+    use_confirms = False
 
 
 def _settled(how: str) -> Any:
@@ -49,6 +56,7 @@ def _settled(how: str) -> Any:
 
 def install() -> None:
     library.patch_nameko_settlement(PatientPublisher, _settled("ack"), _settled("requeue"))
+    library.patch_nameko_producers()  # every publish of nameko's, replies and requests alike
 
 
 install()

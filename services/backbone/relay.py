@@ -3,7 +3,9 @@
 It reads a page of notifications after its last confirmed position, validates each event against
 its contract, publishes the page with mandatory routing, waits once for the broker's confirms and
 only then records the new position (a tracking record in the service's own store). A crash
-anywhere republishes the page; consumers recognise the duplicates.
+anywhere republishes the page; consumers recognise the duplicates. How far it has read past the last
+published event (internal events) is recorded once a page of them, or at the head once a second: a
+restart reads at most a page again, and `hubctl status` sees the lag of internal events fall to 0.
 
 Each envelope names the previous event published in the stream (`previous_id`), so a consumer
 can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
@@ -39,6 +41,8 @@ log = structlog.get_logger(__name__)
 
 RELAY_TRACKING = "__relay__"  # last notification published and confirmed
 RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or internal)
+# At the head, the read position is recorded at most this often (a consumer's views are a page each)
+READ_RECORD_SECONDS = 1.0
 BATCH_TYPE = "batch"  # the AMQP type of a message that carries several envelopes (a JSON array)
 
 
@@ -198,7 +202,8 @@ class Relay:
         self._confirms = _Confirms()
         self._published_tags = 0
         self._last_published = relay_position(app)
-        self._read_position = relay_read_position(app)
+        self._read_position = self._read_recorded = relay_read_position(app)
+        self._read_due = 0.0  # when the read position may be recorded again at the head
         self.caught_up = False
         self._last_keep_alive = 0.0
         self._wakeup = StoreWakeup(app, idle_wait)
@@ -219,7 +224,7 @@ class Relay:
 
     def _restart_from_store(self) -> None:
         self._last_published = relay_position(self.app)
-        self._read_position = relay_read_position(self.app)
+        self._read_position = self._read_recorded = relay_read_position(self.app)
 
     def close(self) -> None:
         conn, self._conn, self._channel = self._conn, None, None
@@ -238,7 +243,7 @@ class Relay:
         self.caught_up = last == self._read_position
         if self.caught_up:
             metrics.RELAY_LAG.labels(self.service).set(0)
-            self._keep_alive()
+            self._at_head()
             return 0
         recorder = self.app.process_recorder
         if envelopes:
@@ -248,12 +253,36 @@ class Relay:
             self._last_published = published
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
             metrics.RELAY_POSITION.labels(self.service).set(published)
-        recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, last))
+        # Ids only grow: fewer than a page of them read means the page was short, the relay at the head.
+        full = last - self._read_position >= self.page_size
         self._read_position = last
-        head = self.app.recorder.max_notification_id() or last  # one query a page, none when idle
+        # The read position spares a restart from reading internal events again (the published position
+        # covers the rest: relay_read_position takes the greater): recorded once a page of them has been
+        # read past it, or at the head once a second, not after every page (a consumer's views are a
+        # page each).
+        if last - max(self._read_recorded, self._last_published) >= self.page_size:
+            self._record_read()
+        elif last == self._last_published:
+            self._read_recorded = last  # the published position says as much
+        head = (self.app.recorder.max_notification_id() or last) if full else last
         metrics.RELAY_LAG.labels(self.service).set(max(head - last, 0))
+        if not full:
+            # A short page was the head when it was read: the relay waits for the store's next
+            # NOTIFY (one sent meanwhile is kept for it) instead of reading once more to find nothing.
+            self.caught_up = True
+            self._at_head()
         log.debug("relay_page", service=self.service, published=len(envelopes), position=last)
         return len(envelopes)
+
+    def _at_head(self) -> None:
+        self._keep_alive()
+        if self._read_position > self._read_recorded and time.monotonic() >= self._read_due:
+            self._record_read()  # the position `hubctl status` counts the lag from
+
+    def _record_read(self) -> None:
+        self.app.process_recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, self._read_position))
+        self._read_recorded = self._read_position
+        self._read_due = time.monotonic() + READ_RECORD_SECONDS
 
     def _keep_alive(self) -> None:
         """An idle relay neither sends nor reads: once a second it reads the broker's heartbeats and

@@ -26,7 +26,9 @@ class DangersApplication(Workflow, Deadlines, Enforcement, Orders):
         HiddenDanger: 50,
         EnforcementCase: 50,
         EnterpriseRecord: 50,
-        DangerList: 100,
+        # one event per danger the enterprise reports, and read by each report: a load replays half an
+        # interval on average (the interval grows with the list: services/backbone/store.py)
+        DangerList: 20,
         CoverageIndex: 100,
         DeadlineIndex: 100,
         DepartmentKinds: 50,

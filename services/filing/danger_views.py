@@ -12,6 +12,7 @@ from services.backbone.aggregate import InternalAggregate
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.ids import per_enterprise
+from services.backbone.view_cache import ViewCache
 
 UPSTREAM = "dangers"
 # event type → the status a danger has after it
@@ -51,10 +52,14 @@ class DangerRegister(InternalAggregate):
         return [{"id": key, **row} for key, row in sorted(self.rows.items())]
 
 
+# An enterprise's register is changed by every one of its dangers' events: kept between pages, it is
+# checked with one small query instead of being replayed from its snapshot each time.
+_kept = ViewCache()
+
+
 def _register(uow: UnitOfWork, envelope: Envelope) -> DangerRegister:
     enterprise = str(envelope.enterprise_id)
-    found = uow.get(register_id(enterprise))
-    return found if found is not None else uow.add(DangerRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
+    return _kept.get_or_add(uow, register_id(enterprise), lambda: DangerRegister(enterprise_id=enterprise))  # type: ignore[no-any-return]
 
 
 def changes_of(envelope: Envelope) -> dict[str, Any]:

@@ -74,6 +74,22 @@ def test_the_nameko_settlement_the_seam_patches_is_where_it_was() -> None:
     assert "publisher_cls" in inspect.getsource(nameko.rpc.Responder)
 
 
+def test_nameko_publishes_through_the_producer_lookup_the_seam_replaces() -> None:
+    import nameko.amqp.publish as publish
+
+    from services.backbone import nameko_replies  # noqa: F401 - installs the patches
+
+    assert "patch_nameko_producers" in publish.get_producer.__qualname__  # installed
+    assert "with get_producer(" in inspect.getsource(publish.Publisher.publish)
+    assert list(inspect.signature(publish.get_producer).parameters) == [
+        "amqp_uri",
+        "confirms",
+        "ssl",
+        "login_method",
+        "transport_options",
+    ]
+
+
 def test_a_standalone_proxy_still_carries_its_call_context() -> None:
     source = inspect.getsource(ClusterRpcProxy.__mro__[1])
     assert "_worker_ctx" in source, "nameko's standalone proxy no longer keeps _worker_ctx"
