@@ -130,7 +130,7 @@ def build(
     audit = open_store(AuditApplication, scratch, **SMALL_POOL)
     try:
         before = read_rate(source)
-        builder = TreeBuilder(audit, keys, links.write_key(), Policy())  # as the worker runs
+        builder = TreeBuilder(audit, keys, links.write_key(settings), Policy())  # as the worker runs
         pool = worker_pool(settings, workers) if workers > 1 else None
         try:
             if pool is not None:
@@ -182,13 +182,12 @@ def measure(
     built, before_build = build(settings, source, workers, keys)
     built_one, before_one = build(settings, source, 1, keys)
     # the store's real audit records, signed in several heads (verify recomputes the root at each)
-    builder = TreeBuilder(audit, keys, links.write_key(), Policy(checkpoint_every=max(count // 8, 1)))
+    builder = TreeBuilder(audit, keys, links.write_key(settings), Policy(checkpoint_every=max(count // 8, 1)))
     with worker_pool(settings, workers) as pool:
         builder.extend("registry", source, sign_now=True, pool=pool)
         anchors = [Anchor(h.head, "bench") for h in audit.heads("registry")]
-        tasks = list(
-            plan(source, "registry", after=BEFORE_ALL, stop=count, previous_link=None, key=links.write_key())
-        )
+        key = links.write_key(settings)
+        tasks = list(plan(source, "registry", after=BEFORE_ALL, stop=count, previous_link=None, key=key))
 
         def in_pool(block: list[ScanTask]) -> int:
             done = [r for _, r in scan_all(source, block, pool, ahead=len(block))]
@@ -199,7 +198,7 @@ def measure(
         before_e2e = read_rate(source)
         started = time.perf_counter()
         report = verify_store(
-            audit, source, "registry", keys.public_key_hex, links.write_key(), anchors, pool=pool
+            audit, source, "registry", keys.public_key_hex, links.write_key(settings), anchors, pool=pool
         )
         end_to_end = report.events / (time.perf_counter() - started)
         before_e2e = around(before_e2e, source)

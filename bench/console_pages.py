@@ -255,7 +255,7 @@ def run(enterprises: int = 5_000, per: int = 20) -> list[Result]:
             )
             hub.start("console")
             wait_for(lambda: _answers(f"http://{hub.console_address}/login"), timeout=60, what="the console")
-            measured = pages(hub, loaded, tokens, auditor_token(settings.runtime_dir))
+            measured = pages(hub, loaded, tokens, auditor_token(settings))
         finally:
             hub.stop()
     report(console, measured, before, enterprises)

@@ -136,10 +136,11 @@ def verify_command(
     """Prove every store an append-only extension of each head the hub signed and each anchor given:
     write-time links, recorded leaves, roots. Exit 1 naming what and where, on any finding."""
     kept = anchors_from(anchors)
-    reader = AuditReader(Settings.from_env())
+    settings = Settings.from_env()
+    reader = AuditReader(settings)
     try:
         with views.bars(_heads(reader), "verifying") as advance:
-            reports = reader.verify(service or None, workers or _cpus(), advance, kept)
+            reports = reader.verify(service or None, workers or _cpus(settings), advance, kept)
     finally:
         reader.close()
     if as_json:
@@ -150,8 +151,8 @@ def verify_command(
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 
-def _cpus() -> int:
-    return int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "0")) or (os.cpu_count() or 1)
+def _cpus(settings: Settings) -> int:
+    return settings.audit_verify_workers or (os.cpu_count() or 1)
 
 
 @app.command("sign")
@@ -197,5 +198,5 @@ def heads_command(
 def key_command() -> None:
     """The hub's audit public key (pin it when checking heads, proofs and bundles) and its fingerprint."""
     settings = Settings.from_env()
-    public = audit_public_key(settings.runtime_dir)
-    typer.echo(f"{public}\nfingerprint {fingerprint(public)}\nkey file {audit_key_file()}")
+    public = audit_public_key(settings)
+    typer.echo(f"{public}\nfingerprint {fingerprint(public)}\nkey file {audit_key_file(settings)}")

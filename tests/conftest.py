@@ -34,8 +34,7 @@ USE_DOCKER = os.environ.get("HUB_TEST_DOCKER") == "1"
 # of its own, never in the operator's ~/.config/riskhub; hubs the tests start inherit it.
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="riskhub-test-keys-"))
 atexit.register(shutil.rmtree, KEYS_DIR, True)
-os.environ.setdefault("HUB_CHAIN_KEY_FILE", str(KEYS_DIR / "write-link.key"))
-os.environ.setdefault("HUB_AUDIT_KEY_FILE", str(KEYS_DIR / "audit-sm2.key"))
+os.environ.setdefault("HUB_SECRETS_DIR", str(KEYS_DIR))  # make_settings gives each test a folder of its own
 
 
 def _port_open(host: str, port: int) -> bool:

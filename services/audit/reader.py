@@ -23,8 +23,8 @@ class AuditReader:
 
     def __init__(self, settings: Settings, audit: AuditApplication | None = None) -> None:
         self.settings = settings
-        self.public_key = audit_public_key(settings.runtime_dir)
-        self.link_key = link_key(settings.runtime_dir)
+        self.public_key = audit_public_key(settings)
+        self.link_key = link_key(settings)
         self._opened: dict[str, HubApplication] = {}
         if audit is not None:
             self._opened[AUDIT] = audit

@@ -45,9 +45,9 @@ class AuditServer:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="audit-grpc"),
             # bytes that are no request are INVALID_ARGUMENT, before or after the token is checked
-            interceptors=[MalformedRequests(), AuditorAuth(auditor_token(settings.runtime_dir))],
+            interceptors=[MalformedRequests(), AuditorAuth(auditor_token(settings))],
         )
-        verify_workers = int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "1"))
+        verify_workers = settings.audit_verify_workers or 1
         audit_pb2_grpc.add_AuditServiceServicer_to_server(
             AuditServicer(self.reader, verify_workers), self.server
         )
@@ -75,7 +75,8 @@ class AuditServer:
 
 
 def main() -> int:
-    # Set before any connection: libpq applies it to every session this process opens.
+    # Set before any connection: libpq applies it to every session this process opens. A write for
+    # libpq, not configuration the hub reads: the one os.environ use here (tests/unit/test_settings_only.py).
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
     private_files(settings.runtime_dir)

@@ -2,9 +2,10 @@
 
     python -m services.audit.worker
 
-Environment: HUB_AUDIT_INTERVAL (seconds between passes, 2), HUB_AUDIT_CHECKPOINT_EVERY (sign a head
-once this many events are unsigned, 10000), HUB_AUDIT_CHECKPOINT_SECONDS (or once they are this old,
-60), HUB_AUDIT_VERIFY_WORKERS (processes for a long backlog; 0: one per CPU).
+Settings (read by Settings.from_env): HUB_AUDIT_INTERVAL (seconds between passes, 2),
+HUB_AUDIT_CHECKPOINT_EVERY (sign a head once this many events are unsigned, 10000),
+HUB_AUDIT_CHECKPOINT_SECONDS (or once they are this old, 60), HUB_AUDIT_VERIFY_WORKERS (processes for a
+long backlog; 0: one per CPU).
 Each head it signs is published (audit.events, TreeHead.Signed): the department adapter delivers it
 to every department's platform, and the departments' AMQP subscriptions receive it too.
 """
@@ -39,11 +40,10 @@ TREE_SIZE = Gauge("hub_audit_tree_size", "Events in the store's audit tree", ["s
 HALTED = Gauge("hub_audit_halted", "1 while the store's tree cannot grow past an unlinked event", ["store"])
 
 
-def policy_from_env() -> Policy:
-    env = os.environ
+def policy_of(settings: Settings) -> Policy:
     return Policy(
-        checkpoint_every=int(env.get("HUB_AUDIT_CHECKPOINT_EVERY", "10000")),
-        checkpoint_seconds=float(env.get("HUB_AUDIT_CHECKPOINT_SECONDS", "60")),
+        checkpoint_every=settings.audit_checkpoint_every,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
     )
 
 
@@ -54,14 +54,10 @@ class AuditWorker:
         self.settings = settings
         self.audit = open_store(AuditApplication, settings, **SMALL_POOL)
         # the hub's own write-link key (made once by whichever of the hub's processes needs it first)
-        key = links.write_key(settings.runtime_dir)
-        self.builder = TreeBuilder(
-            self.audit, audit_keypair(settings.runtime_dir), key, policy or policy_from_env()
-        )
+        key = links.write_key(settings)
+        self.builder = TreeBuilder(self.audit, audit_keypair(settings), key, policy or policy_of(settings))
         self.sources: dict[str, HubApplication] = {}
-        self.workers = (
-            workers or int(os.environ.get("HUB_AUDIT_VERIFY_WORKERS", "0")) or (os.cpu_count() or 1)
-        )
+        self.workers = workers or settings.audit_verify_workers or (os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -148,7 +144,7 @@ def main() -> int:
     worker = _open(settings, stop)
     if worker is None:
         return 0
-    interval = float(os.environ.get("HUB_AUDIT_INTERVAL", "2"))
+    interval = settings.audit_interval
     thread = threading.Thread(target=worker.run, args=(stop, interval), name="audit-tree", daemon=True)
     thread.start()
     log.info("audit_worker_started", stores=audited_services(), interval=interval)

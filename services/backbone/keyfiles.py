@@ -2,9 +2,9 @@
 
 The runtime folder holds the stores (SQLite files), logs and tokens; whoever copies it, or reads a
 backup of it, has the stores. A key kept there would go with them, and whoever has it could rewrite the
-stores and sign (or link) the rewritten history. So the keys default to
-`$XDG_CONFIG_HOME/riskhub/` (`~/.config/riskhub/`), each in a 0600 file made once, or come from the
-environment (a secret store's job in Compose and Kubernetes).
+stores and sign (or link) the rewritten history. So the keys default to the secrets folder
+(Settings.secrets_dir: HUB_SECRETS_DIR, else `$XDG_CONFIG_HOME/riskhub/`, `~/.config/riskhub/`), each in
+a 0600 file made once, or come from the environment (a secret store's job in Compose and Kubernetes).
 """
 
 from __future__ import annotations
@@ -17,12 +17,6 @@ from pathlib import Path
 
 class KeyLocationError(RuntimeError):
     """A key file that would sit beside the stores, or cannot be made."""
-
-
-def config_dir() -> Path:
-    """The operator's folder for the hub's keys: $XDG_CONFIG_HOME/riskhub, else ~/.config/riskhub."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "riskhub"
 
 
 def outside(path: Path, runtime_dir: Path | None) -> Path:

@@ -24,6 +24,7 @@ from eventsourcing.utils import strtobool
 from psycopg import sql
 
 from services.backbone import copy_events, links
+from services.backbone.settings import CHAIN_KEY_FILE, default_secrets_dir
 
 ENV = "HUB_WRITE_LINKS"
 
@@ -40,13 +41,13 @@ class Linking:
     """What every linking recorder adds: the store's name, and the row for a transaction's events."""
 
     link_store = ""
-    link_runtime: Path | None = None
+    link_key: links.LinkKey
 
     def _row(
         self, previous: bytes | None, ids: Sequence[int], stored_events: Sequence[StoredEvent]
     ) -> links.Row:
         pairs = sorted(zip(ids, stored_events, strict=True), key=lambda p: p[0])
-        key = links.write_key(self.link_runtime)
+        key = self.link_key.write()  # read once per recorder
         start = previous if previous is not None else links.genesis(self.link_store)
         return links.row_for(
             key, self.link_store, start, [n for n, _ in pairs], [links.digest(e) for _, e in pairs]
@@ -147,6 +148,14 @@ _CLASSES: dict[type, type] = {
 _create_lock = threading.Lock()
 
 
+def key_of(env: Mapping[str, str]) -> links.LinkKey:
+    """The write-link key of a store's application: as its settings put it in its env (Settings.app_env:
+    open_store's stores), else in the secrets folder the env names, or the default one."""
+    runtime, secrets = env.get("HUB_RUNTIME_DIR"), env.get("HUB_SECRETS_DIR")
+    path = env.get(links.KEY_FILE_ENV) or Path(secrets or default_secrets_dir()) / CHAIN_KEY_FILE
+    return links.LinkKey(env.get(links.KEY_ENV, ""), Path(path), Path(runtime) if runtime else None)
+
+
 def attach(recorder: Any, store: str, env: Mapping[str, str]) -> Any:
     """The recorder, now writing link rows (its class swapped: the same state), its table created
     where the store's tables are; unchanged when HUB_WRITE_LINKS=false or for a kind it cannot link."""
@@ -159,8 +168,7 @@ def attach(recorder: Any, store: str, env: Mapping[str, str]) -> Any:
         )
     recorder.__class__ = linking
     recorder.link_store = store
-    runtime = env.get("HUB_RUNTIME_DIR")
-    recorder.link_runtime = Path(runtime) if runtime else None
+    recorder.link_key = key_of(env)
     if hasattr(recorder, "create_link_table") and strtobool(env.get("CREATE_TABLE", "true")):
         with _create_lock:
             recorder.create_link_table()

@@ -30,12 +30,15 @@ import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from services.backbone import keyfiles
 
+if TYPE_CHECKING:
+    from services.backbone.settings import Settings
+
 FORMAT = b"riskhub-write-link/v1"
-KEY_ENV, KEY_FILE_ENV, KEY_FILE = "HUB_CHAIN_KEY", "HUB_CHAIN_KEY_FILE", "write-link.key"
+KEY_ENV, KEY_FILE_ENV = "HUB_CHAIN_KEY", "HUB_CHAIN_KEY_FILE"  # as Settings reads them
 UUID_HEAD = struct.Struct(">B16sQHI")
 _TEXT_HEAD = struct.Struct(">BH")
 _TEXT_REST = struct.Struct(">QHI")
@@ -131,26 +134,48 @@ _key_lock = threading.Lock()
 _key_cache: dict[str, bytes] = {}
 
 
-def key_file() -> Path:
-    """HUB_CHAIN_KEY_FILE, else write-link.key in the operator's key folder (keyfiles.config_dir)."""
-    return Path(os.environ.get(KEY_FILE_ENV) or keyfiles.config_dir() / KEY_FILE)
+class LinkKey:
+    """Where a hub's write-link key comes from: `given` (HUB_CHAIN_KEY, 64 hex), else the 0600 file at
+    `path` (HUB_CHAIN_KEY_FILE, default write-link.key in the secrets folder), made once, never inside
+    `runtime_dir`. Every process of a hub must read the same key: in Compose and Kubernetes, give it
+    HUB_CHAIN_KEY. The key is read once: a store's recorder asks for it on every save."""
+
+    __slots__ = ("_key", "given", "path", "runtime_dir")
+
+    def __init__(self, given: str, path: Path, runtime_dir: Path | None = None) -> None:
+        self.given, self.path, self.runtime_dir = given, path, runtime_dir
+        self._key: bytes | None = None
+
+    def write(self) -> bytes:
+        """The key the hub's services link with (the file made on first need)."""
+        key = self._key
+        if key is None:
+            key = self._key = bytes.fromhex(self.given) if self.given else self._from_file()
+        return key
+
+    def read(self) -> bytes | None:
+        """The key for checking links, or None where this process has none (an outside auditor)."""
+        return self.write() if self.given or self.path.exists() else None
+
+    def _from_file(self) -> bytes:
+        path = keyfiles.outside(self.path, self.runtime_dir)
+        with _key_lock:
+            if str(path) not in _key_cache:
+                _key_cache[str(path)] = bytes.fromhex(keyfiles.made_once(path, os.urandom(32).hex()))
+            return _key_cache[str(path)]
 
 
-def write_key(runtime_dir: Path | None = None) -> bytes:
-    """The key the hub's services link with: HUB_CHAIN_KEY (64 hex), or the file, made once. Every
-    process of a hub must read the same key: in Compose and Kubernetes, give it HUB_CHAIN_KEY."""
-    given = os.environ.get(KEY_ENV)
-    if given:
-        return bytes.fromhex(given)
-    path = keyfiles.outside(key_file(), runtime_dir)
-    with _key_lock:
-        if str(path) not in _key_cache:
-            _key_cache[str(path)] = bytes.fromhex(keyfiles.made_once(path, os.urandom(32).hex()))
-        return _key_cache[str(path)]
+def link_key(settings: Settings) -> LinkKey:
+    """The settings' write-link key (HUB_CHAIN_KEY, or the file HUB_CHAIN_KEY_FILE or the secrets
+    folder's write-link.key), never inside their runtime folder."""
+    return LinkKey(settings.chain_key, settings.chain_key_path, settings.runtime_dir)
 
 
-def read_key(runtime_dir: Path | None = None) -> bytes | None:
+def write_key(settings: Settings) -> bytes:
+    """The key the hub's services link with (made once, in the file, unless given)."""
+    return link_key(settings).write()
+
+
+def read_key(settings: Settings) -> bytes | None:
     """The key for checking links, or None where this process has none (an outside auditor)."""
-    if os.environ.get(KEY_ENV) or key_file().exists():
-        return write_key(runtime_dir)
-    return None
+    return link_key(settings).read()

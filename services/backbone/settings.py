@@ -15,10 +15,15 @@ def default_secrets_dir(environ: dict[str, str] | None = None) -> Path:
     ($XDG_CONFIG_HOME/riskhub, or ~/.config/riskhub), never beside the stores."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "riskhub"  # as services/backbone/keyfiles.config_dir, from the given environment
+    return Path(base) / "riskhub"
 
 
 SERVICES = ("registry", "riskpoints", "dangers", "filing", "notifications", "audit")
+AUDIT_KEY_FILE, CHAIN_KEY_FILE = "audit-sm2.key", "write-link.key"  # their names in the secrets folder
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,19 @@ class Settings:
     report_timer_seconds: float = 3600.0
     encrypt_stores: bool = True  # every store's events encrypted at rest (services/backbone/at_rest.py)
     consistency_wait: float = 10.0  # how long a read waits for the caller's writes (read-your-writes)
+    # the audit (services/audit): how often the worker passes, when it signs, how many processes verify
+    audit_interval: float = 2.0
+    audit_checkpoint_every: int = 10000
+    audit_checkpoint_seconds: float = 60.0
+    audit_verify_workers: int = 0  # 0: the worker and hubctl one per CPU, the audit endpoint one
+    # the audit's keys (services/audit/keys.py, services/backbone/links.py): given (hex, from a secret
+    # store), else a file made once, by default in the secrets folder (see audit_key_path, chain_key_path)
+    audit_private_key: str = ""
+    audit_public_key: str = ""  # pins the key heads must be signed with
+    audit_key_file: Path | None = None
+    auditor_token: str = ""  # empty: one made once under the runtime folder
+    chain_key: str = ""  # the write-link key, the same for every process of a hub
+    chain_key_file: Path | None = None
     # the department adapter
     adapter_max_attempts: int = 8
     adapter_deadline: float = 5.0
@@ -104,10 +122,30 @@ class Settings:
             report_timer_seconds=float(env.get("HUB_REPORT_TIMER_SECONDS", "3600")),
             consistency_wait=float(env.get("HUB_CONSISTENCY_WAIT", "10")),
             encrypt_stores=env.get("HUB_ENCRYPT_STORES", "true").strip().lower() not in ("0", "false", "no"),
+            audit_interval=float(env.get("HUB_AUDIT_INTERVAL", "2")),
+            audit_checkpoint_every=int(env.get("HUB_AUDIT_CHECKPOINT_EVERY", "10000")),
+            audit_checkpoint_seconds=float(env.get("HUB_AUDIT_CHECKPOINT_SECONDS", "60")),
+            audit_verify_workers=int(env.get("HUB_AUDIT_VERIFY_WORKERS", "").strip() or 0),
+            audit_private_key=env.get("HUB_AUDIT_PRIVATE_KEY", ""),
+            audit_public_key=env.get("HUB_AUDIT_PUBLIC_KEY", ""),
+            audit_key_file=_path(env.get("HUB_AUDIT_KEY_FILE")),
+            auditor_token=env.get("HUB_AUDITOR_TOKEN", ""),
+            chain_key=env.get("HUB_CHAIN_KEY", ""),
+            chain_key_file=_path(env.get("HUB_CHAIN_KEY_FILE")),
             adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
             adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
             hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},
         )
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The audit key's file: HUB_AUDIT_KEY_FILE, else audit-sm2.key in the secrets folder."""
+        return self.audit_key_file or self.secrets_dir / AUDIT_KEY_FILE
+
+    @property
+    def chain_key_path(self) -> Path:
+        """The write-link key's file: HUB_CHAIN_KEY_FILE, else write-link.key in the secrets folder."""
+        return self.chain_key_file or self.secrets_dir / CHAIN_KEY_FILE
 
     def app_env(self) -> dict[str, str]:
         """What a service's application reads of the settings, in its eventsourcing env."""
@@ -119,8 +157,11 @@ class Settings:
             "HUB_PENALTIES_FILE": self.penalties_file,
             "HUB_THRESHOLDS_FILE": self.thresholds_file,
             "HUB_CONSISTENCY_WAIT": str(self.consistency_wait),
+            "HUB_CHAIN_KEY_FILE": str(self.chain_key_path),
         }
-        return {k: v for k, v in values.items() if v}
+        # the write-link key as these settings have it, even empty: the store's recorder links with it
+        # (services/backbone/link_recorders.py), never with another the process's environment holds
+        return {**{k: v for k, v in values.items() if v}, "HUB_CHAIN_KEY": self.chain_key}
 
     def database_url_for(self, service: str) -> str:
         return self.per_service_urls.get(service, self.database_url)

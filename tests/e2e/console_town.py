@@ -38,7 +38,7 @@ class Town:
 def make_town(hub: Hub) -> Town:
     wait_ready(hub, "registry", "dangers", "filing", "riskpoints", "notifications")
     loaded = load(hub, FILED, 3, filed_share=1.0, dangers=0, inspections=0, campaign_and_report=False)
-    town = Town(auditor=auditor_token(hub.settings.runtime_dir))
+    town = Town(auditor=auditor_token(hub.settings))
     for code in (OFFICE, AJJ, ZJ):
         town.tokens[code] = rpc(hub, "dangers", "issue_inspector_token", code)["token"]
     town.enterprises = sorted(rpc(hub, "registry", "list_enterprises", TOWN, ""), key=lambda e: e["name"])

@@ -98,7 +98,7 @@ def test_every_department_keeps_the_heads_and_the_hub_is_held_to_them(hub: Hub, 
                 what=f"{code} to check a head against the one it held",
             )
             assert all(v != "INCONSISTENT" for _, v, _ in held(hub, code))
-        key = audit_public_key(hub.settings.runtime_dir)
+        key = audit_public_key(hub.settings)
         assert all(h.valid_for(key) for h, _, _ in held(hub, "AJJ-TEZ"))
 
         # the department's own AMQP subscription received them too, with its own credentials
@@ -116,7 +116,7 @@ def test_every_department_keeps_the_heads_and_the_hub_is_held_to_them(hub: Hub, 
         anchors = from_platform(hub.platforms["AJJ-TEZ"], "AJJ-TEZ")
         channel = grpc.insecure_channel(hub.audit_address)
         auditor = audit_pb2_grpc.AuditServiceStub(channel)
-        metadata = (("x-hub-auditor-token", auditor_token(hub.settings.runtime_dir)),)
+        metadata = (("x-hub-auditor-token", auditor_token(hub.settings)),)
         request = audit_pb2.VerifyRequest(services=["registry"], anchors=[a.head.as_dict() for a in anchors])
         verified = auditor.Verify(request, metadata=metadata)
         mine = [a for a in anchors if a.head.store == "registry"]

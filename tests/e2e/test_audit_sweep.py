@@ -36,7 +36,7 @@ def audited(
             setup_departments(hub)
             filer = Filer.register(hub, 95)
             filer.wait_answered(filer.file())
-            yield hub, auditor_token(hub.settings.runtime_dir)
+            yield hub, auditor_token(hub.settings)
         finally:
             hub.stop()
 

@@ -74,7 +74,7 @@ def test_an_exported_bundle_verifies_offline_and_fails_after_one_byte_changes(
     eid, bundle = enterprises[1], tmp_path / "bundle.zip"
     exported = hubctl(pg_settings, "export", "--enterprise", eid, "--out", str(bundle))
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    key = audit_public_key(pg_settings.runtime_dir)
+    key = audit_public_key(pg_settings)
     good = offline_check(bundle, key)
     assert good.returncode == 0 and "OK" in good.stdout, good.stdout + good.stderr
 
@@ -94,7 +94,7 @@ def endpoint(pg_settings: Settings) -> Iterator[tuple[Any, list[tuple[str, str]]
     server = AuditServer(pg_settings, "127.0.0.1:0", workers=4).start()
     channel = grpc.insecure_channel(server.address)
     try:
-        yield channel, [("x-hub-auditor-token", auditor_token(pg_settings.runtime_dir))]
+        yield channel, [("x-hub-auditor-token", auditor_token(pg_settings))]
     finally:
         channel.close()
         server.stop(grace=1)
@@ -184,7 +184,7 @@ def test_anyone_holding_a_head_gets_the_latest_and_the_proof_that_it_extends_the
     latest = head_from_message(
         monitor.GetLatestTreeHead(audit_pb2.GetLatestTreeHeadRequest(store="registry")).head
     )
-    assert latest.valid_for(audit_public_key(pg_settings.runtime_dir)) and latest.tree_size > first.tree_size
+    assert latest.valid_for(audit_public_key(pg_settings)) and latest.tree_size > first.tree_size
     request = audit_pb2.GetConsistencyProofRequest(
         store="registry", first_size=first.tree_size, second_size=latest.tree_size
     )

@@ -4,6 +4,7 @@ names what and where."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import uuid
@@ -162,7 +163,7 @@ def test_an_event_altered_and_everything_recomputed_with_both_stolen_keys_breaks
     ids, anchors = history
     target = registration(pg_settings, ids[4])
     alter(pg_settings, target)
-    relink(pg_settings, links.write_key())  # the write-link key stolen too
+    relink(pg_settings, links.write_key(pg_settings))  # the write-link key stolen too
     wipe_audit(pg_settings)
     sign(pg_settings)  # re-signed with the audit key, which the insider has
     found = verify(pg_settings, anchors)
@@ -226,21 +227,22 @@ def test_the_whole_audit_store_deleted(pg_settings: Settings, history: Any) -> N
 
 
 def test_the_whole_store_replaced_by_a_consistent_history_under_new_keys(
-    pg_settings: Settings, history: Any, monkeypatch: pytest.MonkeyPatch
+    pg_settings: Settings, history: Any
 ) -> None:
     _, anchors = history
     with psycopg.connect(pg_settings.database_url, autocommit=True) as conn:
         for service in ("registry", "audit"):
             conn.execute(f'DROP SCHEMA "{pg_settings.schema_for(service)}" CASCADE')
     # the insider's hub: its own write-link key and audit key, a history of its own, all consistent
-    monkeypatch.setenv(links.KEY_ENV, os.urandom(32).hex())
-    monkeypatch.setenv("HUB_AUDIT_PRIVATE_KEY", generate_keypair().private_key_hex)
-    registry = open_store(RegistryApplication, pg_settings)
+    insider = dataclasses.replace(
+        pg_settings, chain_key=os.urandom(32).hex(), audit_private_key=generate_keypair().private_key_hex
+    )
+    registry = open_store(RegistryApplication, insider)
     for n in range(31, 43):
         registry.register(enterprise_fields(n))
     registry.close()
-    sign(pg_settings)
-    found = verify(pg_settings, anchors)
+    sign(insider)
+    found = verify(insider, anchors)
     assert {"rewritten", "forked"} <= kinds(found) and not {"unlinked", "head"} & kinds(found)
     assert all(f.kind != "rewritten" or f.notification_id == 1 for f in found)  # from the first event on
 
@@ -286,7 +288,7 @@ def test_a_bundle_exported_after_events_vanish_fails_against_the_anchors(
             f"DELETE FROM {table(pg_settings)} WHERE notification_id > %s",
             (anchors[1].head.position,),
         )
-    relink(pg_settings, links.write_key())  # both keys stolen: links, tree and heads all made anew
+    relink(pg_settings, links.write_key(pg_settings))  # both keys stolen: links, tree and heads all made anew
     wipe_audit(pg_settings)
     after = tmp_path / "after.zip"
     exported = hubctl(pg_settings, "export", "--enterprise", enterprise, "--out", str(after))

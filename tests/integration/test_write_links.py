@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from services.audit.scan import BEFORE_ALL, plan, scan
-from services.backbone import link_recorders, links
+from services.backbone import link_recorders
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.registry.application import RegistryApplication
@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 
 def checked(app: RegistryApplication) -> tuple[int, list[Any]]:
     head = app.recorder.max_notification_id() or 0
-    tasks = plan(app, "registry", after=BEFORE_ALL, stop=head, previous_link=None, key=links.write_key())
+    key = link_recorders.key_of(app.env).write()  # the key its recorder links with
+    tasks = plan(app, "registry", after=BEFORE_ALL, stop=head, previous_link=None, key=key)
     results = [scan(app, t) for t in tasks]
     return sum(r.good for r in results), [f for r in results for f in r.findings]
 

@@ -3,6 +3,7 @@ file inside the runtime folder is refused, and verifying needs only the public h
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
@@ -10,24 +11,21 @@ import pytest
 
 from services.audit import keys
 from services.backbone import keyfiles
+from services.backbone.settings import Settings
 from services.kernel import signatures
 
 
-def test_the_audit_key_is_made_once_0600_outside_the_runtime_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_audit_key_is_made_once_0600_outside_the_runtime_folder(tmp_path: Path) -> None:
     runtime, folder = tmp_path / "var", tmp_path / "config"
-    monkeypatch.delenv("HUB_AUDIT_PRIVATE_KEY", raising=False)
-    monkeypatch.delenv("HUB_AUDIT_PUBLIC_KEY", raising=False)
-    monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
-    pair = keys.audit_keypair(runtime)
-    path = folder / "riskhub" / keys.KEY_FILE
+    settings = Settings.from_env({"XDG_CONFIG_HOME": str(folder), "HUB_RUNTIME_DIR": str(runtime)})
+    pair = keys.audit_keypair(settings)
+    path = folder / "riskhub" / keys.KEY_FILE  # the default secrets folder
+    assert keys.audit_key_file(settings) == path
     assert path.read_text().strip() == pair.private_key_hex
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert keys.audit_keypair(runtime) == pair  # made once
+    assert keys.audit_keypair(settings) == pair  # made once
     assert (
-        keys.audit_public_key(runtime)
+        keys.audit_public_key(settings)
         == pair.public_key_hex
         == path.with_name(path.name + ".pub").read_text()
     )
@@ -39,24 +37,41 @@ def test_the_audit_key_is_made_once_0600_outside_the_runtime_folder(
     # verifying reads the public half alone: a reader without the private key file (the audit
     # endpoint's host, say) neither needs it nor makes one
     path.rename(tmp_path / "elsewhere.key")
-    assert keys.audit_public_key(runtime) == pair.public_key_hex
+    assert keys.audit_public_key(settings) == pair.public_key_hex
     assert not path.exists()
 
 
-def test_a_key_file_inside_the_runtime_folder_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("HUB_AUDIT_PRIVATE_KEY", raising=False)
-    monkeypatch.setenv(keys.KEY_FILE_ENV, str(tmp_path / "var" / "keys" / "audit.key"))
+def test_hub_secrets_dir_holds_the_audit_key(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HUB_SECRETS_DIR": str(tmp_path / "secrets"), "HUB_RUNTIME_DIR": "var"})
+    pair = keys.audit_keypair(settings)
+    assert (tmp_path / "secrets" / keys.KEY_FILE).read_text().strip() == pair.private_key_hex
+
+
+def test_a_key_file_inside_the_runtime_folder_is_refused(tmp_path: Path) -> None:
+    settings = Settings(runtime_dir=tmp_path / "var", audit_key_file=tmp_path / "var" / "keys" / "audit.key")
     with pytest.raises(keyfiles.KeyLocationError, match="inside the runtime folder"):
-        keys.audit_keypair(tmp_path / "var")
+        keys.audit_keypair(settings)
     assert not (tmp_path / "var" / "keys" / "audit.key").exists()
 
 
-def test_a_key_from_the_environment_needs_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_key_from_the_environment_needs_no_file(tmp_path: Path) -> None:
     given = signatures.generate_keypair()
-    monkeypatch.setenv("HUB_AUDIT_PRIVATE_KEY", given.private_key_hex)
-    monkeypatch.setenv(keys.KEY_FILE_ENV, str(tmp_path / "never.key"))
-    assert keys.audit_keypair(tmp_path / "var") == given
-    assert keys.audit_public_key(tmp_path / "var") == given.public_key_hex
+    settings = Settings.from_env(
+        {
+            "HUB_AUDIT_PRIVATE_KEY": given.private_key_hex,
+            keys.KEY_FILE_ENV: str(tmp_path / "never.key"),
+            "HUB_RUNTIME_DIR": str(tmp_path / "var"),
+        }
+    )
+    assert keys.audit_keypair(settings) == given
+    assert keys.audit_public_key(settings) == given.public_key_hex
     assert not (tmp_path / "never.key").exists()
+    pinned = dataclasses.replace(settings, audit_public_key="04" + "00" * 64)
+    assert keys.audit_public_key(pinned) == "04" + "00" * 64
+
+
+def test_the_auditor_token_is_given_or_made_once_in_the_runtime_folder(tmp_path: Path) -> None:
+    settings = Settings(runtime_dir=tmp_path / "var")
+    made = keys.auditor_token(settings)
+    assert (tmp_path / "var" / keys.TOKEN_FILE).read_text().strip() == made == keys.auditor_token(settings)
+    assert keys.auditor_token(dataclasses.replace(settings, auditor_token="given")) == "given"

@@ -20,7 +20,7 @@ from services.audit.offline import verify_bundle
 from services.audit.proofs import ProofError, prove
 from services.audit.timeline import history
 from services.audit.verify import verify_store
-from services.backbone import links
+from services.backbone.link_recorders import key_of
 from services.kernel import merkle
 from services.kernel.signatures import generate_keypair
 from services.kernel.tree_heads import Anchor, TreeHead
@@ -80,6 +80,11 @@ def test_a_head_verifies_only_unchanged_and_under_the_trusted_key() -> None:
         assert not TreeHead.from_dict({**signed.as_dict(), **change}).valid()
 
 
+def written_with(app: RegistryApplication) -> bytes:
+    """The write-link key the store's recorder links with."""
+    return key_of(app.env).write()
+
+
 Built = tuple[RegistryApplication, AuditApplication, TreeBuilder, list[str]]
 
 
@@ -88,7 +93,7 @@ def built(tmp_path: Path, monkeypatch: Any) -> Built:
     monkeypatch.setattr(domain, "BLOCK", 8)  # small blocks: proofs cross block boundaries
     registry = RegistryApplication(env={"HUB_RUNTIME_DIR": str(tmp_path)})  # in memory
     audit = AuditApplication(env={"HUB_RUNTIME_DIR": str(tmp_path)})
-    builder = TreeBuilder(audit, generate_keypair(), links.write_key(), Policy(checkpoint_every=7))
+    builder = TreeBuilder(audit, generate_keypair(), written_with(registry), Policy(checkpoint_every=7))
     ids = []
     for n in range(1, 6):
         ids.append(registry.register(enterprise_fields(n))["enterprise_id"])
@@ -122,14 +127,14 @@ def test_verify_is_clean_then_names_a_rewrite_below_an_anchor(built: Built) -> N
     registry, audit, builder, _ = built
     key = builder.keypair.public_key_hex
     anchors = [Anchor(h.head, "AJJ-TEZ") for h in audit.heads("registry")]
-    report = verify_store(audit, registry, "registry", key, links.write_key(), anchors)
+    report = verify_store(audit, registry, "registry", key, written_with(registry), anchors)
     assert report.ok and report.events == report.linked == report.signed_size == report.anchored_size
     # an event's bytes changed in place (the in-memory store keeps StoredEvents in a list)
     stored = registry.recorder._stored_events  # noqa: SLF001 - a tamperer goes where the data is
     index = next(i for i, e in enumerate(stored) if i > 3 and "工业园".encode() in e.state)
     state = stored[index].state.replace("工业园".encode(), "工业区".encode())
     stored[index] = dataclasses.replace(stored[index], state=state)
-    report = verify_store(audit, registry, "registry", key, links.write_key(), anchors)
+    report = verify_store(audit, registry, "registry", key, written_with(registry), anchors)
     kinds = {f.kind for f in report.findings}
     assert {"altered", "unlinked", "rewritten"} <= kinds
     altered = next(f for f in report.findings if f.kind == "altered")

@@ -17,7 +17,7 @@ from services.audit.application import AuditApplication
 from services.audit.builder import Policy, TreeBuilder
 from services.audit.inclusion import check_proof
 from services.audit.proofs import prove
-from services.backbone import links
+from services.backbone.link_recorders import key_of
 from services.kernel.signatures import generate_keypair
 from services.registry.application import RegistryApplication
 from tests.factories import enterprise_fields
@@ -47,7 +47,7 @@ def test_the_script_passes_the_hub_s_proofs_and_fails_changed_ones(tmp_path: Pat
     monkeypatch.setattr(domain, "BLOCK", 8)
     registry = RegistryApplication(env={"HUB_RUNTIME_DIR": str(tmp_path)})
     audit = AuditApplication(env={"HUB_RUNTIME_DIR": str(tmp_path)})
-    builder = TreeBuilder(audit, generate_keypair(), links.write_key(), Policy())
+    builder = TreeBuilder(audit, generate_keypair(), key_of(registry.env).write(), Policy())
     for n in range(1, 5):
         registry.register(enterprise_fields(n))
     builder.extend("registry", registry, sign_now=True)

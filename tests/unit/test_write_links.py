@@ -3,6 +3,7 @@ database does not hold; what is written past the service is found (in memory and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -13,6 +14,7 @@ import pytest
 
 from services.audit.scan import BEFORE_ALL, plan, scan
 from services.backbone import keyfiles, link_recorders, links
+from services.backbone.settings import Settings
 from services.registry.application import RegistryApplication
 from tests.conftest import two_processes_on_one_store
 from tests.factories import enterprise_fields
@@ -31,7 +33,7 @@ def sqlite_registry(tmp_path: Path, **env: str) -> RegistryApplication:
 
 def findings(app: RegistryApplication, key: bytes | None = None) -> tuple[Any, list[Any]]:
     head = app.recorder.max_notification_id() or 0
-    key = links.write_key() if key is None else key
+    key = link_recorders.key_of(app.env).write() if key is None else key
     results = [
         scan(app, t) for t in plan(app, "registry", after=BEFORE_ALL, stop=head, previous_link=None, key=key)
     ]
@@ -112,15 +114,31 @@ def test_without_links_every_event_is_reported_once_as_a_range(tmp_path: Path) -
     assert "no write-time links" in found[0].detail
 
 
-def test_the_key_is_made_once_0600_and_never_inside_the_runtime_folder(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
-    monkeypatch.delenv(links.KEY_ENV, raising=False)
-    monkeypatch.setenv(links.KEY_FILE_ENV, str(tmp_path / "keys" / "write-link.key"))
-    key = links.write_key(tmp_path / "var")
+def test_the_key_is_made_once_0600_and_never_inside_the_runtime_folder(tmp_path: Path) -> None:
+    settings = Settings(runtime_dir=tmp_path / "var", chain_key_file=tmp_path / "keys" / "write-link.key")
+    key = links.write_key(settings)
     path = tmp_path / "keys" / "write-link.key"
     assert len(key) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert links.write_key(tmp_path / "var") == key  # the same key for every process
-    monkeypatch.setenv(links.KEY_FILE_ENV, str(tmp_path / "var" / "write-link.key"))
+    assert links.write_key(settings) == key  # the same key for every process
+    inside = dataclasses.replace(settings, chain_key_file=tmp_path / "var" / "write-link.key")
     with pytest.raises(keyfiles.KeyLocationError, match="inside the runtime folder"):
-        links.write_key(tmp_path / "var")
+        links.write_key(inside)
+
+
+def test_the_key_file_defaults_to_the_secrets_folder_and_a_given_key_needs_none(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HUB_SECRETS_DIR": str(tmp_path / "secrets"), "HOME": str(tmp_path)})
+    assert settings.chain_key_path == tmp_path / "secrets" / "write-link.key"
+    assert links.read_key(settings) is None  # nobody made it: an outside auditor checks no links
+    key = links.write_key(settings)
+    assert links.read_key(settings) == key == bytes.fromhex(settings.chain_key_path.read_text())
+    given = Settings.from_env({"HUB_CHAIN_KEY": "ab" * 32, "HUB_CHAIN_KEY_FILE": str(tmp_path / "never.key")})
+    assert links.write_key(given) == links.read_key(given) == b"\xab" * 32
+    assert not (tmp_path / "never.key").exists()
+
+
+def test_a_store_links_with_its_settings_key(tmp_path: Path) -> None:
+    settings = Settings(runtime_dir=tmp_path / "var", secrets_dir=tmp_path / "secrets", chain_key="cd" * 32)
+    app = RegistryApplication(env={**settings.app_env(), "HUB_CHAIN_KEY": settings.chain_key})
+    app.register(enterprise_fields(1))
+    _, found = findings(app, key=b"\xcd" * 32)
+    assert not found and app.recorder.link_key.write() == b"\xcd" * 32
