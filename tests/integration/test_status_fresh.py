@@ -21,8 +21,9 @@ def test_status_of_a_hub_never_started_creates_nothing(settings: Settings, backe
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["processes"] == []
-    assert {s for s in data if s != "processes"} == set(SERVICES)
-    assert all(not data[s]["exists"] and data[s]["head"] == 0 for s in SERVICES)
+    # every service's store, and the console's read model (a consumer that publishes nothing)
+    assert {s for s in data if s != "processes"} == {*SERVICES, "console"}
+    assert all(not data[s]["exists"] and data[s]["head"] == 0 for s in (*SERVICES, "console"))
     table = CliRunner().invoke(hubctl, ["status"], env={**settings_env(settings), "COLUMNS": "80"})
     assert table.output.count("(no store yet)") == len(SERVICES)
     if backend == "sqlite":
