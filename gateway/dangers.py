@@ -11,7 +11,7 @@ from hub.v1 import danger_pb2_grpc
 
 from gateway import danger_messages as messages
 from gateway.auth import Authenticator
-from gateway.inspections import InspectionServicer
+from gateway.inspections import InspectionServicer, riskpoints_written
 from gateway.inspector_auth import DepartmentAuthenticator
 from services.backbone.edge.calls import fields_of, grpc_method
 from services.backbone.rpc_client import Services
@@ -47,7 +47,9 @@ class DangerServicer(danger_pb2_grpc.DangerServiceServicer):
             "found_on": request.found_on,
             "reported_by": request.reported_by,
         }
-        answer = self._call("report", caller, fields, request.idempotency_key)
+        # how far the caller's writes reached in riskpoints (a risk point retired a moment ago)
+        after = riskpoints_written(self.services, caller)
+        answer = self._call("report", caller, fields, request.idempotency_key, after)
         return pb.ReportDangerResponse(danger=messages.danger_message(answer), created=answer["created"])
 
     @grpc_method

@@ -14,6 +14,13 @@ from services.backbone.edge.calls import grpc_method
 from services.backbone.rpc_client import Services
 
 
+def riskpoints_written(services: Services, enterprise: str) -> dict[str, int]:
+    """How far the enterprise's writes through this gateway reached in riskpoints: the dangers service
+    holds risk points to it when it checks that a danger names one of the enterprise's."""
+    written = services.written.of(enterprise).get("riskpoints", 0)
+    return {"riskpoints": written} if written else {}
+
+
 class InspectionServicer(danger_pb2_grpc.InspectionServiceServicer):
     def __init__(self, services: Services, auth: DepartmentAuthenticator) -> None:
         self.services, self.auth = services, auth
@@ -48,7 +55,9 @@ class InspectionServicer(danger_pb2_grpc.InspectionServiceServicer):
                 {"danger_id": r.danger_id, "still_major": r.still_major} for r in request.reinspections
             ],
         }
-        answer = self._call(context, "record_inspection", fields)
+        # how far the inspected enterprise's writes through this gateway reached in riskpoints
+        after = riskpoints_written(self.services, request.enterprise_id)
+        answer = self._call(context, "record_inspection", fields, after)
         return pb.RecordInspectionResponse(**answer)
 
     def _decision(

@@ -12,6 +12,7 @@ from services.dangers.credentials import InspectorCredential, credential_id
 from services.dangers.deadlines import DeadlineIndex, Deadlines
 from services.dangers.domain import HiddenDanger
 from services.dangers.enforcement import Enforcement
+from services.dangers.holdings import RiskPointHoldings
 from services.dangers.orders import Orders
 from services.dangers.records import CoverageIndex, DangerList, DepartmentKinds, EnterpriseRecord
 from services.dangers.workflow import Workflow
@@ -32,6 +33,8 @@ class DangersApplication(Workflow, Deadlines, Enforcement, Orders):
         CoverageIndex: 100,
         DeadlineIndex: 100,
         DepartmentKinds: 50,
+        # one event per page of the riskpoints stream that names the enterprise; read by each report
+        RiskPointHoldings: 20,
     }
 
     # -- departments' tokens, one per department and scope ---------------------------------------

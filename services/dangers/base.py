@@ -9,6 +9,7 @@ from services.backbone.errors import NotFoundError, PermissionDeniedError
 from services.backbone.store import HubApplication
 from services.dangers.cases import EnforcementCase
 from services.dangers.domain import HiddenDanger
+from services.dangers.holdings import UPSTREAM, RiskPointHoldings, holdings_id
 from services.dangers.records import (
     COVERAGE_ID,
     DEPARTMENTS_ID,
@@ -35,13 +36,28 @@ class DangersBase(HubApplication):
         days = self.env.get("HUB_ESCALATION_DELAY_DAYS") or "3"
         return timedelta(days=float(days))
 
-    def _own_risk_points(self, enterprise: str, refs: list[tuple[str, str]], owners: RiskPointOwners) -> None:
+    def _own_risk_points(
+        self,
+        enterprise: str,
+        refs: list[tuple[str, str]],
+        owners: RiskPointOwners,
+        held: RiskPointHoldings | None = None,
+        after: int = 0,
+    ) -> None:
         """A danger is found on a risk point of its own enterprise: each (field, risk point id) must name
         one of `enterprise`'s, or NotFoundError names the field (another's is not told apart from one
-        that does not exist)."""
+        that does not exist). The enterprise's holdings (`held`, services/dangers/holdings.py) answer
+        for the risk points they hold, unless the caller's writes reached riskpoints position `after`
+        and the view has not yet (a retirement may be on its way); `owners` answers for the rest."""
         if not refs:
             return
-        standing = owners(enterprise, sorted({rid for _, rid in refs}))
+        wanted = sorted({rid for _, rid in refs})
+        standing = held.standing(wanted) if held is not None else {}
+        if after and "own" in standing.values() and (self.recorder.max_tracking_id(UPSTREAM) or 0) < after:
+            standing = {rid: s for rid, s in standing.items() if s != "own"}
+        unknown = [rid for rid in wanted if rid not in standing]
+        if unknown:
+            standing.update(owners(enterprise, unknown))
         for field, rid in refs:
             if standing.get(rid) != "own":
                 raise NotFoundError(field, f"the enterprise has no risk point {rid}")
@@ -80,6 +96,9 @@ class DangersBase(HubApplication):
 
     def _coverage(self) -> CoverageIndex:
         return self.find(COVERAGE_ID) or CoverageIndex()
+
+    def _holdings(self, enterprise_id: str) -> RiskPointHoldings | None:
+        return self.find(holdings_id(enterprise_id))
 
     def _departments(self) -> DepartmentKinds:
         return self.find(DEPARTMENTS_ID) or DepartmentKinds()

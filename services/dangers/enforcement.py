@@ -27,10 +27,11 @@ class Enforcement(DangersBase):
 
     @retried
     def record_inspection(
-        self, department: str, fields: dict[str, Any], owners: RiskPointOwners
+        self, department: str, fields: dict[str, Any], owners: RiskPointOwners, after: int = 0
     ) -> dict[str, Any]:
         """Records an inspection: its findings become hidden dangers (a major one opens a case), and its
-        re-inspections advance the cases of dangers found before."""
+        re-inspections advance the cases of dangers found before. `after`: how far the inspected
+        enterprise's writes reached in riskpoints, as far as the caller knows."""
         enterprise = str(uuid_field(fields.get("enterprise_id", ""), "enterprise_id"))
         record = self._supervised(department, enterprise)
         checks = Checks()
@@ -57,9 +58,8 @@ class Enforcement(DangersBase):
                 )
             )
         checks.done()
-        self._own_risk_points(
-            enterprise, [(f"findings[{i}].risk_point_id", f[0]) for i, f in enumerate(findings)], owners
-        )
+        refs = [(f"findings[{i}].risk_point_id", f[0]) for i, f in enumerate(findings)]
+        self._own_risk_points(enterprise, refs, owners, self._holdings(enterprise) if refs else None, after)
         iid = inspection_id(department, head["document_no"])
         if self.find(iid) is not None:
             raise ConflictError("document_no", f"inspection {head['document_no']} is already recorded")

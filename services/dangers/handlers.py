@@ -1,4 +1,5 @@
-"""How the dangers service follows the registry: enterprises (status, supervisors) and departments."""
+"""How the dangers service follows the registry (enterprises: status, supervisors; departments) and whose
+risk points are whose (services/dangers/holdings.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.backbone.view_cache import ViewCache
+from services.dangers import holdings
 from services.dangers.records import (
     COVERAGE_ID,
     DEPARTMENTS_ID,
@@ -17,6 +19,7 @@ from services.dangers.records import (
 )
 
 handlers = Handlers("dangers")
+holdings.register(handlers)  # risk points: services/dangers/holdings.py
 
 
 def _record(uow: UnitOfWork, envelope: Envelope) -> EnterpriseRecord:

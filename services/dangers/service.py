@@ -28,7 +28,8 @@ class DangersService:
 
     def _owners(self, enterprise_id: str, risk_point_ids: builtins.list[str]) -> dict[str, str]:
         """Where these risk points stand for the enterprise, read through at the riskpoints service (a
-        risk point identified a moment ago counts at once)."""
+        risk point identified a moment ago counts at once): for those the dangers service's own view
+        does not hold (services/dangers/holdings.py)."""
         return dict(self.riskpoints.owners_of(enterprise_id, risk_point_ids))
 
     # -- the timer: real time in production; tests call check_deadlines with a time they choose ----
@@ -59,8 +60,15 @@ class DangersService:
 
     # -- the enterprise ---------------------------------------------------------------------------
     @rpc
-    def report(self, enterprise_id: str, fields: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
-        answer = self.app.report(enterprise_id, fields, self._owners, idempotency_key)
+    def report(
+        self,
+        enterprise_id: str,
+        fields: dict[str, Any],
+        idempotency_key: str = "",
+        after: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """`after`: how far the caller's writes reached (consistency positions by service)."""
+        answer = self.app.report(enterprise_id, fields, self._owners, idempotency_key, _riskpoints(after))
         log.info("danger_reported", danger_id=answer["danger_id"], created=answer["created"])
         return answer
 
@@ -102,8 +110,10 @@ class DangersService:
         return code
 
     @rpc
-    def record_inspection(self, department: str, fields: dict[str, Any]) -> dict[str, Any]:
-        answer = self.app.record_inspection(department, fields, self._owners)
+    def record_inspection(
+        self, department: str, fields: dict[str, Any], after: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        answer = self.app.record_inspection(department, fields, self._owners, _riskpoints(after))
         log.info("inspection_recorded", department=department, cases=len(answer["case_ids"]))
         return answer
 
@@ -136,6 +146,14 @@ class DangersService:
     @rpc
     def list_uninspected(self, department: str, town: str = "") -> builtins.list[dict[str, Any]]:
         return self.app.list_uninspected(department, town)
+
+
+def _riskpoints(after: dict[str, int] | None) -> int:
+    """How far the caller's writes reached in riskpoints (0: not known)."""
+    try:
+        return max(int((after or {}).get("riskpoints", 0)), 0)
+    except (TypeError, ValueError, AttributeError):
+        return 0
 
 
 STEPS = ("open_case", "impose_penalty", "record_exposure", "order_suspension", "order_closure")

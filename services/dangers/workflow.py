@@ -11,6 +11,7 @@ from services.backbone.conflicts import retried
 from services.dangers import clock
 from services.dangers.base import DangersBase, RiskPointOwners
 from services.dangers.domain import HiddenDanger
+from services.dangers.holdings import holdings_id
 from services.dangers.plans import (
     check_assessment,
     check_decision,
@@ -30,17 +31,24 @@ class Workflow(DangersBase):
     # -- the enterprise -------------------------------------------------------------------------
     @retried
     def report(
-        self, caller: str, fields: dict[str, Any], owners: RiskPointOwners, idempotency_key: str = ""
+        self,
+        caller: str,
+        fields: dict[str, Any],
+        owners: RiskPointOwners,
+        idempotency_key: str = "",
+        after: int = 0,
     ) -> dict[str, Any]:
         """A danger found by the enterprise's own inspection on one of its risk points; a retry with the
-        same key adds nothing."""
+        same key adds nothing. `after`: how far the caller's writes reached in riskpoints."""
         enterprise = uuid_field(caller, "enterprise_id")
         risk_point_id, finding = check_report(fields)
-        self._own_risk_points(str(enterprise), [("risk_point_id", risk_point_id)], owners)
         danger_id = uuid.uuid5(enterprise, f"danger/{idempotency_key}") if idempotency_key else uuid.uuid4()
-        listed = list_id(str(enterprise))
-        # the retried danger (when keyed) and the enterprise's list, read together
-        found = self.get_many([danger_id, listed] if idempotency_key else [listed])
+        listed, held = list_id(str(enterprise)), holdings_id(str(enterprise))
+        # the enterprise's risk points and list, and the retried danger (when keyed), read together
+        found = self.get_many([held, danger_id, listed] if idempotency_key else [held, listed])
+        self._own_risk_points(
+            str(enterprise), [("risk_point_id", risk_point_id)], owners, found.get(held), after
+        )
         existing = found.get(danger_id)
         if isinstance(existing, HiddenDanger):
             return {**danger_view(existing), "created": False}

@@ -16,7 +16,7 @@ from services.kernel.fields import PROFILE_CHANGEABLE, check_changes
 from services.kernel.validation import validate_uscc
 from services.registry import credentials
 from services.registry.base import enterprise_keys
-from services.registry.departments import Department, DepartmentDirectory
+from services.registry.departments import DIRECTORY_ID, Department, DepartmentDirectory
 from services.registry.directory import Directory
 from services.registry.domain import (
     Credential,
@@ -30,7 +30,7 @@ from services.registry.index import EnterpriseIndex
 from services.registry.lifecycle import Lifecycle
 from services.registry.profile import check_profile
 from services.registry.removal import DepartmentRemoval
-from services.registry.routing import RoutingTable
+from services.registry.routing import ROUTING_TABLE_ID, RoutingTable
 from services.registry.signing_keys import SigningKeys
 from services.registry.supervision import Supervision
 
@@ -83,7 +83,9 @@ class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, 
         eid = enterprise_id(uscc)
         key_id = credentials.key_id_for(uscc, 1)
         answer = {"enterprise_id": str(eid), "unified_social_credit_code": uscc, "key_id": key_id}
-        if eid in self.repository:
+        # the enterprise (registered before?), the routing table and the directory, read together
+        found = self.get_many([eid, ROUTING_TABLE_ID, DIRECTORY_ID])
+        if eid in found:
             # A retry of the same request (same idempotency key) gets the same answer, secret
             # included (derived again, never stored); anything else is a second registration.
             previous = self._previous_answer("register", idempotency_key, fields) if idempotency_key else None
@@ -95,7 +97,9 @@ class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, 
             return {**previous, "secret": secret, "created": False}
         enterprise = Enterprise(uscc=uscc, contacts=profile.pop("contacts", []), **profile)
         reindexer = self._reindexer()
-        self._route(enterprise, self._table(), self._directory(), reindexer, before=set())
+        table = found.get(ROUTING_TABLE_ID) or RoutingTable()
+        directory = found.get(DIRECTORY_ID) or DepartmentDirectory()
+        self._route(enterprise, table, directory, reindexer, before=set())
         secret = credentials.derive_secret(self.credential_key, key_id)
         credential = Credential(eid, key_id=key_id, secret_hash=credentials.secret_hash(secret))
         records: list[Any] = [enterprise, credential, *reindexer.indexes()]

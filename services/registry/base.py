@@ -56,8 +56,14 @@ class RegistryBase(HubApplication):
     def _index(self, kind: str, value: str, shard: Shard) -> Any | None:
         return self.find(index_id(kind, value, shard))
 
+    def _indexes(self, keys: list[tuple[str, str, Shard]]) -> dict[tuple[str, str, Shard], Any]:
+        found = self.get_many([index_id(*key) for key in keys])
+        return {key: found[index_id(*key)] for key in keys if index_id(*key) in found}
+
     def _reindexer(self) -> Reindexer:
-        return Reindexer(self._index)
+        """Reads the shards a command touches together (a registration touches its town's, its
+        industry's and each supervisor's)."""
+        return Reindexer(self._index, self._indexes)
 
     def _members(self, kind: str, value: str) -> list[str]:
         return members_of(self._index, kind, value)

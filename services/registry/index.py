@@ -35,6 +35,8 @@ SHARDS = 32
 IndexKey = tuple[str, str]  # (kind, value), e.g. ("town", "张山子镇")
 Shard = int | None  # None: an index stored before the split
 Loader = Callable[[str, str, Shard], "EnterpriseIndex | None"]
+# Several shards read at once (one query for all instead of one each): (kind, value, shard) → index.
+ManyLoader = Callable[[list[tuple[str, str, Shard]]], dict[tuple[str, str, Shard], "EnterpriseIndex"]]
 
 
 def index_id(kind: str, value: str, shard: Shard = None) -> uuid.UUID:
@@ -96,8 +98,9 @@ class EnterpriseIndex(HubAggregate):
 class Reindexer:
     """Collects index changes of one command and turns them into one event per touched shard."""
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, load_many: ManyLoader | None = None) -> None:
         self._load = load
+        self._load_many = load_many
         self._added: dict[IndexKey, set[str]] = {}
         self._removed: dict[IndexKey, set[str]] = {}
 
@@ -122,10 +125,10 @@ class Reindexer:
             if members:
                 removed[(kind, value, None)] = set(members)
         touched = []
-        for key in sorted(
-            set(added) | set(removed), key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2])
-        ):
-            index = self._load(*key)
+        keys = sorted(set(added) | set(removed), key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
+        loaded = self._load_many(keys) if self._load_many is not None else None
+        for key in keys:
+            index = loaded.get(key) if loaded is not None else self._load(*key)
             if index is None:
                 if key[2] is None or key not in added:
                     continue  # nothing to take out of an index that does not exist

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from grpc_status import rpc_status
 from hub.v1 import danger_pb2 as pb
+from hub.v1 import riskpoint_pb2 as rpb
+from hub.v1 import riskpoint_pb2_grpc
 
 from tests.conftest import Hub
-from tests.e2e.danger_client import TOWN_OFFICE, Erp, Inspector, rpc
+from tests.e2e.danger_client import TOWN_OFFICE, Erp, Inspector, evidence, rpc
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +83,34 @@ def test_the_workflow_through_the_gateway(hub: Hub) -> None:
     bad = refused(erp.call, "ReportDanger", pb.ReportDangerRequest(risk_point_id="rp-1"))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert {"description", "found_on", "inspection_type"} <= {f for f, _ in field_violations(bad)}
+    channel.close()
+
+
+def test_a_danger_names_a_risk_point_in_use_of_its_own_enterprise(hub: Hub) -> None:
+    """A risk point identified a moment ago counts at once (Erp.register reports right after it); one
+    retired a moment ago, or another enterprise's, is NOT_FOUND, as it is once the dangers service's
+    own view of risk points has followed the retirement."""
+    channel = grpc.insecure_channel(hub.gateway_address)
+    erp, other = Erp.register(hub, channel, 4), Erp.register(hub, channel, 5)
+
+    def report(risk_point_id: str) -> pb.ReportDangerResponse:
+        request = pb.ReportDangerRequest(
+            risk_point_id=risk_point_id,
+            inspection_type=pb.INSPECTION_TYPE_ROUTINE,
+            description="配电箱接地线脱落",
+            evidence=evidence("before.jpg"),
+            found_on="2026-11-20",
+            reported_by="赵班长",
+        )
+        return erp.call("ReportDanger", request)  # type: ignore[no-any-return]
+
+    assert report(erp.risk_point_id).created
+    retire = rpb.RetireRiskPointRequest(risk_point_id=erp.risk_point_id, reason="配电室拆除")
+    riskpoint_pb2_grpc.RiskPointServiceStub(channel).RetireRiskPoint(retire, metadata=erp.metadata)
+    for _ in range(2):  # at once, and once the view has surely followed
+        assert refused(report, erp.risk_point_id).code() == grpc.StatusCode.NOT_FOUND
+        assert refused(report, other.risk_point_id).code() == grpc.StatusCode.NOT_FOUND
+        time.sleep(2)
     channel.close()
 
 

@@ -170,3 +170,25 @@ def test_a_large_index_keeps_every_member_through_many_small_changes() -> None:
         index.change(added={f"new{n}"}, removed={f"e{n}"})
     assert len(index.members) == 100_000
     assert "new99" in index.members and "e99" not in index.members
+
+
+def test_the_shards_a_command_touches_are_read_in_one_go() -> None:
+    legacy = EnterpriseIndex(kind="town", value="张山子镇")
+    legacy.change(added={"e1"}, removed=set())
+    legacy.collect_events()
+    stored: dict[tuple[str, str, Shard], EnterpriseIndex] = {("town", "张山子镇", None): legacy}
+    asked: list[list[tuple[str, str, Shard]]] = []
+
+    def load_many(keys: list[tuple[str, str, Shard]]) -> dict[tuple[str, str, Shard], EnterpriseIndex]:
+        asked.append(list(keys))
+        return {k: stored[k] for k in keys if k in stored}
+
+    def load_one(kind: str, value: str, shard: Shard) -> EnterpriseIndex | None:
+        raise AssertionError("read one at a time")
+
+    reindexer = Reindexer(load_one, load_many)
+    reindexer.move("e1", {("town", "张山子镇")}, keys_of("马兰屯镇", "化工", ["AJ"]))
+    touched = {(i.kind, i.value, i.shard): i for i in reindexer.indexes()}
+    assert len(asked) == 1 and len(asked[0]) == 5  # the old town's two, the new town's, industry's, AJ's
+    assert touched[("town", "张山子镇", None)] is legacy and legacy.members == {}
+    assert sorted(touched[("department", "AJ", shard_of("e1"))].members) == ["e1"]
