@@ -13,6 +13,8 @@ from typing import Any
 import grpc
 from hub.v1 import audit_pb2, audit_pb2_grpc, department_pb2
 
+from services.kernel import tree_heads
+
 TOKEN_HEADER = "x-hub-auditor-token"
 FINDINGS = {
     audit_pb2.FINDING_KIND_ALTERED: "被篡改",
@@ -27,17 +29,7 @@ FINDINGS = {
     audit_pb2.FINDING_KIND_ANCHOR: "锚点签名无效",
 }
 
-# a signed head's fields (hub.v1.TreeHead), in the order the signature covers them, and its signature
-HEAD_FIELDS = (
-    "store",
-    "sequence",
-    "tree_size",
-    "root_hash",
-    "position",
-    "signed_at",
-    "public_key",
-    "signature",
-)
+HEAD_FIELDS = tree_heads.FIELDS  # a signed head's fields, as the kernel's TreeHead holds them
 
 
 def anchor_message(head: dict[str, Any]) -> department_pb2.TreeHead:

@@ -31,20 +31,11 @@ from services.backbone import correlation, topology
 from services.backbone.amqp import ConfirmedChannel
 from services.backbone.envelope import Envelope
 from services.backbone.settings import Settings
-from services.kernel import filing_routes
+from services.kernel import filing_routes, tree_heads
 
 log = structlog.get_logger(__name__)
 KIND = "tree_head"
-HEAD_FIELDS = (
-    "store",
-    "sequence",
-    "tree_size",
-    "root_hash",
-    "position",
-    "signed_at",
-    "public_key",
-    "signature",
-)
+HEAD_FIELDS = tree_heads.FIELDS  # a signed head's fields, as the kernel's TreeHead holds them
 
 
 def is_head(job: dict[str, Any]) -> bool:

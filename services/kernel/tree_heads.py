@@ -80,6 +80,10 @@ class TreeHead:
         return cls(**found)
 
 
+# its fields in order (hub.v1.TreeHead has the same), as the edges copy them to and from messages
+FIELDS = tuple(TreeHead.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class Anchor:
     """A head a department (or anyone outside the hub) kept, and who held it."""

@@ -24,3 +24,12 @@ def test_the_tree_heads_channel_names_the_queue_and_exchange_the_hub_declares() 
     # and the filings channel still carries filings alone
     filings = document["channels"]["departmentFilings"]["messages"]
     assert [m["$ref"] for m in filings.values()] == ["#/components/messages/filing.Filing.Submitted.v1"]
+
+
+def test_the_kernels_head_fields_are_the_contracts() -> None:
+    """The adapter and the console copy a head's fields by the kernel's list: it is hub.v1.TreeHead's."""
+    from hub.v1 import department_pb2
+
+    from services.kernel import tree_heads
+
+    assert tuple(f.name for f in department_pb2.TreeHead.DESCRIPTOR.fields) == tree_heads.FIELDS
