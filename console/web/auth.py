@@ -140,15 +140,28 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _department(console: Any, code: str, token: str) -> Session | None:
+def _authenticated(console: Any, code: str, token: str) -> str | None:
+    """The department whose token this is (a removed department's tokens are refused), or None."""
     if not code or not token:
         return None
     try:
-        code = str(console.services.call("dangers", "authenticate_inspector", code, token))
-        record = console.services.call("registry", "get_department", code)
+        return str(console.services.call("dangers", "authenticate_inspector", code, token))
     except UnavailableError:
         raise  # the services cannot say: not a wrong token
     except (PermissionDeniedError, DomainError):
+        return None
+
+
+def _department(console: Any, code: str, token: str) -> Session | None:
+    found = _authenticated(console, code, token)
+    if found is None:
+        return None
+    code = found
+    try:
+        record = console.services.call("registry", "get_department", code)
+    except UnavailableError:
+        raise
+    except DomainError:  # removed between the two calls
         return None
     office = record.get("kind") == TOWN_OFFICE and bool(record.get("town"))
     return Session(
@@ -167,12 +180,9 @@ def still_valid(request: Request, session: Session) -> bool:
     services cannot say: the page answers 503, and the session is not ended for a broker's restart."""
     console = request.app.state.console
     if session.role == "auditor":
-        try:
-            valid = bool(console.audit.accepts(session.audit_token))
-        except Exception as failure:  # noqa: BLE001 - the endpoint is down
-            raise UnavailableError("(audit)", f"the audit endpoint cannot be reached: {failure}") from failure
+        valid = _auditor(console, session.audit_token) is not None
     else:
-        valid = _department(console, session.department, session.token) is not None
+        valid = _authenticated(console, session.department, session.token) == session.department
     if valid:
         session.checked = time.monotonic()
     return valid
