@@ -7,7 +7,9 @@ the service's write. A binary COPY of the same rows costs ~7.
 
 Everything else is eventsourcing's, in its order and in one transaction: the tracking record of a
 consumer, the EXCLUSIVE lock on the events table (notification ids are taken and committed in
-order), the NOTIFY that wakes the relay. The notification ids are taken from the table's sequence
+order), the NOTIFY that wakes the relay. The NOTIFY is left out when every event of the transaction
+is internal (a consumer's views, indexes): the relay has nothing to publish then, and reads past them
+on its next wake or within a second (wakeup.py). The notification ids are taken from the table's sequence
 under that lock, before the COPY, and written with the rows: the ids returned are the ids stored.
 A duplicate (originator id, version) fails the COPY with the same IntegrityError as the INSERT did.
 """
@@ -23,6 +25,7 @@ from eventsourcing.utils import retry, strtobool
 from psycopg import sql
 
 from services.backbone import library
+from services.backbone.aggregate import is_published
 
 ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks' raw baseline)
 
@@ -59,7 +62,8 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             if not stored_events:
                 return None
             library.lock_events_table(self, curs)
-            library.notify_followers(self, curs)
+            if any(is_published(e.topic) for e in stored_events):
+                library.notify_followers(self, curs)  # internal events alone wake no relay (see module)
             curs.execute(reserve, (len(stored_events),))
             ids = sorted(row["id"] for row in curs.fetchall())
             with curs.copy(copy_statement) as copy:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import amqp
@@ -30,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import resolve_topic
 
 from services.backbone import contracts, metrics, topology
+from services.backbone.aggregate import is_published
 from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
 from services.backbone.envelope import Envelope, batch_to_json, from_domain_event, from_stored
 from services.backbone.reconnect import run_until_stopped
@@ -52,12 +52,6 @@ class PublishError(RuntimeError):
 
 # After these the relay reconnects and resumes from the position recorded in its store.
 RETRYABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, PublishError, IntegrityError)
-
-
-@cache
-def is_published(topic: str) -> bool:
-    """Whether events of this topic leave the service (an aggregate's Event may say published=False)."""
-    return bool(getattr(resolve_topic(topic), "published", True))
 
 
 def relay_position(app: HubApplication) -> int:

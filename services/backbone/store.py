@@ -55,6 +55,17 @@ def snapshot_interval(base: int, aggregate: Any) -> int:
     return interval
 
 
+def notify_channel(schema: str, table: str) -> str:
+    """The channel a store's inserts NOTIFY and its relay LISTENs on. eventsourcing names it after the
+    events table alone, and every service's table has the same name in each hub's schema: hubs (and
+    namespaces) sharing a database woke each other's relays on every insert. A PostgreSQL identifier
+    holds 63 bytes: a longer name keeps the table's and a digest of the schema."""
+    name = f"{schema}.{table}"
+    if len(name.encode("utf-8")) <= 63:
+        return name
+    return f"{table[:40]}.{hashlib.sha256(schema.encode('utf-8')).hexdigest()[:20]}"
+
+
 MANY_AT_ONCE = 500  # aggregates read per pair of queries by get_many
 T = TypeVar("T")
 
@@ -99,6 +110,8 @@ class HubApplication(Application):
 
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()
+        if isinstance(recorder, PostgresProcessRecorder):
+            recorder.channel_name = notify_channel(recorder.datastore.schema, recorder.events_table_name)
         if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
             library.become(recorder, copy_events.CopyingProcessRecorder)  # the same state, events by COPY
         return link_recorders.attach(recorder, self.service, self.env)  # write-time links

@@ -6,9 +6,9 @@ one, or for `timeout` at most (it still polls then: a notification missed during
 at most that long). On SQLite, or while the listening connection is down, it waits `idle_wait` and
 polls as before.
 
-The channel is named after the table, not its schema: hubs that share a database (namespaces of
-tests and benchmarks) wake each other's relays. A relay so woken polls at most once per `idle_wait`,
-no more often than it used to.
+The channel is named after the store's schema and table (store.notify_channel): hubs that share a
+database (namespaces of tests and benchmarks) do not wake each other's relays. Only a transaction
+with a published event notifies (copy_events.py). A woken relay polls at most once per `idle_wait`.
 """
 
 from __future__ import annotations

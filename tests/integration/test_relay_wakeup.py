@@ -16,9 +16,10 @@ from psycopg import sql
 
 from services.backbone.relay import Relay, relay_position
 from services.backbone.settings import Settings
-from services.backbone.store import open_store
+from services.backbone.store import notify_channel, open_store
 from services.registry.application import RegistryApplication
 from services.registry.domain import Enterprise
+from services.registry.index import EnterpriseIndex
 from tests.conftest import PG_URL, make_settings
 from tests.factories import enterprise_kwargs
 
@@ -82,3 +83,49 @@ def test_an_idle_relay_sleeps_until_its_store_has_a_new_event(
         registry.save(Enterprise(**enterprise_kwargs(n)))
         head = registry.recorder.max_notification_id() or 0
         assert published_within(registry, head, 20.0), "the relay slept through a new event"
+
+
+def test_internal_events_alone_wake_no_relay(relay: tuple[Relay, RegistryApplication, list[int]]) -> None:
+    """A transaction of internal events only (views, indexes) has nothing to publish: no NOTIFY."""
+    relay_, registry, reads = relay
+    time.sleep(1.0)
+    assert relay_._wakeup.listening
+    idle_reads = len(reads)
+    for n in range(3):
+        registry.save(EnterpriseIndex(kind="town", value=f"镇{n}", shard=n))
+    time.sleep(2.0)
+    assert len(reads) == idle_reads, "an insert of internal events woke the relay"
+    registry.save(Enterprise(**enterprise_kwargs(7)))  # a published one still does, at once
+    head = registry.recorder.max_notification_id() or 0
+    assert published_within(registry, head, 20.0), "the relay slept through a new event"
+
+
+def test_another_namespace_in_the_same_database_wakes_no_relay(
+    relay: tuple[Relay, RegistryApplication, list[int]], own_database: Settings, tmp_path: Path
+) -> None:
+    """Two hubs sharing a database (tests, benchmarks, tenants) each wake only their own relays."""
+    relay_, registry, reads = relay
+    other_settings = make_settings(tmp_path / "other", "postgres", database_url=own_database.database_url)
+    other = open_store(RegistryApplication, other_settings)
+    try:
+        assert other.recorder.channel_name != registry.recorder.channel_name  # type: ignore[attr-defined]
+        time.sleep(1.0)
+        assert relay_._wakeup.listening
+        idle_reads = len(reads)
+        for n in range(3):
+            other.save(Enterprise(**enterprise_kwargs(100 + n)))
+        time.sleep(2.0)
+        assert len(reads) == idle_reads, "another namespace's insert woke this relay"
+    finally:
+        other.close()
+
+
+def test_a_long_schema_name_still_names_a_channel_postgresql_keeps_whole() -> None:
+    long_schema = "t" * 60 + "_registry"
+    channel = notify_channel(long_schema, "registryapplication_events")
+    assert len(channel.encode("utf-8")) <= 63
+    assert channel != notify_channel("u" * 60 + "_registry", "registryapplication_events")
+    assert (
+        notify_channel("t1_registry", "registryapplication_events")
+        == "t1_registry.registryapplication_events"
+    )
