@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from copy import deepcopy
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -17,13 +18,12 @@ from eventsourcing.persistence import (
     Notification,
     ProcessRecorder,
     Recording,
-    StoredEvent,
     Transcoder,
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import consistency, copy_events, library, link_recorders, transcoder
+from services.backbone import consistency, copy_events, library, link_recorders, read_many, transcoder
 from services.backbone.library import HubRepository, Processing, project
 from services.backbone.settings import Settings
 
@@ -66,7 +66,7 @@ def notify_channel(schema: str, table: str) -> str:
     return f"{table[:40]}.{hashlib.sha256(schema.encode('utf-8')).hexdigest()[:20]}"
 
 
-MANY_AT_ONCE = 500  # aggregates read per pair of queries by get_many
+MANY_AT_ONCE = 500  # aggregates read per query by get_many
 T = TypeVar("T")
 
 
@@ -76,19 +76,28 @@ def pages(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
+def _cached(cache: Any, aggregate_id: UUID) -> Any:
+    try:
+        return cache.get(aggregate_id)
+    except KeyError:
+        return None
+
+
+def _keep(cache: Any, aggregate: Any) -> None:
+    """Keeps `aggregate` unless a later version of it is kept already."""
+    kept = _cached(cache, aggregate.id)
+    if kept is None or kept.version < aggregate.version:
+        cache.put(aggregate.id, aggregate)
 
 
 class HubApplication(Application):
     """A service's application. Its recorder also records tracking positions (relay, consumers)."""
 
     service = ""
+    # get_many brings the aggregates the repository keeps (AGGREGATE_CACHE_MAXSIZE) up to date instead
+    # of reading them afresh, and keeps what it read; for aggregates cheaper to copy than to decode
+    get_many_kept = False
+    _read_many_sql: sql.Composed | None = None
 
     def construct_repository(self) -> Repository[Any]:
         return library.become(super().construct_repository(), HubRepository)  # the cheaper replay
@@ -98,7 +107,19 @@ class HubApplication(Application):
         processing.collect_events(*objs, **kwargs)
         recordings = library.record(self, processing, notify=True)
         consistency.note_recordings(self.service, recordings)
+        if self.get_many_kept:
+            self._keep_saved(processing.aggregates)
         return recordings
+
+    def _keep_saved(self, saved: dict[UUID, Any]) -> None:
+        """A kept aggregate just saved here is kept as saved (a copy: the caller still holds it), so the
+        next read finds no events of its own to decode; one saved elsewhere since is caught up on read."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate_id, aggregate in saved.items():
+            if _cached(cache, aggregate_id) is not None:
+                _keep(cache, deepcopy(aggregate))
 
     def construct_transcoder(self) -> Transcoder:
         made = self.factory.transcoder()
@@ -142,15 +163,26 @@ class HubApplication(Application):
 
     def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """The aggregates found among these ids, by id (those never saved are left out). On PostgreSQL
-        a few hundred are read at once: their latest snapshots in one query and the events after them
-        in another, where `repository.get` asks twice per aggregate (a town's 一镇一册 read its
-        enterprises' views so, 8,000 round trips for a town of 1,000)."""
+        a few hundred are read at once, in one query: their latest snapshots and the events after
+        them, where `repository.get` asks twice per aggregate (a town's 一镇一册 read its
+        enterprises' views so, 8,000 round trips for a town of 1,000). With `get_many_kept`, the
+        aggregates the repository keeps are only brought up to date (the events after the kept
+        version, in the same query) and handed out as copies, as `repository.get` does."""
         ids = list(dict.fromkeys(aggregate_ids))
         if not isinstance(getattr(self.recorder, "datastore", None), PostgresDatastore):
             return {i: a for i in ids if (a := self.find(i)) is not None}
+        cache = self.repository.cache if self.get_many_kept else None
         found: dict[UUID, Any] = {}
         for page in pages(ids, MANY_AT_ONCE):
-            found.update(self._read_many(page))
+            if cache is None:
+                found.update(self._read_many(page, {}))
+                continue
+            kept = {i: a for i in page if (a := _cached(cache, i)) is not None}
+            versions = {i: a.version for i, a in kept.items()}
+            for aggregate_id, aggregate in self._read_many(page, kept).items():
+                if aggregate.version != versions.get(aggregate_id):
+                    _keep(cache, aggregate)  # read afresh, or caught up: kept as it is now
+                found[aggregate_id] = deepcopy(aggregate)
         return found
 
     def read_topic(self, after: int, topic: str, limit: int) -> tuple[list[Notification], int]:
@@ -176,49 +208,28 @@ class HubApplication(Application):
         except AggregateNotFoundError:
             return None
 
-    def _read_many(self, ids: list[UUID]) -> dict[UUID, Any]:
-        recorder: Any = self.recorder
-        datastore: PostgresDatastore = recorder.datastore
-        schema = sql.Identifier(datastore.schema)
-        snapshots: dict[UUID, StoredEvent] = {}
-        events: dict[UUID, list[StoredEvent]] = {}
-        with datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            # index probes estimated costly by stale statistics would be compiled first: not worth it
-            curs.execute("SET LOCAL jit = off")
-            if self.snapshots is not None:
-                snapshots_table = sql.Identifier(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
-                curs.execute(
-                    sql.SQL(  # the latest snapshot of each: one index probe, not all its snapshots
-                        "SELECT s.originator_id, s.originator_version, s.topic, s.state "
-                        "FROM unnest(%s::uuid[]) AS i(id) CROSS JOIN LATERAL ("
-                        "SELECT * FROM {}.{} WHERE originator_id = i.id "
-                        "ORDER BY originator_version DESC LIMIT 1) AS s"
-                    ).format(schema, snapshots_table),
-                    (ids,),
-                )
-                for row in curs.fetchall():
-                    snapshots[row["originator_id"]] = _stored(row)
-            after = [snapshots[i].originator_version if i in snapshots else 0 for i in ids]
-            curs.execute(
-                # An index probe per aggregate (a lateral join): as a plain join the planner may merge
-                # with the whole primary key instead, reading the table end to end for a page of ids.
-                sql.SQL(
-                    "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                    "FROM unnest(%s::uuid[], %s::bigint[]) AS s(id, after) CROSS JOIN LATERAL ("
-                    "SELECT * FROM {}.{} WHERE originator_id = s.id AND originator_version > s.after "
-                    "ORDER BY originator_version) AS e"
-                ).format(schema, sql.Identifier(recorder.events_table_name)),
-                (ids, after),
+    def _read_many(self, ids: list[UUID], kept: dict[UUID, Any]) -> dict[UUID, Any]:
+        """The aggregates among `ids`: copies of those in `kept` brought up to date (the kept ones are
+        never changed in place: another reader may be catching them up at the same time), the others
+        read from their latest snapshot on (read_many.py: one query)."""
+        if self._read_many_sql is None:
+            recorder: Any = self.recorder
+            snapshots = self.snapshots.recorder.events_table_name if self.snapshots is not None else None  # type: ignore[attr-defined]
+            self._read_many_sql = read_many.statement(
+                recorder.datastore.schema, recorder.events_table_name, snapshots
             )
-            for row in curs.fetchall():
-                events.setdefault(row["originator_id"], []).append(_stored(row))
+        after = [kept[i].version if i in kept else None for i in ids]
+        stored = read_many.read(self.recorder.datastore, self._read_many_sql, ids, after)  # type: ignore[attr-defined]
         found = {}
         for aggregate_id in ids:
-            stored = ([snapshots[aggregate_id]] if aggregate_id in snapshots else []) + events.get(
-                aggregate_id, []
-            )
-            if stored:
-                found[aggregate_id] = project(None, (self.mapper.to_domain_event(s) for s in stored))
+            events = (self.mapper.to_domain_event(s) for s in stored.get(aggregate_id, []))
+            if aggregate_id in kept:
+                more = stored.get(aggregate_id)
+                found[aggregate_id] = (
+                    project(deepcopy(kept[aggregate_id]), events) if more else kept[aggregate_id]
+                )
+            elif aggregate_id in stored:
+                found[aggregate_id] = project(None, events)
         return found
 
     @property

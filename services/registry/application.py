@@ -51,6 +51,7 @@ class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, 
     # and up to a snapshot interval of events each time. Commands get a copy; a failed save leaves the
     # kept one as it was.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "4096"}
+    get_many_kept = True  # its shards, routing table and directory: read by every registration
     snapshotting_intervals = {
         Enterprise: 50,
         EnterpriseIndex: 100,

@@ -19,6 +19,7 @@ an enterprise is taken out of it when it moves.
 
 from __future__ import annotations
 
+import copy
 import uuid
 import zlib
 from collections.abc import Callable, Iterable
@@ -74,6 +75,17 @@ class EnterpriseIndex(HubAggregate):
         # removes; a sorted list re-sorted the whole index on every event, and a province-sized
         # index replays up to a snapshot interval of them on every load.
         self.members: dict[str, None] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> EnterpriseIndex:
+        """A copy for a command (the registry keeps its shards, and hands out copies): the members are
+        strings, so a shallow copy of the set is a deep one; deepcopy's walk of every member cost a
+        province's shard ~1 µs a member on each registration."""
+        twin = object.__new__(type(self))
+        state = dict(self.__dict__)
+        members = state.pop("members")
+        twin.__dict__.update(copy.deepcopy(state, memo))
+        twin.members = dict(members) if isinstance(members, dict) else list(members)
+        return twin
 
     def _set(self) -> dict[str, None]:
         if isinstance(self.members, list):  # a snapshot taken before the members became a dict

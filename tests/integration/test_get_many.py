@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.backbone import store
+from services.backbone import read_many, store
 from services.backbone.store import open_store
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
@@ -36,11 +36,23 @@ def state(index: Any) -> tuple[Any, ...]:
     return index.id, index.version, index.kind, index.value, dict(index.members)
 
 
-@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+@pytest.mark.parametrize(
+    ("backend", "kept", "small_read"),
+    [("postgres", False, 50), ("postgres", True, 50), ("postgres", False, 2), ("sqlite", False, 50)],
+)
 def test_read_together_equals_read_one_by_one(
-    backend: str, tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    backend: str,
+    kept: bool,
+    small_read: int,
+    tmp_path: Path,
+    infrastructure: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Read afresh or through the kept aggregates; a page small enough for one statement, or larger
+    (in a transaction of its own)."""
     app = open_store(RegistryApplication, make_settings(tmp_path, backend))
+    app.get_many_kept = kept
+    monkeypatch.setattr(read_many, "SMALL_READ", small_read)
     try:
         indexes = saved_indexes(app)
         assert app.snapshots is not None
@@ -53,3 +65,39 @@ def test_read_together_equals_read_one_by_one(
         assert [state(found[i.id]) for i in indexes] == [state(i) for i in indexes]
     finally:
         app.close()
+
+
+def test_kept_aggregates_are_caught_up_and_handed_out_as_copies(
+    tmp_path: Path, infrastructure: dict[str, str]
+) -> None:
+    """The registry keeps its shards between registrations: another process's saves are caught up on
+    the next read, a command's unsaved change never reaches the kept one, and its own save is kept
+    as saved (nothing of its own decoded again)."""
+    settings = make_settings(tmp_path, "postgres")
+    app, other = open_store(RegistryApplication, settings), open_store(RegistryApplication, settings)
+    try:
+        assert app.get_many_kept and app.repository.cache is not None
+        index = EnterpriseIndex(kind="town", value="张山子镇", shard=3)
+        index.change({"e1"}, set())
+        app.save(index)
+        assert app.get_many([index.id])[index.id].members == {"e1": None}  # now kept
+        theirs = other.repository.get(index.id)
+        theirs.change({"e2"}, set())
+        other.save(theirs)  # another process of the registry
+        mine = app.get_many([index.id])[index.id]
+        assert list(mine.members) == ["e1", "e2"] and mine.version == theirs.version
+        mine.change({"unsaved"}, set())  # a command that fails before its save
+        again = app.get_many([index.id])[index.id]
+        assert "unsaved" not in again.members and again.version == theirs.version
+        again.change({"e3"}, set())
+        app.save(again)
+        decoded: list[int] = []
+        to_domain_event = app.mapper.to_domain_event
+        app.mapper.to_domain_event = lambda stored: decoded.append(1) or to_domain_event(stored)  # type: ignore[method-assign]
+        after_save = app.get_many([index.id])[index.id]
+        assert list(after_save.members) == ["e1", "e2", "e3"] and after_save.version == again.version
+        assert decoded == []  # its own save was kept: no event of it read back
+        assert after_save is not app.get_many([index.id])[index.id]  # each read its own copy
+    finally:
+        app.close()
+        other.close()
