@@ -246,8 +246,12 @@ class Load:
         with self._lock:
             return self._in_flight
 
+    def unfinished(self) -> int:
+        """Enterprises started and not yet registered and filed (or being tried again)."""
+        return self.in_flight() + len(self.to_register) + len(self.to_file)
+
     def idle(self) -> bool:
-        return not self.in_flight() and not len(self.to_register) and not len(self.to_file)
+        return not self.unfinished()
 
     def drain(self, timeout: float = 120.0) -> bool:
         """No new enterprises; True once every one started is registered and filed (the crews go on)."""

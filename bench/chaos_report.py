@@ -64,7 +64,8 @@ def load_table(report: dict[str, Any]) -> Table:
         "operations, whole run",
         str(whole["registrations"]),
         str(whole["filings"]),
-        f"{refused} calls refused; {whole['unanswered_at_end']} unanswered at the end",
+        f"{refused} calls refused; at the end {whole['unanswered_at_end']} unanswered,"
+        f" {whole['unfinished_at_end']} unfinished",
     )
     return table
 
