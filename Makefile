@@ -106,7 +106,8 @@ scale: setup
 fuzz: setup services
 	HUB_FUZZ=1 $(VENV)/bin/pytest -q -s tests/e2e/test_field_sweep.py tests/e2e/test_hostile_input.py
 
-# Faults under continuous load (restarts RabbitMQ and PostgreSQL): a report, then exit 1 if anything was lost.
+# Faults under an ERP load at half the hub's capacity, measured first (restarts RabbitMQ and PostgreSQL):
+# a report, then exit 1 if anything was lost or applied twice.
 chaos: setup services
 	$(PY) -m bench.chaos
 
