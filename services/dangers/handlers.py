@@ -73,6 +73,16 @@ def _status(status: str) -> Callable[[UnitOfWork, Envelope], None]:
 handlers.on("registry", "Enterprise.ProductionSuspended")(_status("suspended"))
 handlers.on("registry", "Enterprise.ProductionResumed")(_status("operating"))
 handlers.on("registry", "Enterprise.Closed")(_status("closed"))
+# a page's enterprise records read together (one query), not two queries each
+handlers.reads(
+    "registry",
+    "Enterprise.Registered",
+    "Enterprise.ProfileUpdated",
+    "Enterprise.SupervisorsAssigned",
+    "Enterprise.ProductionSuspended",
+    "Enterprise.ProductionResumed",
+    "Enterprise.Closed",
+)(lambda envelope: [record_id(str(envelope.enterprise_id))])
 
 
 @handlers.on("registry", "Department.Registered")

@@ -14,12 +14,17 @@ from services.backbone.consumer import Delivery, TrackedConsumer
 from services.backbone.relay import envelopes_after
 from services.backbone.store import open_store
 from services.backbone.view_cache import ViewCache
+from services.dangers.application import DangersApplication
+from services.dangers.handlers import handlers as dangers_handlers
+from services.dangers.records import record_id
 from services.filing import riskpoint_views
 from services.filing.application import FilingApplication
 from services.filing.handlers import handlers
 from services.filing.riskpoint_views import register_id, riskpoint_register
+from services.registry.application import RegistryApplication
 from services.riskpoints.application import RiskPointsApplication
 from tests.conftest import make_settings
+from tests.factories import enterprise_fields
 from tests.notifications_data import POPO
 from tests.riskpoint_factories import item
 
@@ -77,3 +82,28 @@ def test_a_page_reads_its_enterprises_registers_together(
             assert len(riskpoint_register(filing, enterprise)) == 5
     finally:
         filing.close()
+
+
+def test_a_page_of_registrations_reads_the_dangers_records_together(
+    tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dangers service follows registrations into its enterprise records: a page of them reads the
+    records in one go (one query), none one by one."""
+    settings = make_settings(tmp_path, "postgres")
+    dangers = open_store(DangersApplication, settings)
+    registry = RegistryApplication(env={**POPO, "HUB_RUNTIME_DIR": str(tmp_path)})
+    consumer = TrackedConsumer(dangers, dangers_handlers, settings, "registry")
+    try:
+        answers = [registry.register(enterprise_fields(n)) for n in range(5)]
+        envelopes, _ = envelopes_after(registry, 0, 10_000)
+        single: list[Any] = []
+        repository_get = dangers.repository.get
+        monkeypatch.setattr(
+            dangers.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
+        )
+        consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
+        records = {record_id(a["enterprise_id"]) for a in answers}
+        assert not records & set(single)  # never one by one
+        assert all(dangers.find(r) is not None for r in records)
+    finally:
+        dangers.close()
