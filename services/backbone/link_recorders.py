@@ -111,13 +111,31 @@ class PostgresLinks(Linking):
             )
         return self._link_sql
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The recorder's insert; once it has committed, the link it wrote is the one to build on."""
+        written = self.__dict__.setdefault("_written", threading.local())
+        written.link = None
+        ids = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        if written.link is not None:
+            self.__dict__["_last_link"] = written.link
+        return ids  # type: ignore[no-any-return]
+
     def _link(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
-        """Under the events table's EXCLUSIVE lock (taken before the ids): no other writer between."""
+        """Under the events table's EXCLUSIVE lock (taken before the ids): no other writer between.
+        The previous link is the last one this recorder committed when these ids follow its ids with no
+        gap: any other writer since (another process of the store), and any transaction that failed,
+        took ids from the sequence in between. Otherwise it is read from the table."""
         previous, insert = self._statements()
-        curs.execute(previous, prepare=True)
-        found = curs.fetchone()
-        row = self._row(bytes(found["link"]) if found else None, ids, stored_events)
+        last = self.__dict__.get("_last_link")
+        if last is not None and min(ids) == last[0] + 1:
+            before: bytes | None = last[1]
+        else:
+            curs.execute(previous, prepare=True)
+            found = curs.fetchone()
+            before = bytes(found["link"]) if found else None
+        row = self._row(before, ids, stored_events)
         curs.execute(insert, tuple(row), prepare=True)
+        self.__dict__["_written"].link = (row.last_id, row.link)  # kept once the commit is through
 
 
 class LinkingPostgresRecorder(PostgresLinks, PostgresProcessRecorder):

@@ -78,3 +78,31 @@ def test_concurrent_writers_keep_one_valid_chain_and_a_rollback_leaves_no_row(
     assert good_after == total and [f.kind for f in found] == ["unlinked"]
     for app in apps:
         app.close()
+
+
+def test_a_link_written_in_a_transaction_that_failed_is_not_built_on(
+    pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recorder remembers the link it wrote last rather than reading it back; a transaction that
+    wrote its link row and then failed must not become the next one's previous link."""
+    registry = open_store(RegistryApplication, pg_settings)
+    try:
+        registry.register(enterprise_fields(1))
+        recorder: Any = registry.recorder
+        link = type(recorder)._link
+
+        def link_then_fail(self: Any, curs: Any, ids: Any, stored_events: Any) -> None:
+            link(self, curs, ids, stored_events)
+            raise psycopg.OperationalError("the connection dropped before the commit")
+
+        monkeypatch.setattr(type(recorder), "_link", link_then_fail)
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the library makes of it
+            registry.register(enterprise_fields(2))
+        monkeypatch.setattr(type(recorder), "_link", link)
+        for n in range(3, 6):
+            registry.register(enterprise_fields(n))
+        good, found = checked(registry)
+        total = len(list(registry.recorder.select_notifications(start=None, limit=10_000)))
+        assert not found and good == total
+    finally:
+        registry.close()
