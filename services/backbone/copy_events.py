@@ -7,7 +7,8 @@ the service's write. A binary COPY of the same rows costs ~7.
 
 Everything else is eventsourcing's, in its order and in one transaction: the tracking record of a
 consumer, the EXCLUSIVE lock on the events table (notification ids are taken and committed in
-order), the NOTIFY that wakes the relay. The NOTIFY is left out when every event of the transaction
+order), the NOTIFY that wakes the relay; sent together in one pipeline up to the reservation of the
+notification ids, whose answer the COPY needs. The NOTIFY is left out when every event of the transaction
 is internal (a consumer's views, indexes): the relay has nothing to publish then, and reads past them
 on its next wake or within a second (wakeup.py). The notification ids are taken from the table's sequence
 under that lock, before the COPY, and written with the rows: the ids returned are the ids stored.
@@ -57,15 +58,23 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
         if self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)  # type: ignore[no-any-return]
         reserve, copy_statement, types = self._copy_plan()
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            library.before_events(self, curs, stored_events, **kwargs)  # a consumer's tracking record
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+            conn.cursor() as reserved,
+        ):
+            # up to the ids, one round trip: the statements are pipelined, their results read at its end
+            with conn.pipeline():
+                library.before_events(self, curs, stored_events, **kwargs)  # a consumer's tracking record
+                if stored_events:
+                    library.lock_events_table(self, curs)
+                    if any(is_published(e.topic) for e in stored_events):
+                        library.notify_followers(self, curs)  # internal events alone wake no relay
+                    reserved.execute(reserve, (len(stored_events),))
             if not stored_events:
                 return None
-            library.lock_events_table(self, curs)
-            if any(is_published(e.topic) for e in stored_events):
-                library.notify_followers(self, curs)  # internal events alone wake no relay (see module)
-            curs.execute(reserve, (len(stored_events),))
-            ids = sorted(row["id"] for row in curs.fetchall())
+            ids = sorted(row["id"] for row in reserved.fetchall())
             with curs.copy(copy_statement) as copy:
                 copy.set_types(types)
                 for n, e in zip(ids, stored_events, strict=True):
