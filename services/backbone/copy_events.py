@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry, strtobool
 from psycopg import sql
@@ -81,6 +81,13 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
                     copy.write_row((n, e.originator_id, e.originator_version, e.topic, e.state))
             self._after_copy(curs, ids, stored_events)
         return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """A position alone (a relay's, a consumer's page it had nothing to do for): one statement on the
+        autocommit connection, atomic by itself, not BEGIN, INSERT and COMMIT."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._insert_tracking(curs, tracking)
 
     def _after_copy(self, curs: Any, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
         """What else the transaction writes once its events are in (still under the table's lock):

@@ -161,3 +161,14 @@ def test_a_save_whose_connection_is_cut_inside_its_transaction_is_made_again_onc
     assert len(locks) == 2 and locks[0] != locks[1]  # tried again, on another connection
     assert len(log(copying)) == before + 6
     assert copying.repository.get(page[2].id).members == page[2].members
+
+
+def test_a_position_recorded_alone_is_stored_once(stores: Any) -> None:
+    """A relay's or an idle consumer's position, written as one statement: the same one again is
+    refused, a later one goes in."""
+    copying, _ = stores
+    copying.recorder.insert_tracking(Tracking("__relay__", 5))
+    with pytest.raises(IntegrityError):
+        copying.recorder.insert_tracking(Tracking("__relay__", 5))
+    copying.recorder.insert_tracking(Tracking("__relay__", 9))
+    assert copying.recorder.max_tracking_id("__relay__") == 9
