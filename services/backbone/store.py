@@ -161,29 +161,43 @@ class HubApplication(Application):
                 version = event.originator_version
                 self.take_snapshot(event.originator_id, version=version, projector_func=project)
 
-    def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
+    def get_many(self, aggregate_ids: Iterable[UUID], kept: dict[UUID, Any] | None = None) -> dict[UUID, Any]:
         """The aggregates found among these ids, by id (those never saved are left out). On PostgreSQL
         a few hundred are read at once, in one query: their latest snapshots and the events after
         them, where `repository.get` asks twice per aggregate (a town's 一镇一册 read its
-        enterprises' views so, 8,000 round trips for a town of 1,000). With `get_many_kept`, the
-        aggregates the repository keeps are only brought up to date (the events after the kept
-        version, in the same query) and handed out as copies, as `repository.get` does."""
+        enterprises' views so, 8,000 round trips for a town of 1,000). Aggregates the caller keeps
+        (`kept`: a consumer's views from its last page) are checked and brought up to date in the
+        same query: each comes back as it is when the store still ends at its version, else caught
+        up. With `get_many_kept`, so are those the repository keeps, handed out as copies."""
         ids = list(dict.fromkeys(aggregate_ids))
+        given = kept or {}
         if not isinstance(getattr(self.recorder, "datastore", None), PostgresDatastore):
-            return {i: a for i in ids if (a := self.find(i)) is not None}
+            return {i: a for i in ids if (a := self._current(given.get(i)) or self.find(i)) is not None}
         cache = self.repository.cache if self.get_many_kept else None
         found: dict[UUID, Any] = {}
         for page in pages(ids, MANY_AT_ONCE):
-            if cache is None:
-                found.update(self._read_many(page, {}))
-                continue
-            kept = {i: a for i in page if (a := _cached(cache, i)) is not None}
-            versions = {i: a.version for i, a in kept.items()}
-            for aggregate_id, aggregate in self._read_many(page, kept).items():
+            held = (
+                {}
+                if cache is None
+                else {i: a for i in page if i not in given and (a := _cached(cache, i)) is not None}
+            )
+            versions = {i: a.version for i, a in held.items()}
+            read = self._read_many(page, {**held, **{i: given[i] for i in page if i in given}})
+            for aggregate_id, aggregate in read.items():
+                if cache is None or aggregate_id in given:
+                    found[aggregate_id] = aggregate
+                    continue
                 if aggregate.version != versions.get(aggregate_id):
                     _keep(cache, aggregate)  # read afresh, or caught up: kept as it is now
                 found[aggregate_id] = deepcopy(aggregate)
         return found
+
+    def _current(self, aggregate: Any) -> Any:
+        """`aggregate` if the store ends exactly at its version (SQLite, POPO: one small query)."""
+        if aggregate is None:
+            return None
+        stored = self.recorder.select_events(aggregate.id, gt=aggregate.version - 1, limit=2)
+        return aggregate if [s.originator_version for s in stored] == [aggregate.version] else None
 
     def read_topic(self, after: int, topic: str, limit: int) -> tuple[list[Notification], int]:
         """Up to `limit` events of `topic` stored after notification `after`, read no further than the
@@ -209,27 +223,34 @@ class HubApplication(Application):
             return None
 
     def _read_many(self, ids: list[UUID], kept: dict[UUID, Any]) -> dict[UUID, Any]:
-        """The aggregates among `ids`: copies of those in `kept` brought up to date (the kept ones are
-        never changed in place: another reader may be catching them up at the same time), the others
-        read from their latest snapshot on (read_many.py: one query)."""
+        """The aggregates among `ids`, read from their latest snapshot on (read_many.py: one query);
+        those in `kept` from their own version: as they are when no event follows it, else a copy
+        caught up (the kept one is never changed in place: another reader may be using it). A kept
+        aggregate whose version the store does not hold (a save of it failed) is read afresh."""
         if self._read_many_sql is None:
             recorder: Any = self.recorder
             snapshots = self.snapshots.recorder.events_table_name if self.snapshots is not None else None  # type: ignore[attr-defined]
             self._read_many_sql = read_many.statement(
                 recorder.datastore.schema, recorder.events_table_name, snapshots
             )
-        after = [kept[i].version if i in kept else None for i in ids]
+        after = [kept[i].version - 1 if i in kept else None for i in ids]  # its own version included
         stored = read_many.read(self.recorder.datastore, self._read_many_sql, ids, after)  # type: ignore[attr-defined]
-        found = {}
+        found, stale = {}, []
         for aggregate_id in ids:
-            events = (self.mapper.to_domain_event(s) for s in stored.get(aggregate_id, []))
+            rows = stored.get(aggregate_id, [])
             if aggregate_id in kept:
-                more = stored.get(aggregate_id)
-                found[aggregate_id] = (
-                    project(deepcopy(kept[aggregate_id]), events) if more else kept[aggregate_id]
-                )
-            elif aggregate_id in stored:
-                found[aggregate_id] = project(None, events)
+                held = kept[aggregate_id]
+                if not rows or rows[0].originator_version != held.version or held.pending_events:
+                    stale.append(aggregate_id)
+                elif len(rows) == 1:
+                    found[aggregate_id] = held
+                else:
+                    events = (self.mapper.to_domain_event(s) for s in rows[1:])
+                    found[aggregate_id] = project(deepcopy(held), events)
+            elif rows:
+                found[aggregate_id] = project(None, (self.mapper.to_domain_event(s) for s in rows))
+        if stale:
+            found.update(self._read_many(stale, {}))
         return found
 
     @property

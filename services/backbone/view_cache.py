@@ -3,8 +3,9 @@ registers and town indexes, the notifications directory).
 
 A view that grows with every page (a register of thousands of risk points) would otherwise be
 rebuilt from all its events once per page. A kept view is used again only if the store still ends
-exactly at its version (one small query) and it holds no unsaved change: a page that failed before
-or during its save leaves nothing behind.
+exactly at its version (one small query, or a part of the page's prefetch when its handlers declared
+they read it) and it holds no unsaved change: a page that failed before or during its save leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ class ViewCache:
         found = self.get(uow, view_id)
         return found if found is not None else self.add(uow, make())
 
+    def serve(self, uow: UnitOfWork, view_id: UUID, view: Any | None) -> None:
+        """The kept view as the page's prefetch found it current (or caught up); None: gone, forgotten."""
+        if view is None:
+            self._kept.pop(view_id, None)
+        else:
+            self.add(uow, view)
+
     def add(self, uow: UnitOfWork, view: Any) -> Any:
         uow.add(view)
         self._served.setdefault(uow, {})[view.id] = view
@@ -74,10 +82,17 @@ class ViewCache:
         return view
 
 
-def kept(app: Any, view_id: UUID) -> bool:
-    """Whether a cache of this process keeps that view of `app` from an earlier page (its next `get`
-    checks it is current with one small query rather than reading it whole)."""
-    return any(view_id in cache._kept and cache._kept[view_id][0] is app for cache in _CACHES)
+def kept_views(app: Any, view_ids: list[UUID]) -> dict[UUID, tuple[ViewCache, Any]]:
+    """The views of `app` among these that a cache of this process keeps clean from an earlier page,
+    with the cache keeping each: a page's prefetch checks them with its reads (HubApplication.get_many:
+    one query for all) and hands each back with `serve`."""
+    found: dict[UUID, tuple[ViewCache, Any]] = {}
+    for cache in _CACHES:
+        for view_id in view_ids:
+            entry = cache._kept.get(view_id)
+            if entry is not None and entry[0] is app and cache.is_clean(entry[1]):
+                found[view_id] = (cache, entry[1])
+    return found
 
 
 def is_current(app: Any, aggregate: Any) -> bool:

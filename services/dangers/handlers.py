@@ -73,7 +73,7 @@ def _status(status: str) -> Callable[[UnitOfWork, Envelope], None]:
 handlers.on("registry", "Enterprise.ProductionSuspended")(_status("suspended"))
 handlers.on("registry", "Enterprise.ProductionResumed")(_status("operating"))
 handlers.on("registry", "Enterprise.Closed")(_status("closed"))
-# a page's enterprise records read together (one query), not two queries each
+# a page's enterprise records read together (one query, with the coverage index kept from the last page)
 handlers.reads(
     "registry",
     "Enterprise.Registered",
@@ -82,7 +82,7 @@ handlers.reads(
     "Enterprise.ProductionSuspended",
     "Enterprise.ProductionResumed",
     "Enterprise.Closed",
-)(lambda envelope: [record_id(str(envelope.enterprise_id))])
+)(lambda envelope: [record_id(str(envelope.enterprise_id)), COVERAGE_ID])
 
 
 @handlers.on("registry", "Department.Registered")

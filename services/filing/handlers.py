@@ -44,6 +44,12 @@ def enterprise_registered(uow: UnitOfWork, envelope: Envelope) -> None:
     _town(uow, profile["town"]).add(str(envelope.enterprise_id))
 
 
+# the town's index (kept from the last page) checked with the page's other reads, not on its own
+handlers.reads("registry", "Enterprise.Registered")(
+    lambda envelope: [town_index_id(envelope.payload.get("town", ""))]
+)
+
+
 @handlers.on("registry", "Enterprise.ProfileUpdated")
 def profile_updated(uow: UnitOfWork, envelope: Envelope) -> None:
     view = _view(uow, envelope)

@@ -12,7 +12,7 @@ from typing import Any
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.notifications import clock, on_dangers, on_filing, on_riskpoints, requests
-from services.notifications.views import Directory, EnterpriseCard, card_id
+from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard, card_id
 
 handlers = Handlers("notifications")
 on_riskpoints.register(handlers)
@@ -73,6 +73,12 @@ def supervisors_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
 @handlers.on("registry", "Enterprise.Closed")
 def closed(uow: UnitOfWork, envelope: Envelope) -> None:
     _card(uow, envelope).close(clock.utc(envelope.occurred_at))
+
+
+# the directory (kept from the last page) checked with the page's other reads, not on its own
+handlers.reads("registry", "Enterprise.Registered", "Enterprise.ProfileUpdated")(
+    lambda envelope: [DIRECTORY_ID, card_id(str(envelope.enterprise_id))]
+)
 
 
 @handlers.on("registry", "Department.Registered")

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from services.backbone import view_cache
 from services.backbone.consumer import Delivery, TrackedConsumer
 from services.backbone.relay import envelopes_after
 from services.backbone.store import open_store
 from services.backbone.view_cache import ViewCache
 from services.dangers.application import DangersApplication
 from services.dangers.handlers import handlers as dangers_handlers
-from services.dangers.records import record_id
+from services.dangers.records import COVERAGE_ID, record_id
 from services.filing import riskpoint_views
 from services.filing.application import FilingApplication
 from services.filing.handlers import handlers
@@ -43,7 +44,7 @@ def test_a_page_reads_its_enterprises_registers_together(
     kept: bool, tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registers the process does not keep are read together, none one by one; those its view cache
-    keeps from the last page are not read whole again."""
+    keeps from the last page are checked in the same read, not read whole again."""
     settings = make_settings(tmp_path, "postgres")
     filing = open_store(FilingApplication, settings)
     riskpoints = RiskPointsApplication(env=POPO)
@@ -67,17 +68,21 @@ def test_a_page_reads_its_enterprises_registers_together(
             filing.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
         )
 
-        def counted_many(ids: Any) -> Any:
+        checked: list[Any] = []
+
+        def counted_many(ids: Any, kept: Any = None) -> Any:
             ids = list(ids)
             together.extend(ids)
-            return get_many(ids)
+            checked.extend(kept or {})
+            return get_many(ids, kept=kept)
 
         monkeypatch.setattr(filing, "get_many", counted_many)
         consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
 
         registers = {register_id(e) for e in ENTERPRISES}
         assert not registers & set(single)  # never one by one
-        assert (registers <= set(together)) is not kept  # together, unless kept
+        assert registers <= set(together)  # together
+        assert (registers <= set(checked)) is kept  # those kept only checked (not read whole)
         for enterprise in ENTERPRISES:
             assert len(riskpoint_register(filing, enterprise)) == 5
     finally:
@@ -107,3 +112,58 @@ def test_a_page_of_registrations_reads_the_dangers_records_together(
         assert all(dangers.find(r) is not None for r in records)
     finally:
         dangers.close()
+
+
+def test_a_kept_view_is_checked_with_the_page_s_reads_and_caught_up_when_written_elsewhere(
+    tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coverage index a dangers consumer keeps between pages is checked in the page's one read (no
+    query of its own); when another process wrote it meanwhile, the page builds on that write; when
+    the page that changed it was not saved, the next page reads it afresh."""
+    settings = make_settings(tmp_path, "postgres")
+    dangers, other = open_store(DangersApplication, settings), open_store(DangersApplication, settings)
+    registry = RegistryApplication(env={**POPO, "HUB_RUNTIME_DIR": str(tmp_path)})
+    consumer = TrackedConsumer(dangers, dangers_handlers, settings, "registry")
+    position = 0
+
+    def next_page(first: int) -> list[str]:
+        nonlocal position
+        answers = [registry.register(enterprise_fields(n))["enterprise_id"] for n in range(first, first + 3)]
+        envelopes, position = envelopes_after(registry, position, 10_000)
+        consumer._record([Delivery(n, e) for n, e in enumerate(envelopes)])
+        return answers
+
+    try:
+        first = next_page(0)
+        checks: list[Any] = []
+        single: list[Any] = []
+        monkeypatch.setattr(view_cache, "is_current", lambda *a: checks.append(a) or True)
+        repository_get = dangers.repository.get
+        monkeypatch.setattr(
+            dangers.repository, "get", lambda i, *a, **k: single.append(i) or repository_get(i, *a, **k)
+        )
+        second = next_page(10)
+        assert checks == [] and single == []  # checked in the page's read
+        coverage = dangers.find(COVERAGE_ID)
+        assert set(first + second) <= set(coverage.uninspected)
+
+        theirs = other.find(COVERAGE_ID)  # another process of the service writes it meanwhile
+        theirs._listed(enterprise_id="written-elsewhere", entry={"name": "外厂", "town": "张山子镇"})
+        other.save(theirs)
+        third = next_page(20)
+        coverage = dangers.find(COVERAGE_ID)
+        assert "written-elsewhere" in coverage.uninspected
+        assert set(first + second + third) <= set(coverage.uninspected)
+
+        record = consumer.app.record
+        monkeypatch.setattr(consumer.app, "record", lambda *_: (_ for _ in ()).throw(RuntimeError("cut")))
+        with pytest.raises(RuntimeError):
+            next_page(30)  # changed the kept index in memory; nothing saved
+        monkeypatch.setattr(consumer.app, "record", record)
+        fourth = next_page(40)
+        coverage = dangers.find(COVERAGE_ID)
+        assert set(first + second + third + fourth) <= set(coverage.uninspected)
+        assert coverage.version == other.find(COVERAGE_ID).version
+    finally:
+        dangers.close()
+        other.close()
