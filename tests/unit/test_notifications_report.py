@@ -7,6 +7,7 @@ import dataclasses
 import io
 import re
 import subprocess
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ from PIL import Image
 from services.backbone.relay import envelopes_after
 from services.backbone.settings import Settings
 from services.notifications import config
-from services.notifications.report import as_pdf, publish
+from services.notifications.report import as_pdf, facts, publish
 from services.notifications.report.timer import ReportTimer
 from tests.notifications_data import AJ, TOWN, TOWN_OFFICE, ZJ, Feed, answer, submit
 from tests.notifications_seed import Seeded, seed, totals
@@ -37,6 +38,31 @@ def seeded() -> Iterator[Seeded]:
 @pytest.fixture(scope="module")
 def report(seeded: Seeded) -> dict[str, Any]:
     return publish.build(seeded.notifications, config.load(), TOWN, MONTH)
+
+
+def test_the_province_s_directory_is_let_go_before_the_town_s_ledgers_are_read(seeded: Seeded) -> None:
+    """A province's directory (every enterprise's name) is not held beside a town's ledgers."""
+    app = seeded.notifications
+    found: list[weakref.ref[Any]] = []
+    alive_while_reading: list[bool] = []
+    find, get_many = app.find, app.get_many
+
+    def finding(aggregate_id: Any) -> Any:
+        aggregate = find(aggregate_id)
+        if aggregate is not None:
+            found.append(weakref.ref(aggregate))
+        return aggregate
+
+    def reading(ids: Any) -> Any:
+        alive_while_reading.append(any(ref() is not None for ref in found))
+        return get_many(ids)
+
+    app.find, app.get_many = finding, reading  # type: ignore[method-assign]
+    try:
+        gathered = facts.gather(app, TOWN)
+    finally:
+        del app.find, app.get_many
+    assert gathered.enterprises and alive_while_reading == [False] * len(alive_while_reading) != []
 
 
 def test_the_totals_and_the_change_against_the_previous_month(report: dict[str, Any]) -> None:

@@ -1,4 +1,8 @@
-"""The report's charts (matplotlib figures, no pyplot: safe in any thread)."""
+"""The report's charts (matplotlib figures, no pyplot: safe in any thread).
+
+matplotlib is imported when a chart is drawn, not with this module: the notifications stream process
+(its monthly timer) and service import the report, and matplotlib with numpy took ~45 MB of each
+process's memory from the start, for a report made once a month."""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import functools
 import io
 import shutil
 import subprocess
-from typing import Any
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from services.backbone.errors import DomainError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 COLOURS = {
     "filed": "#2ca02c",
@@ -58,6 +61,8 @@ def cjk_font_files() -> tuple[str, ...]:
 
 @functools.cache
 def cjk_font() -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
     return FontProperties(fname=cjk_font_files()[0])
 
 
@@ -119,6 +124,8 @@ def draw(axes: Axes, report: dict[str, Any], name: str) -> None:
     # negative counts), and the longest bar leaves room for nothing else to sit on
     longest = max(left) if stacked else max((max(v) for v in series.values()), default=0)
     axes.set_xlim(0, max(1, longest * 1.05))
+    from matplotlib.ticker import MaxNLocator
+
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     # the legend under the chart, outside the bars: inside the axes it covered the longest ones
     axes.legend(
@@ -143,6 +150,8 @@ def month_zh(month: str) -> str:
 
 def figure(report: dict[str, Any], name: str) -> Figure:
     """One chart on a figure of its own (the HTML report embeds them)."""
+    from matplotlib.figure import Figure
+
     rows = len(report["departments"]) if name != "change" else len(LABELS) - 3
     found = Figure(figsize=(8.0, max(2.8, 0.45 * rows + 2.0)))
     draw(found.add_subplot(), report, name)
@@ -152,6 +161,8 @@ def figure(report: dict[str, Any], name: str) -> Figure:
 
 def png(figure: Figure, dpi: float | None = None) -> bytes:
     """A chart as PNG, at the figure's own resolution unless `dpi` is given."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     if dpi is not None:
         figure.set_dpi(dpi)
     buffer = io.BytesIO()

@@ -49,8 +49,12 @@ class TownFacts:
 def gather(app: Any, town: str) -> TownFacts:
     """The town's enterprises with their ledgers, as this service holds them now."""
     directory: Directory = app.find(DIRECTORY_ID) or Directory()
-    enterprises = []
     members = list(directory.towns.get(town, []))
+    names = {code: fields.get("name", code) for code, fields in directory.departments.items()}
+    office = directory.town_office(town)
+    # the province's directory is let go before the town's ledgers are read, not held beside them
+    del directory
+    enterprises = []
     for page in pages(members, TOWN_PAGE):  # a page of enterprises' card and ledgers at once
         ids = [i for eid in page for i in (card_id(eid), *(ledger_id(k, eid) for k in LEDGER_KINDS))]
         found = app.get_many(ids)
@@ -75,8 +79,7 @@ def gather(app: Any, town: str) -> TownFacts:
     deadlines: dict[str, str] = {}
     for deadline, _name in campaigns.deadlines.get(town, []) if campaigns else []:
         deadlines[deadline[:7]] = max(deadlines.get(deadline[:7], ""), deadline)
-    names = {code: fields.get("name", code) for code, fields in directory.departments.items()}
-    return TownFacts(town, enterprises, names, directory.town_office(town), deadlines)
+    return TownFacts(town, enterprises, names, office, deadlines)
 
 
 def towns(app: Any) -> list[str]:

@@ -17,7 +17,7 @@ from services.backbone.settings import Settings
 from services.backbone.store import Processing
 from services.notifications import clock, requests, templates
 from services.notifications.config import Config
-from services.notifications.report import as_html, as_pdf, charts
+from services.notifications.report import as_html, charts
 from services.notifications.report.domain import MonthlyReport, report_id
 from services.notifications.report.facts import gather, period
 from services.notifications.report.figures import compare, compute
@@ -40,6 +40,8 @@ def file_name(town: str, month: str, suffix: str) -> str:
 def write_files(report: dict[str, Any], directory: Path) -> dict[str, dict[str, str]]:
     """Writes the HTML and the PDF; their paths and SHA-256 digests."""
     directory.mkdir(parents=True, exist_ok=True)
+    from services.notifications.report import as_pdf  # reportlab, when a report is made (charts.py)
+
     contents = {"html": as_html.render(report).encode("utf-8"), "pdf": as_pdf.render(report)}
     files = {}
     for suffix, content in contents.items():
