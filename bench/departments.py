@@ -13,6 +13,11 @@ CPU is counted for every process (hub, platforms, PostgreSQL, RabbitMQ) and show
 the floor no hub can go under on this machine: one raw call per department (caller and platform) and
 the hub's own signature checks. The platforms share the machine's cores with the hub here; a
 department's platform would run on its own machine.
+
+Issue 28's ratio is printed too: the hub's and the servers' CPU per filing over the hub's irreducible
+work measured in the same run (23 SM2 checks and 21 gRPC client calls of the filing's payload:
+bench/irreducible.py); the servers' part is this hub's PostgreSQL backends and RabbitMQ net of what
+it used before the run (bench/servers.py), since other hubs may share them.
 """
 
 from __future__ import annotations
@@ -30,18 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from hub.v1 import department_pb2 as dpb
-from hub.v1 import department_pb2_grpc
 from hub.v1 import filing_pb2 as fpb
 from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.table import Table
 
 from bench.common import Result, cpu_between, cpu_seconds, quiet, stop_on_signals
+from bench.irreducible import raw_calls, sample_filing, sm2_cost
 from bench.servers import PostgresShare
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
-from services.kernel import receipts, signatures
+from services.kernel import signatures
 from tests.conftest import Hub, free_port, isolated_hub_settings
 from tests.e2e.filing_flow import Filer
 
@@ -54,30 +58,6 @@ BACKGROUND_S = 3.0  # seconds of RabbitMQ's CPU measured while this hub is quiet
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else 0.0
-
-
-def raw_calls(
-    address: str, platform: subprocess.Popen[bytes], filing: dpb.Filing, count: int
-) -> tuple[float, list[float], float, float]:
-    """Sequential ReceiveFiling calls straight to one platform: calls/s, each call's latency, the CPU
-    seconds a call costs the caller and the platform together (the platform's checks included), and
-    the caller's share alone (a gRPC client call of this payload: the hub's irreducible part)."""
-    stub = department_pb2_grpc.DepartmentPlatformServiceStub(grpc.insecure_channel(address))
-    latencies = []
-    before, caller = cpu_seconds({"platform": platform}), time.process_time()
-    started = time.perf_counter()
-    for i in range(count):
-        request = dpb.ReceiveFilingRequest()
-        request.filing.CopyFrom(filing)
-        # a delivery of its own each time (the platform answers a repeated one from its inbox)
-        request.filing.delivery_id = receipts.delivery_id(f"raw-{i}", filing.version, filing.department_code)
-        t = time.perf_counter()
-        stub.ReceiveFiling(request, timeout=10)
-        latencies.append(time.perf_counter() - t)
-    rate = count / (time.perf_counter() - started)
-    client = time.process_time() - caller
-    cpu = client + cpu_between(before, cpu_seconds({"platform": platform}))["platform"]
-    return rate, latencies, cpu / count, client / count
 
 
 def latencies_from_store(filing: FilingApplication, measured: set[str]) -> tuple[list[float], float, float]:
@@ -225,7 +205,7 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
             spans, first, last = latencies_from_store(store, {f.enterprise_id for f in filers})
             store.close()
             raw_rate, raw_latencies, raw_cpu, client_cpu = raw_calls(
-                addresses[0], platforms[0], _sample_filing(filers[0], requests[0][1], codes[0]), 500
+                addresses[0], platforms[0], sample_filing(filers[0], requests[0][1], codes[0]), 500
             )
             verify_s, sign_s = sm2_cost(filers[0], requests[0][1].canonical_document)
         finally:
@@ -337,21 +317,6 @@ def run(filings: int = 200, departments: int = 20, rate: float = 20.0) -> list[R
     ]
 
 
-def sm2_cost(filer: Filer, document: bytes, rounds: int = 200) -> tuple[float, float]:
-    """Seconds per SM2 verification and per signature on this machine, with the hub's own functions on
-    a filing's canonical document (this thread's CPU, measured in the same run)."""
-    key = filer.keys["legal_representative"]
-    signature = signatures.sign(key.private_key_hex, document)
-    started = time.thread_time()
-    for _ in range(rounds):
-        assert signatures.verify(key.public_key_hex, document, signature)
-    verify_s = (time.thread_time() - started) / rounds
-    started = time.thread_time()
-    for _ in range(rounds):
-        signatures.sign(key.private_key_hex, document)
-    return verify_s, (time.thread_time() - started) / rounds
-
-
 def prepared(filer: Filer) -> tuple[Filer, Any, fpb.SubmitRegisterRequest]:
     """An enterprise's register compiled, and its submission signed by both signers."""
     c = filer.filings.CompileRegister(fpb.CompileRegisterRequest(), metadata=filer.metadata)
@@ -384,24 +349,6 @@ def submit_on_schedule(requests: list[tuple[Filer, Any, Any]], rate: float) -> f
         for future in [pool.submit(submit, i) for i in range(len(requests))]:
             future.result()
     return len(requests) / (time.perf_counter() - started)
-
-
-def _sample_filing(filer: Filer, compiled: Any, code: str) -> dpb.Filing:
-    data = compiled.canonical_document
-    return dpb.Filing(
-        delivery_id="raw",
-        department_code=code,
-        enterprise=dpb.FiledEnterprise(enterprise_id=filer.enterprise_id),
-        version=compiled.version.version,
-        canonical_document=data,
-        document_hash=compiled.version.document_hash,
-        signatures=[
-            dpb.Signature(
-                role=r, public_key=k.public_key_hex, signature=signatures.sign(k.private_key_hex, data)
-            )
-            for r, k in filer.keys.items()
-        ],
-    )
 
 
 def main() -> None:
