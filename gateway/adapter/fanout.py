@@ -1,7 +1,7 @@
 """Fans each filed register out to its departments, then acknowledges the event: at least once,
-never lost. One publish carries the delivery job to every addressed department's queue and one more
-the filing to their AMQP subscriptions (headers exchanges route them): the broker stores and routes
-a 60 KB register once, not once per department."""
+never lost. One publish carries the delivery job to every addressed department's queue (a direct
+exchange, the departments in BCC) and one more the filing to their AMQP subscriptions (a headers
+exchange): the broker stores and routes a 60 KB register once, not once per department."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def declare(channel: Any, settings: Settings) -> str:
     )
     channel.queue_bind(queue, exchange, "Filing.Submitted.*")
     channel.exchange_declare(
-        filing_routes.delivery_exchange(settings), "headers", durable=True, auto_delete=False
+        filing_routes.delivery_exchange(settings), "direct", durable=True, auto_delete=False
     )
     channel.exchange_declare(
         filing_routes.subscription_exchange(settings), "headers", durable=True, auto_delete=False
@@ -101,14 +101,15 @@ class Fanout:
         envelope = Envelope.from_json(body)
         job = jobs.job_from(envelope)
         self.ensure_queues(out, job["departments"])
-        route = filing_routes.route(job["departments"])
+        key, bcc = filing_routes.addressed(job["departments"])
         message = amqp.Message(
             jobs.to_bytes(job),
             delivery_mode=2,
             correlation_id=envelope.correlation_id,
-            application_headers=route,
+            application_headers=bcc,
         )
-        out.publish(message, exchange=filing_routes.delivery_exchange(self.settings), routing_key="")
+        out.publish(message, exchange=filing_routes.delivery_exchange(self.settings), routing_key=key)
+        route = filing_routes.route(job["departments"])
         copy = amqp.Message(body, delivery_mode=2, content_type="application/json", application_headers=route)
         # A department without an AMQP subscription simply has no queue bound: not mandatory.
         out.publish(copy, filing_routes.subscription_exchange(self.settings), "", mandatory=False)
@@ -122,10 +123,5 @@ class Fanout:
                 self.on_department(department)  # its pusher (pushers are never stopped)
                 queue = filing_routes.delivery_queue(self.settings, department)
                 out.channel.queue_declare(queue, durable=True, auto_delete=False)
-                out.channel.queue_bind(
-                    queue,
-                    filing_routes.delivery_exchange(self.settings),
-                    "",
-                    arguments=filing_routes.binding(department),
-                )
+                out.channel.queue_bind(queue, filing_routes.delivery_exchange(self.settings), department)
                 self._declared.add(department)

@@ -85,21 +85,21 @@ class HeadFanout(Fanout):
             filing_routes.delivery_exchange(self.settings),
             filing_routes.heads_exchange(self.settings),
         )
-        channel.exchange_declare(delivery, "headers", durable=True, auto_delete=False)
+        channel.exchange_declare(delivery, "direct", durable=True, auto_delete=False)
         channel.exchange_declare(heads, "fanout", durable=True, auto_delete=False)
         return queue
 
     def fan_out(self, out: ConfirmedChannel, body: bytes) -> Envelope:
         envelope = Envelope.from_json(body)
         departments = self.departments()
-        route = filing_routes.route(departments)
         if departments:  # none registered yet: nobody to hand it to (the subscriptions have none either)
             self.ensure_queues(out, departments)
             job = jobs.to_bytes(job_from(envelope, departments))
+            key, bcc = filing_routes.addressed(departments)
             message = amqp.Message(
-                job, delivery_mode=2, correlation_id=envelope.correlation_id, application_headers=route
+                job, delivery_mode=2, correlation_id=envelope.correlation_id, application_headers=bcc
             )
-            out.publish(message, exchange=filing_routes.delivery_exchange(self.settings), routing_key="")
+            out.publish(message, exchange=filing_routes.delivery_exchange(self.settings), routing_key=key)
         # every department's subscription keeps every head; one with no subscription has no queue bound
         copy = amqp.Message(body, delivery_mode=2, content_type="application/json")
         out.publish(copy, filing_routes.heads_exchange(self.settings), "", mandatory=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +35,17 @@ class Pending:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
+# How long the writer waits, after the first answer of a batch, for the others: twenty departments'
+# answers to one filing come within a few milliseconds of each other, and without waiting the first
+# of them went alone (a filing's answers took two or three calls and transactions, not one).
+LINGER = 0.02
+
+
 class LedgerWriter:
-    def __init__(self, services: Services, stop: threading.Event, batch: int = 200) -> None:
-        self.services, self.stop, self.batch = services, stop, batch
+    def __init__(
+        self, services: Services, stop: threading.Event, batch: int = 200, linger: float = LINGER
+    ) -> None:
+        self.services, self.stop, self.batch, self.linger = services, stop, batch, linger
         self._queue: queue.Queue[Pending] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
 
@@ -57,10 +66,10 @@ class LedgerWriter:
                 first = self._queue.get(timeout=0.5)
             except queue.Empty:
                 continue
-            batch = [first]
+            batch, until = [first], time.monotonic() + self.linger
             while len(batch) < self.batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
             self._write(batch)

@@ -13,6 +13,7 @@ import threading
 
 import structlog
 
+from gateway.adapter.directory import DepartmentRecords
 from gateway.adapter.fanout import Fanout
 from gateway.adapter.heads import Departments, HeadFanout
 from gateway.adapter.ledger import LedgerWriter
@@ -32,6 +33,7 @@ class Adapter:
         self.stop = threading.Event()
         self.services = Services(settings)
         self.ledger = LedgerWriter(self.services, self.stop)
+        self.records = DepartmentRecords(self.services)  # every pusher's department, in one registry call
         self.pushers: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
@@ -47,6 +49,7 @@ class Adapter:
                 self.ledger,
                 self.max_attempts,
                 self.deadline,
+                self.records,
             )
             thread = threading.Thread(target=pusher.run, name=f"push-{department}", daemon=True)
             self.pushers[department] = thread

@@ -20,11 +20,12 @@ from hub.v1 import department_pb2_grpc
 
 from gateway.adapter import credentials, jobs
 from gateway.adapter.breaker import TRANSIENT, CircuitBreaker, backoff
+from gateway.adapter.directory import DepartmentRecords
 from gateway.adapter.heads import HeadPushing, is_head
 from gateway.adapter.ledger import LedgerWriter, Pending
 from services.backbone import correlation
 from services.backbone.amqp import connect, raw_channel
-from services.backbone.errors import NotFoundError, ValidationError
+from services.backbone.errors import ValidationError
 from services.backbone.reconnect import Stopping, run_until_stopped
 from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
@@ -37,8 +38,6 @@ log = structlog.get_logger(__name__)
 # paces a department to one filing per round trip.
 PREFETCH = 32
 ACK_LOOK_BACK = 0.2  # seconds between looks at the ledger's progress while answers are on their way
-# How long the department's record (endpoint, receipt key) is kept: a change applies within this.
-RECORD_TTL = 0.5
 
 
 class DepartmentPusher(HeadPushing):
@@ -54,10 +53,12 @@ class DepartmentPusher(HeadPushing):
         ledger: LedgerWriter,
         max_attempts: int = 8,
         deadline: float = 5.0,
+        records: DepartmentRecords | None = None,
     ) -> None:
         self.settings, self.department, self.services, self.stop = settings, department, services, stop
         self.ledger = ledger
-        self._record_cache: tuple[float, dict[str, Any] | None] | None = None
+        self.records = records or DepartmentRecords(services)  # the adapter shares one among its pushers
+        self._channel_record: dict[str, Any] | None = None  # the record the platform's channel was made from
         self.max_attempts, self.deadline = max_attempts, deadline
         self.breaker = CircuitBreaker()
         self.queue = filing_routes.delivery_queue(settings, department)
@@ -173,7 +174,7 @@ class DepartmentPusher(HeadPushing):
                 except receipts.UntrustedReceipt as untrusted:
                     error = f"UNTRUSTED_RECEIPT: {untrusted}"
                     log.error("receipt_untrusted", delivery_id=job["delivery_id"], error=str(untrusted))
-                    self._record_cache = None  # the operator may have registered the right key since
+                    self.records.forget()  # the operator may have registered the right key since
                     break
                 except credentials.CredentialsUnavailable as unavailable:
                     error = f"CREDENTIALS_UNAVAILABLE: {unavailable}"
@@ -226,8 +227,7 @@ class DepartmentPusher(HeadPushing):
         """Registers the key of the department's first verified receipt, unless one was registered
         meanwhile; the key the registry now holds."""
         record = self.services.call("registry", "pin_receipt_key", self.department, key)
-        if self._record_cache is not None:
-            self._record_cache = (self._record_cache[0], record)
+        self.records.keep(record)
         log.warning(
             "receipt_key_pinned",
             department=self.department,
@@ -240,21 +240,16 @@ class DepartmentPusher(HeadPushing):
         return record is not None and not record.get("endpoint")
 
     def _department(self) -> dict[str, Any] | None:
-        """The registry's record of the department, read again after RECORD_TTL or a failure, so that
-        a receipt key or an endpoint the operator changed applies to the next pushes; None for a
-        department the registry does not know. The platform's channel is kept while its address,
-        CA and credentials stay the same."""
-        now = time.monotonic()
-        if self._record_cache is None or self._record_cache[0] < now:
-            try:
-                record = self.services.call("registry", "get_department", self.department)
-            except NotFoundError:
-                record = None  # unknown department: push, fail, park, visible to the operator
-            before = self._record_cache[1] if self._record_cache is not None else None
-            self._record_cache = (now + RECORD_TTL, record)
-            if _connection(before) != _connection(record):
-                self._close_endpoint()
-        return self._record_cache[1]
+        """The registry's record of the department (gateway/adapter/directory.py), read again after
+        its TTL or a failure, so that a receipt key or an endpoint the operator changed applies to the
+        next pushes; None for a department the registry does not know (push, fail, park, visible to
+        the operator). The platform's channel is kept while its address, CA and credentials stay
+        the same."""
+        record = self.records.get(self.department)
+        if _connection(self._channel_record) != _connection(record):
+            self._close_endpoint()
+        self._channel_record = record
+        return record
 
     def _stub(self) -> department_pb2_grpc.DepartmentPlatformServiceStub:
         record = self._department()
@@ -278,7 +273,7 @@ class DepartmentPusher(HeadPushing):
 
     def _forget_endpoint(self) -> None:
         self._close_endpoint()
-        self._record_cache = None
+        self.records.forget()
 
     def _close_endpoint(self) -> None:
         if self._endpoint is not None:

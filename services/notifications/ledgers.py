@@ -138,6 +138,13 @@ class FilingLedger(InternalAggregate):
     def answered(self, version: int, department: str, outcome: str, at: str) -> None:
         self.answers.setdefault(str(version), {})[department] = [at, outcome]
 
+    @event("AnsweredMany")
+    def answered_many(self, answers: list[list[Any]]) -> None:
+        """Departments' answers a page brought, [version, department, outcome, at] each, in order: one
+        event for a filing's twenty answers instead of twenty."""
+        for version, department, outcome, at in answers:
+            self.answers.setdefault(str(version), {})[department] = [at, outcome]
+
     def first_submitted_at(self) -> str:
         return min((s["submitted_at"] for s in self.submissions.values()), default="")
 

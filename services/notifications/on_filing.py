@@ -6,6 +6,8 @@ A register re-compiled because a risk factor changed (reason "re-file: …") →
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
 from services.kernel import reasons
@@ -28,12 +30,30 @@ def submitted(uow: UnitOfWork, envelope: Envelope) -> None:
     _ledger(uow, envelope).submitted(version=int(p["version"]), at=at, departments=list(p["departments"]))
 
 
+class Answers:
+    """A page's answers by enterprise, written into each enterprise's ledger as one event when the page
+    is collected (twenty departments' answers to a filing mostly travel in one page)."""
+
+    def __init__(self) -> None:
+        self.by_enterprise: dict[str, list[list[Any]]] = {}
+
+    def add(self, enterprise_id: str, answer: list[Any]) -> None:
+        self.by_enterprise.setdefault(enterprise_id, []).append(answer)
+
+    def flush(self, uow: UnitOfWork) -> None:
+        for eid, answers in self.by_enterprise.items():
+            ledger = LEDGERS.get_or_add(
+                uow, ledger_id("filings", eid), lambda e=eid: FilingLedger(enterprise_id=e)
+            )
+            ledger.answered_many(answers)
+        self.by_enterprise.clear()
+
+
 def delivery_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
     p = envelope.payload
     at = clock.utc(envelope.occurred_at)
-    _ledger(uow, envelope).answered(
-        version=int(p["version"]), department=p["department"], outcome=p["outcome"], at=at
-    )
+    answer = [int(p["version"]), p["department"], p["outcome"], at]
+    uow.gathering("filing-answers", Answers).add(str(envelope.enterprise_id), answer)
     if p["outcome"] != "rejected":
         return
     eid = str(envelope.enterprise_id)

@@ -224,3 +224,37 @@ def test_a_closed_enterprise_files_nothing(pipeline: Pipeline) -> None:
     with pytest.raises(TransitionError) as closed:
         pipeline.filing.compile(str(enterprise.id))
     assert closed.value.current_state == "closed"
+
+
+def test_a_submission_reads_what_it_needs_together_and_supersedes_the_filed_version(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uuid import uuid4
+
+    from services.backbone.errors import NotFoundError
+
+    enterprise, keys = enterprise_with_keys(pipeline, 5)
+    eid = str(enterprise.id)
+    first = pipeline.filing.compile(eid)
+    pipeline.filing.submit(eid, 1, sign_all(first["canonical"], keys))
+    enterprise.update_profile({"address": "张山子镇新区 9 号"})
+    pipeline.registry.save(enterprise)
+    pipeline.flow()
+    second = pipeline.filing.compile(eid)
+    signed = sign_all(second["canonical"], keys)
+    # refused as before: the enterprise first, then the version
+    with pytest.raises(NotFoundError) as unknown:
+        pipeline.filing.submit(str(uuid4()), 0, signed)
+    assert unknown.value.field == "enterprise_id"
+    with pytest.raises(ValidationError) as zero:
+        pipeline.filing.submit(eid, 0, signed)
+    assert zero.value.field == "version"
+    with pytest.raises(NotFoundError) as missing:
+        pipeline.filing.submit(eid, 3, signed)
+    assert missing.value.field == "version"
+    if pipeline.filing.env.get("PERSISTENCE_MODULE", "").endswith("postgres"):
+        # one read of the view, the version, the index and the version before: no find one by one
+        monkeypatch.setattr(pipeline.filing, "find", lambda i: pytest.fail(f"found {i} alone"))
+    assert pipeline.filing.submit(eid, "02", signed)["status"] == "submitted"  # type: ignore[arg-type]
+    monkeypatch.undo()
+    assert [v["status"] for v in pipeline.filing.versions(eid)] == ["superseded", "submitted"]

@@ -24,7 +24,16 @@ from services.notifications.sender import Sender
 from services.registry.application import RegistryApplication
 from tests.conftest import Processes, settings_env, wait_for
 from tests.integration.test_backbone import drain, publish_raw
-from tests.notifications_data import AJ, TOWN, answer, register, registry_with_departments, submit
+from tests.notifications_data import (
+    AJ,
+    TOWN,
+    TOWN_OFFICE,
+    ZJ,
+    answer,
+    register,
+    registry_with_departments,
+    submit,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +151,31 @@ def test_hubctl_publishes_the_monthly_report_and_switches_channels(
     assert down.exit_code == 0 and control.failure(Outbox.of(settings).directory, "department")
     listed = runner.invoke(hubctl, ["notifications", "list", "--kind", "report_published", "--json"], env=env)
     assert len(json.loads(listed.output)) == 3
+
+
+def test_a_page_of_answers_is_one_event_in_the_enterprise_s_ledger(settings: Settings) -> None:
+    from services.notifications.ledgers import ledger_id
+
+    registry = registry_with_departments(open_store(RegistryApplication, settings))
+    enterprise = register(registry, 1)
+    filing = open_store(FilingApplication, settings)
+    record = submit(filing, enterprise, 1, [AJ, TOWN_OFFICE, ZJ], "2026-11-10T02:00:00+00:00")
+    for department, outcome in ((AJ, "acknowledged"), (TOWN_OFFICE, "delivered"), (ZJ, "acknowledged")):
+        answer(filing, record, department, outcome)
+    answer(filing, record, TOWN_OFFICE, "acknowledged")  # the same department again, later: it wins
+    app = open_store(NotificationsApplication, settings)
+    consumer = TrackedConsumer(app, handlers, settings, "filing")
+    consumer.poll(wait=0.01)  # declares its queue
+    envelopes, _ = envelopes_after(filing, 0, 1000)
+    publish_raw(settings, consumer.queue, [to_message(e) for e in envelopes])
+    drain(consumer, envelopes[-1].notification_id)
+    ledger = app.repository.get(ledger_id("filings", enterprise))
+    assert {d: outcome for d, (_, outcome) in ledger.answers["1"].items()} == {
+        AJ: "acknowledged",
+        TOWN_OFFICE: "acknowledged",
+        ZJ: "acknowledged",
+    }
+    assert ledger.outcomes_at("9999") == {AJ: "acknowledged", TOWN_OFFICE: "acknowledged", ZJ: "acknowledged"}
+    events = list(app.repository.event_store.get(ledger.id))
+    assert [type(e).__name__ for e in events] == ["Opened", "Submitted", "AnsweredMany"]
+    consumer.close()

@@ -8,6 +8,7 @@ import pytest
 
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
+from services.kernel import signatures
 from services.registry.application import RegistryApplication
 from services.registry.index import index_id, shard_of
 from tests.factories import enterprise_fields
@@ -49,4 +50,17 @@ def test_a_wildcard_rule_reroutes_every_enterprise_in_one_transaction(settings: 
         index = registry.repository.get(index_id("department", "FIRE", shard))
         assert index.version == 2 and sorted(index.members) == sorted(i for i in ids if shard_of(i) == shard)
     assert registry.recorder.max_notification_id() == head + 2 + 60 + 2 * len(shards)
+    registry.close()
+
+
+def test_the_department_list_is_every_record_as_it_is_now(settings: Settings) -> None:
+    registry = open_store(RegistryApplication, settings)
+    for code in ("ZJ", "AJ", "JY"):
+        registry.add_department({"code": code, "name": code, "kind": "安监", "endpoint": "127.0.0.1:1"})
+    registry.update_department("AJ", {"endpoint": "127.0.0.1:2"})
+    registry.pin_receipt_key("ZJ", signatures.generate_keypair().public_key_hex)
+    registry.remove_department("JY")
+    listed = registry.list_departments()
+    assert listed == [registry.get_department("AJ"), registry.get_department("ZJ")]
+    assert listed[0]["endpoint"] == "127.0.0.1:2" and listed[1]["receipt_public_key"]
     registry.close()

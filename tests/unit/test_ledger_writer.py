@@ -126,3 +126,15 @@ def test_an_unexpected_failure_does_not_stop_the_writer() -> None:
     answers = record_from_threads(writer, ["A"])
     stop.set()
     assert answers["A"] == {"department": "A", "ledger": {"A": "acknowledged"}}
+
+
+def test_answers_handed_over_within_the_linger_go_in_one_call() -> None:
+    stop, service = threading.Event(), FilingService()
+    writer = LedgerWriter(service, stop, linger=0.5).start()  # type: ignore[arg-type]
+    pending = []
+    for department in ("A", "B", "C"):  # a filing's answers, a few milliseconds apart
+        pending.append(writer.submit({"department": department, "outcome": "acknowledged"}))
+        time.sleep(0.02)
+    assert all(p.done.wait(5) for p in pending)
+    stop.set()
+    assert [[m["department"] for m in c] for c in service.calls] == [["A", "B", "C"]]
