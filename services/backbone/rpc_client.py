@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone import consistency, correlation, library
@@ -51,6 +51,12 @@ class Services:
                 owner = answer.get("enterprise_id") if isinstance(answer.get("enterprise_id"), str) else None
                 self.written.note(owner or (args[0] if args and isinstance(args[0], str) else ""), positions)
             return answer
+        except UnknownService as error:
+            # nothing takes the service's calls now (the broker restarting, its queue not back yet):
+            # the service is unavailable, not the hub at fault; the proxy itself is sound
+            raise UnavailableError(
+                "(service)", f"the {service} service cannot be reached now: {error}"
+            ) from error
         except (*CONNECTION_ERRORS, RpcTimeout, RuntimeError) as error:
             if isinstance(error, RuntimeError) and "disconnected" not in str(error):
                 raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.backbone.errors import NotFoundError, UnavailableError
 from services.backbone.rpc_client import Services
@@ -46,4 +46,14 @@ def test_a_domain_answer_keeps_the_proxy() -> None:
     services, stopped = services_with(NotFoundError("code", "no department X"))
     with pytest.raises(NotFoundError):
         services.call("registry", "get", "x")
+    assert services._local.proxy is not None and stopped == []
+
+
+def test_a_call_nothing_can_take_is_unavailable_and_keeps_the_proxy() -> None:
+    """An unroutable call (the broker restarting, the service's queue not there yet) is UNAVAILABLE to
+    the client, never INTERNAL; the proxy's connection is sound and stays."""
+    services, stopped = services_with(UnknownService("registry"))
+    with pytest.raises(UnavailableError) as raised:
+        services.call("registry", "get", "x")
+    assert "registry service cannot be reached now" in raised.value.rule
     assert services._local.proxy is not None and stopped == []
