@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from kombu.exceptions import OperationalError  # kombu's wrapping of a refused connection
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -15,6 +16,12 @@ from services.backbone.amqp import CONNECTION_ERRORS
 from services.backbone.errors import UnavailableError
 from services.backbone.nameko_store import CORRELATION_KEY
 from services.backbone.settings import Settings
+
+
+def _lost_connection(error: AttributeError) -> bool:
+    """nameko's standalone reply consumer, its connection gone in a broker restart, sets up a channel
+    on None: the proxy is broken, not the call."""
+    return "'NoneType' object has no attribute 'channel'" in str(error)
 
 
 class Services:
@@ -42,9 +49,9 @@ class Services:
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Calls a service; UnavailableError when it cannot be reached now. A proxy whose broker
         connection broke (RabbitMQ restarted) is dropped: the thread's next call makes a new one."""
-        proxy = self._proxy()
-        library.call_context(self._local.standalone)[CORRELATION_KEY] = correlation.current()
         try:
+            proxy = self._proxy()  # a new one needs the broker too (refused while it restarts)
+            library.call_context(self._local.standalone)[CORRELATION_KEY] = correlation.current()
             answer = getattr(getattr(proxy, service), method)(*args, **kwargs)
             if isinstance(answer, dict) and consistency.ANSWER_KEY in answer:
                 positions = answer.pop(consistency.ANSWER_KEY)
@@ -57,8 +64,10 @@ class Services:
             raise UnavailableError(
                 "(service)", f"the {service} service cannot be reached now: {error}"
             ) from error
-        except (*CONNECTION_ERRORS, RpcTimeout, RuntimeError) as error:
+        except (*CONNECTION_ERRORS, OperationalError, RpcTimeout, RuntimeError, AttributeError) as error:
             if isinstance(error, RuntimeError) and "disconnected" not in str(error):
+                raise
+            if isinstance(error, AttributeError) and not _lost_connection(error):
                 raise
             self._drop()
             raise UnavailableError(
