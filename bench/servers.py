@@ -35,15 +35,16 @@ def _pgrp(pid: int) -> int | None:
         return None
 
 
-def _hub_ports(groups: set[int]) -> set[int]:
-    """Local ports of the TCP connections to PostgreSQL that the processes of these groups hold."""
+def local_ports(pids: set[int], remote_port: int | None = None) -> set[int]:
+    """Local ports of the TCP connections these processes hold (to `remote_port` only, when given)."""
     inodes: set[str] = set()
-    for proc in Path("/proc").glob("[0-9]*"):
-        if _pgrp(int(proc.name)) not in groups:
-            continue
+    for pid in pids:
         try:
-            for fd in (proc / "fd").iterdir():
-                target = os.readlink(fd)
+            for fd in os.scandir(f"/proc/{pid}/fd"):
+                try:
+                    target = os.readlink(fd.path)
+                except OSError:
+                    continue
                 if target.startswith("socket:["):
                     inodes.add(target[8:-1])
         except OSError:
@@ -56,9 +57,15 @@ def _hub_ports(groups: set[int]) -> set[int]:
             continue
         for line in lines:
             f = line.split()
-            if f[9] in inodes and int(f[2].rsplit(":", 1)[1], 16) == PG_PORT:
+            if f[9] in inodes and (remote_port is None or int(f[2].rsplit(":", 1)[1], 16) == remote_port):
                 ports.add(int(f[1].rsplit(":", 1)[1], 16))
     return ports
+
+
+def _hub_ports(groups: set[int]) -> set[int]:
+    """Local ports of the TCP connections to PostgreSQL that the processes of these groups hold."""
+    members = {int(p.name) for p in Path("/proc").glob("[0-9]*") if _pgrp(int(p.name)) in groups}
+    return local_ports(members, PG_PORT)
 
 
 def _backends() -> dict[int, int]:

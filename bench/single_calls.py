@@ -44,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import Result, stop_on_signals
+from bench.servers import local_ports
 from services.backbone.store import ensure_postgres_schema
 from tests.conftest import Hub, isolated_hub_settings
 from tests.e2e.danger_client import Erp, evidence
@@ -64,33 +65,6 @@ def _stat(pid: str) -> tuple[str, list[str]] | None:
     except OSError:
         return None
     return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-
-
-def _local_ports(pids: set[int]) -> set[int]:
-    """The local TCP ports of these processes' sockets."""
-    inodes = set()
-    for pid in pids:
-        try:
-            for fd in os.scandir(f"/proc/{pid}/fd"):
-                try:
-                    target = os.readlink(fd.path)
-                except OSError:
-                    continue
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-        except OSError:
-            continue
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
 
 
 def snapshot(groups: dict[str, int]) -> dict[str, dict[int, float]]:
@@ -123,7 +97,7 @@ def snapshot(groups: dict[str, int]) -> dict[str, dict[int, float]]:
             members.add(pid)
     if CLIENT in groups:
         found[CLIENT][os.getpid()] = sum(os.times()[:2])
-    ours = _local_ports(members)
+    ours = local_ports(members)
     found[POSTGRES] = {pid: s for pid, (port, s) in backends.items() if port in ours}
     return found
 
