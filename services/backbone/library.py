@@ -118,6 +118,15 @@ def patch_nameko_settlement(publisher_cls: type, ack: Any, requeue: Any) -> None
     QueueConsumer.requeue_message = requeue
 
 
+def patch_nameko_requests(publisher_cls: type) -> None:
+    """RPC requests published by `publisher_cls` (the standalone proxies' and the services' RpcProxy
+    alike): nameko takes its publisher options neither from configuration nor, for a ClusterRpcProxy's
+    service proxies, from the caller."""
+    import nameko.rpc
+
+    nameko.rpc.MethodProxy.publisher_cls = publisher_cls
+
+
 # -- nameko's publishers: the key to kombu's pool of producers ------------------------------------------
 def patch_nameko_producers() -> None:
     """nameko builds a kombu Connection for every message it publishes (an RPC request, every reply),

@@ -1,4 +1,5 @@
-"""A nameko worker's last steps, its reply and its acknowledgement, survive a broker restart.
+"""nameko's RPC messages as the hub sends them: a worker's last steps (its reply and its
+acknowledgement) survive a broker restart, and a call's request is not written to disk.
 
 nameko publishes a worker's reply with kombu's retry policy of three quick attempts; when RabbitMQ
 is down for longer, the publish raises inside the container's result handler and nameko stops the
@@ -12,6 +13,13 @@ ConnectionError there, while a socket the broker reset raises the builtin Connec
 (an OSError), which again stopped the container (the filing service, in the broker-restart test).
 An acknowledgement on a dead connection is moot: the broker has already taken the message back and
 delivers it again to the consumer that the container reconnects.
+
+A call's request is published transient (RequestPublisher): a caller waits for its answer on a reply
+queue that lives only as long as its connection, so a request kept on disk through a broker restart
+would be worked on for nobody (a registration made that no one hears of, the client's retry then
+refused as a second one). Confirmed and mandatory as before: an unroutable call is still UnknownService
+at once. Persisting each request cost RabbitMQ ~2-3 times the CPU of a transient one
+(a confirmed, mandatory publish consumed at once: 280-413 µs against 107-167).
 """
 
 from __future__ import annotations
@@ -41,6 +49,10 @@ class PatientPublisher(Publisher):
     use_confirms = False
 
 
+class RequestPublisher(Publisher):
+    delivery_mode = 1  # transient (see the module)
+
+
 def _settled(how: str) -> Any:
     def settle(self: QueueConsumer, message: Any) -> None:
         if not message.channel.connection:
@@ -56,6 +68,7 @@ def _settled(how: str) -> Any:
 
 def install() -> None:
     library.patch_nameko_settlement(PatientPublisher, _settled("ack"), _settled("requeue"))
+    library.patch_nameko_requests(RequestPublisher)
     library.patch_nameko_producers()  # every publish of nameko's, replies and requests alike
 
 

@@ -72,6 +72,8 @@ def test_the_nameko_settlement_the_seam_patches_is_where_it_was() -> None:
     assert QueueConsumer.ack_message.__name__ == "ack_message"
     assert QueueConsumer.requeue_message.__name__ == "requeue_message"
     assert "publisher_cls" in inspect.getsource(nameko.rpc.Responder)
+    assert nameko.rpc.MethodProxy.publisher_cls is nameko_replies.RequestPublisher  # installed
+    assert "self.publisher_cls(" in inspect.getsource(nameko.rpc.MethodProxy.__init__)
 
 
 def test_nameko_publishes_through_the_producer_lookup_the_seam_replaces() -> None:
