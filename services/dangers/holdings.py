@@ -64,6 +64,16 @@ class RiskPointHoldings(InternalAggregate):
     def _changed(self, points: dict[str, bool]) -> None:
         self.points.update(points)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> RiskPointHoldings:
+        """A copy for a report (the dangers service keeps the holdings and hands out copies): ids and
+        flags are immutable, so a copy of each dict is a deep one; deepcopy's walk cost ~0.5 µs a risk
+        point on each report."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.points, twin._staged = dict(self.points), dict(self._staged)
+        twin._pending_events = list(self._pending_events)
+        return twin
+
     def standing(self, risk_point_ids: list[str]) -> dict[str, str]:
         """What the view knows of these ids: "own" (in use) or "missing" (retired); ids it does not
         hold are left out."""

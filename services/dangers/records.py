@@ -80,7 +80,16 @@ class DangerList(InternalAggregate):
 
     @event("Added")
     def add(self, danger_id: str) -> None:
-        self.danger_ids = [*self.danger_ids, danger_id]
+        self.danger_ids = [*self.danger_ids, danger_id]  # a new list: copies may share the old one
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DangerList:
+        """A copy for a report (the dangers service keeps the lists and hands out copies): its state is
+        strings, an id, times and a list never changed in place (add makes a new one), so all of it is
+        shared but the pending events. deepcopy walked every id: ~0.5 µs a danger on each report."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._pending_events = list(self._pending_events)
+        return twin
 
 
 class CoverageIndex(InternalAggregate):

@@ -11,9 +11,12 @@ import pytest
 
 from services.backbone import read_many, store
 from services.backbone.store import open_store
+from services.dangers.application import DangersApplication
+from services.dangers.records import list_id
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
 from tests.conftest import make_settings
+from tests.dangers_data import known_enterprise, owns, report
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +101,36 @@ def test_kept_aggregates_are_caught_up_and_handed_out_as_copies(
         assert list(after_save.members) == ["e1", "e2", "e3"] and after_save.version == again.version
         assert decoded == []  # its own save was kept: no event of it read back
         assert after_save is not app.get_many([index.id])[index.id]  # each read its own copy
+    finally:
+        app.close()
+        other.close()
+
+
+def test_a_report_decodes_only_what_others_wrote_since_its_last_read(
+    tmp_path: Path, infrastructure: dict[str, str]
+) -> None:
+    """The dangers service keeps each enterprise's danger list (one event per danger, read by every
+    report): its own reports are kept as saved, another process's are caught up, and copies share no
+    state with the kept list."""
+    settings = make_settings(tmp_path, "postgres")
+    app, other = open_store(DangersApplication, settings), open_store(DangersApplication, settings)
+    try:
+        assert app.get_many_kept and app.repository.cache is not None
+        eid, point = str(uuid.uuid4()), str(uuid.uuid4())
+        known_enterprise(app, eid)
+        ids = [app.report(eid, report(risk_point_id=point), owns)["danger_id"] for _ in range(30)]
+        decoded: list[str] = []
+        to_domain_event = app.mapper.to_domain_event
+        app.mapper.to_domain_event = lambda stored: decoded.append(stored.topic) or to_domain_event(stored)  # type: ignore[method-assign]
+        ids.append(app.report(eid, report(risk_point_id=point), owns)["danger_id"])
+        assert decoded == []  # its own saves were kept: the list is not read back (was 10-20 events)
+        ids.append(other.report(eid, report(risk_point_id=point), owns)["danger_id"])  # another process
+        ids.append(app.report(eid, report(risk_point_id=point), owns)["danger_id"])
+        assert [t.rsplit(".", 1)[-1] for t in decoded] == ["Added"]  # the other's danger, caught up
+        listed = app.get_many([list_id(eid)])[list_id(eid)]
+        assert listed.danger_ids == ids
+        listed.add("not saved")  # a command's copy: the kept list is not changed
+        assert app.get_many([list_id(eid)])[list_id(eid)].danger_ids == ids
     finally:
         app.close()
         other.close()
