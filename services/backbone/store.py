@@ -200,6 +200,13 @@ class HubApplication(Application):
                 found[aggregate_id] = deepcopy(aggregate)
         return found
 
+    def peek(self, aggregate_id: UUID) -> Any:
+        """The aggregate as this process keeps it (`get_many_kept`), neither read nor caught up, or None:
+        for guessing what else to read in the same query (a stale guess costs only the read it meant to
+        save), never for deciding anything. Not a copy: not to be changed."""
+        cache = self.repository.cache if self.get_many_kept else None
+        return None if cache is None else _cached(cache, aggregate_id)
+
     def _current(self, aggregate: Any) -> Any:
         """`aggregate` if the store ends exactly at its version (SQLite, POPO: one small query)."""
         if aggregate is None:

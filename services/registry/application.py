@@ -84,8 +84,10 @@ class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, 
         eid = enterprise_id(uscc)
         key_id = credentials.key_id_for(uscc, 1)
         answer = {"enterprise_id": str(eid), "unified_social_credit_code": uscc, "key_id": key_id}
-        # the enterprise (registered before?), the routing table and the directory, read together
-        found = self.get_many([eid, ROUTING_TABLE_ID, DIRECTORY_ID])
+        # the enterprise (registered before?), the routing table, the directory and the shards it will
+        # likely join, read together
+        shards = self._likely_shards(str(eid), str(profile.get("town", "")), str(profile.get("industry", "")))
+        found = self.get_many([eid, ROUTING_TABLE_ID, DIRECTORY_ID, *shards])
         if eid in found:
             # A retry of the same request (same idempotency key) gets the same answer, secret
             # included (derived again, never stored); anything else is a second registration.
@@ -97,7 +99,7 @@ class RegistryApplication(Supervision, Directory, DepartmentRemoval, Lifecycle, 
             secret = credentials.derive_secret(self.credential_key, previous["key_id"])
             return {**previous, "secret": secret, "created": False}
         enterprise = Enterprise(uscc=uscc, contacts=profile.pop("contacts", []), **profile)
-        reindexer = self._reindexer()
+        reindexer = self._reindexer({i: found.get(i) for i in shards})
         table = found.get(ROUTING_TABLE_ID) or RoutingTable()
         directory = found.get(DIRECTORY_ID) or DepartmentDirectory()
         self._route(enterprise, table, directory, reindexer, before=set())

@@ -13,7 +13,7 @@ from services.backbone.store import HubApplication
 from services.kernel.validation import uuid_field
 from services.registry.departments import DIRECTORY_ID, DepartmentDirectory
 from services.registry.domain import Enterprise
-from services.registry.index import IndexKey, Reindexer, Shard, index_id, keys_of, members_of
+from services.registry.index import IndexKey, Reindexer, Shard, index_id, keys_of, members_of, shard_of
 from services.registry.routing import ROUTING_TABLE_ID, RoutingTable
 
 REGISTERED_TOPIC = get_topic(Enterprise.Registered)  # type: ignore[attr-defined]
@@ -56,14 +56,36 @@ class RegistryBase(HubApplication):
     def _index(self, kind: str, value: str, shard: Shard) -> Any | None:
         return self.find(index_id(kind, value, shard))
 
-    def _indexes(self, keys: list[tuple[str, str, Shard]]) -> dict[tuple[str, str, Shard], Any]:
-        found = self.get_many([index_id(*key) for key in keys])
+    def _indexes(
+        self, keys: list[tuple[str, str, Shard]], read: dict[UUID, Any] | None = None
+    ) -> dict[tuple[str, str, Shard], Any]:
+        """The shards of `keys`, those among `read` (what the command read already: id → aggregate,
+        None when it was read and not found) as read."""
+        read = read or {}
+        found = {i: a for i, a in read.items() if a is not None}
+        missing = [i for key in keys if (i := index_id(*key)) not in read]
+        if missing:
+            found.update(self.get_many(missing))
         return {key: found[index_id(*key)] for key in keys if index_id(*key) in found}
 
-    def _reindexer(self) -> Reindexer:
+    def _reindexer(self, read: dict[UUID, Any] | None = None) -> Reindexer:
         """Reads the shards a command touches together (a registration touches its town's, its
-        industry's and each supervisor's)."""
-        return Reindexer(self._index, self._indexes)
+        industry's and each supervisor's), but for those in `read` (see `_indexes`)."""
+        return Reindexer(self._index, lambda keys: self._indexes(keys, read))
+
+    def _likely_shards(self, enterprise: str, town: str, industry: str) -> list[UUID]:
+        """The shards a new enterprise of this town and industry will join, as the routing table and the
+        directory this process keeps route it: read with the command's first read, so a registration
+        reads once. Nothing when they are not kept yet; a table changed elsewhere since only leaves a
+        shard to read after routing."""
+        table, directory = self.peek(ROUTING_TABLE_ID), self.peek(DIRECTORY_ID)
+        if not isinstance(table, RoutingTable) or not isinstance(directory, DepartmentDirectory):
+            return []
+        office = directory.town_office(town)
+        routed = table.route(industry, town) + ([office] if office else [])
+        return [
+            index_id(kind, value, shard_of(enterprise)) for kind, value in keys_of(town, industry, routed)
+        ]
 
     def _members(self, kind: str, value: str) -> list[str]:
         return members_of(self._index, kind, value)

@@ -17,6 +17,7 @@ from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
 from tests.conftest import make_settings
 from tests.dangers_data import known_enterprise, owns, report
+from tests.factories import enterprise_fields
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +132,40 @@ def test_a_report_decodes_only_what_others_wrote_since_its_last_read(
         assert listed.danger_ids == ids
         listed.add("not saved")  # a command's copy: the kept list is not changed
         assert app.get_many([list_id(eid)])[list_id(eid)].danger_ids == ids
+    finally:
+        app.close()
+        other.close()
+
+
+def test_a_registration_reads_once_and_joins_the_shards_routed_now(
+    tmp_path: Path, infrastructure: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shards a registration joins are read with the enterprise, the routing table and the directory,
+    as the kept table routes it; a table changed by another process since only costs a second read."""
+    settings = make_settings(tmp_path, "postgres")
+    app, other = open_store(RegistryApplication, settings), open_store(RegistryApplication, settings)
+    try:
+        app.add_department(
+            {"code": "ZSZ-AWB", "name": "张山子镇安委会办公室", "kind": "镇安委会办公室", "town": "张山子镇"}
+        )
+        for code in ("AJ", "FIRE"):
+            app.add_department({"code": code, "name": code, "kind": "安监"})
+        app.set_routing_rule("化工", "*", ["AJ"])
+        first = app.register(enterprise_fields(1))["enterprise_id"]  # table and directory kept from here
+        reads: list[int] = []
+        read = read_many.read
+        monkeypatch.setattr(read_many, "read", lambda *a: reads.append(len(a[2])) or read(*a))
+        second = app.register(enterprise_fields(2))["enterprise_id"]
+        # the enterprise, table, directory; its town's, industry's, AJ's, town office's shards
+        assert reads == [3 + 4]
+        other.set_routing_rule("化工", "*", ["FIRE"])  # another process of the registry
+        reads.clear()
+        third = app.register(enterprise_fields(3))["enterprise_id"]
+        assert len(reads) == 2  # guessed AJ's shard; routed to FIRE's, read then
+        fire = sorted(e["enterprise_id"] for e in app.list_enterprises(department="FIRE"))
+        assert fire == sorted([first, second, third])  # the rule moved the first two, routed the third
+        assert app.list_enterprises(department="AJ") == []
+        assert len(app.list_enterprises(town="张山子镇")) == 3
     finally:
         app.close()
         other.close()
