@@ -1,13 +1,63 @@
-"""A blocking AMQP connection (py-amqp through kombu) for plain, thread-based processes."""
+"""A blocking AMQP connection (py-amqp through kombu) for plain, thread-based processes, and py-amqp's
+socket reads made with read-ahead in every hub process (`read_ahead`)."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import amqp
+import amqp.transport
 from kombu import Connection
+
+READ_AHEAD = 65536  # bytes asked of the socket at least, whatever the frame needs
+
+
+def read_ahead() -> None:
+    """py-amqp reads a frame as exactly the bytes it needs next: its 7-byte header, then its payload
+    and end, each one recv() (and one trip through eventlet's hub in a nameko service). A message is
+    three frames (method, header, body): six reads, where one read of what the socket holds gets them
+    all. Its TCP transport already keeps what it read beyond a frame for the next (`_read_buffer`,
+    restored on errors and timeouts): it is now asked for at least READ_AHEAD bytes. Measured with an
+    empty nameko RPC: 0.80-0.83 → 0.68-0.80 ms in the service and 0.44-0.46 → 0.38-0.41 ms in the caller
+    per call. Pinned with py-amqp in the lock file; tests/integration/test_amqp_read_ahead.py reads
+    messages of every size through a real broker. TLS transports read through their own method: left as
+    they are."""
+    transport = amqp.transport.TCPTransport
+    if getattr(transport._read, "read_ahead", False):
+        return
+
+    def _read(
+        self: Any, n: int, initial: bool = False, _errnos: tuple[int, ...] = (errno.EAGAIN, errno.EINTR)
+    ) -> bytes:
+        recv = self._quick_recv
+        rbuf = self._read_buffer
+        try:
+            while len(rbuf) < n:
+                try:
+                    s = recv(max(n - len(rbuf), READ_AHEAD))
+                except OSError as exc:
+                    if exc.errno in _errnos:
+                        if initial and self.raise_on_initial_eintr:
+                            raise TimeoutError() from None
+                        continue
+                    raise
+                if not s:
+                    raise OSError("Server unexpectedly closed connection")
+                rbuf += s
+        except BaseException:
+            self._read_buffer = rbuf
+            raise
+        result, self._read_buffer = rbuf[:n], rbuf[n:]
+        return result  # type: ignore[no-any-return]
+
+    _read.read_ahead = True  # type: ignore[attr-defined]
+    transport._read = _read
+
+
+read_ahead()
 
 # Errors after which a process reconnects and resumes from its last confirmed position.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (

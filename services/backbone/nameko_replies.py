@@ -31,6 +31,7 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.messaging import QueueConsumer
 
+from services.backbone import amqp as _read_ahead  # noqa: F401 - nameko's reads too (amqp.read_ahead)
 from services.backbone import library
 
 log = structlog.get_logger(__name__)
