@@ -5,6 +5,9 @@ An index probe per aggregate (lateral joins): as a plain join the planner may me
 primary key instead, reading the table end to end for a page of ids. A large page runs in a
 transaction with JIT off (index probes estimated costly by stale statistics would be compiled
 first: not worth it); a small one is a single statement, without BEGIN and COMMIT around it.
+
+A connection the database dropped (PostgreSQL restarted) is tried again on another, as eventsourcing's
+own recorders do: the pool discards the dead one.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import sql
 
 SMALL_READ = 50  # ids read without a transaction of their own
@@ -49,6 +53,8 @@ def statement(schema: str, events_table: str, snapshots_table: str | None) -> sq
     return sql.SQL(WITH_SNAPSHOTS).format(snapshots=sql.Identifier(snapshots_table), **names)
 
 
+# eventsourcing's own retry, as on its recorders' reads: its datastore turns psycopg's errors into these
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
 def read(
     datastore: PostgresDatastore, query: sql.Composed, ids: list[UUID], after: list[int | None]
 ) -> dict[UUID, list[StoredEvent]]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from services.backbone import store_outage
 from services.backbone.amqp import CONNECTION_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -34,8 +35,9 @@ def run_until_stopped(
     **fields: Any,
 ) -> None:
     """Calls `step` again and again until `stop` is set. A step that returns resets the pause; one that
-    fails is logged as `<what>_reconnecting` (a `retryable` error: one line) or `<what>_failed` (anything
-    else, a fault: with its traceback), then `on_failure` runs and the loop waits before the next step.
+    fails is logged as `<what>_reconnecting` (a `retryable` error, or the database out of reach: one
+    line) or `<what>_failed` (anything else, a fault: with its traceback), then `on_failure` runs and
+    the loop waits before the next step.
     A step that ran longer than `max_pause` before failing (a connection that served for a while) counts
     as a fresh failure: the pause starts again from `first_pause`."""
     pause = first_pause
@@ -49,7 +51,7 @@ def run_until_stopped(
         except Exception as error:  # noqa: BLE001 - the worker outlives whatever failed
             if time.monotonic() - started > max_pause:
                 pause = first_pause
-            if isinstance(error, retryable):
+            if isinstance(error, retryable) or store_outage.unreachable(error):
                 log.warning(f"{what}_reconnecting", error=repr(error), **fields)
             else:
                 log.exception(f"{what}_failed", **fields)
@@ -81,7 +83,7 @@ def retry_until_done(
         try:
             return operation()
         except Exception as error:  # noqa: BLE001 - the same operation again, after a pause
-            if isinstance(error, retryable):
+            if isinstance(error, retryable) or store_outage.unreachable(error):
                 log.warning(f"{what}_retry", attempt=attempt, error=repr(error), **fields)
             else:
                 log.exception(f"{what}_failed", attempt=attempt, **fields)

@@ -5,8 +5,10 @@ nameko logs every exception an RPC raises with its traceback (`error handling wo
 malformed id or wrong secret a client sent filled a service's log with twenty lines. A DomainError is
 the hub refusing a request for a reason the caller is told (services/backbone/errors.py): this filter
 on nameko's container logger turns such a record into one structlog line, `rpc_refused`, naming the
-method, the error, the field, the rule and the correlation id. Any other exception is a fault of the
-hub and passes through with its traceback.
+method, the error, the field, the rule and the correlation id. A store that could not be reached (the
+database restarting: services/backbone/store_outage.py) is no fault of the hub either: one warning
+line, `store_unreachable`, naming the method, psycopg's message and the correlation id. Any other
+exception is a fault of the hub and passes through with its traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from services.backbone import store_outage
 from services.backbone.errors import DomainError
 
 log = structlog.get_logger("services.backbone.refusals")
@@ -45,6 +48,8 @@ class ClientMistakes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if error is not None and store_outage.unreachable(error):
+            return _outage(record, error)
         if not isinstance(error, DomainError):
             return True  # a fault of the hub: keep nameko's record, traceback and all
         worker_ctx = _worker_context(record)
@@ -59,6 +64,16 @@ class ClientMistakes(logging.Filter):
             fields["correlation_id"] = cid
         log.info("rpc_refused", **fields)
         return False
+
+
+def _outage(record: logging.LogRecord, error: BaseException) -> bool:
+    worker_ctx = _worker_context(record)
+    fields: dict[str, Any] = {"method": _method(worker_ctx), "error": " ".join(str(error).split())}
+    cid = _correlation_id(worker_ctx)
+    if cid:
+        fields["correlation_id"] = cid
+    log.warning("store_unreachable", **fields)
+    return False
 
 
 _FILTER = ClientMistakes()

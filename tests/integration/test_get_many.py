@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from services.backbone import read_many, store
@@ -15,7 +16,7 @@ from services.dangers.application import DangersApplication
 from services.dangers.records import list_id
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
-from tests.conftest import make_settings
+from tests.conftest import PG_URL, cleanup, make_settings, wait_for
 from tests.dangers_data import known_enterprise, owns, report
 from tests.factories import enterprise_fields
 
@@ -169,3 +170,28 @@ def test_a_registration_reads_once_and_joins_the_shards_routed_now(
     finally:
         app.close()
         other.close()
+
+
+def test_a_connection_the_database_dropped_is_replaced_not_reported(
+    tmp_path: Path, infrastructure: dict[str, str]
+) -> None:
+    """A PostgreSQL restart leaves every pooled connection dead. get_many takes another, as
+    eventsourcing's own recorders do: it answered a dead one's OperationalError, and the gateway
+    INTERNAL to RegisterEnterprise (2 calls per restart of a test cluster under ERP load, one per
+    connection of the registry's pool). Only this test's own backend is terminated."""
+    settings = make_settings(tmp_path, "postgres")
+    app = open_store(RegistryApplication, settings, POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="0")
+    try:
+        index = EnterpriseIndex(kind="town", value="张山子镇")
+        index.change({"e1"}, set())
+        app.save(index)
+        with app.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            pid = conn.info.backend_pid  # the pool's one connection
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            alive = "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+            wait_for(lambda: admin.execute(alive, (pid,)).fetchone() is None, timeout=10, what="its end")
+        assert app.get_many([index.id])[index.id].members == {"e1": None}
+    finally:
+        app.close()
+        cleanup(settings)
