@@ -7,7 +7,8 @@ the hub refusing a request for a reason the caller is told (services/backbone/er
 on nameko's container logger turns such a record into one structlog line, `rpc_refused`, naming the
 method, the error, the field, the rule and the correlation id. A store that could not be reached (the
 database restarting: services/backbone/store_outage.py) is no fault of the hub either: one warning
-line, `store_unreachable`, naming the method, psycopg's message and the correlation id. Any other
+line, `store_unreachable`, naming the method, psycopg's message and the correlation id; another service
+nothing takes calls for now (the broker restarting) likewise, `peer_unreachable`. Any other
 exception is a fault of the hub and passes through with its traceback.
 """
 
@@ -50,6 +51,8 @@ class ClientMistakes(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if error is not None and store_outage.unreachable(error):
             return _outage(record, error)
+        if error is not None and store_outage.peer_unreachable(error):
+            return _outage(record, error, "peer_unreachable")
         if not isinstance(error, DomainError):
             return True  # a fault of the hub: keep nameko's record, traceback and all
         worker_ctx = _worker_context(record)
@@ -66,13 +69,13 @@ class ClientMistakes(logging.Filter):
         return False
 
 
-def _outage(record: logging.LogRecord, error: BaseException) -> bool:
+def _outage(record: logging.LogRecord, error: BaseException, event: str = "store_unreachable") -> bool:
     worker_ctx = _worker_context(record)
     fields: dict[str, Any] = {"method": _method(worker_ctx), "error": " ".join(str(error).split())}
     cid = _correlation_id(worker_ctx)
     if cid:
         fields["correlation_id"] = cid
-    log.warning("store_unreachable", **fields)
+    log.warning(event, **fields)
     return False
 
 

@@ -60,6 +60,9 @@ class HubRpc(Rpc):  # type: ignore[misc]
         if exc_info is not None and store_outage.unreachable(exc_info[1]):
             error = store_outage.unavailable(worker_ctx.service_name)
             exc_info = (type(error), error, exc_info[2])
+        elif exc_info is not None and store_outage.peer_unreachable(exc_info[1]):
+            error = store_outage.peer_unavailable(worker_ctx.service_name)
+            exc_info = (type(error), error, exc_info[2])
         written = consistency.WRITTEN.get()
         if written and isinstance(result, dict) and exc_info is None:
             result = {**result, consistency.ANSWER_KEY: dict(written)}

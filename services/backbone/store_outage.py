@@ -1,6 +1,7 @@
 """A service's store that cannot be reached now (PostgreSQL restarting, stopped, starting up) is an
 outage the caller may wait out, not a fault of the hub: the service answers UnavailableError (the
-gateway's UNAVAILABLE) and says so in one log line.
+gateway's UNAVAILABLE) and says so in one log line. So is another service it calls that nothing can
+take calls for now (`peer_unreachable`: RabbitMQ restarting, the service's queue not back yet).
 
 eventsourcing's recorders try a broken connection ten times, two seconds in all; what fails even so
 is told apart from the hub's own faults by psycopg's error under eventsourcing's: no SQLSTATE (no
@@ -12,7 +13,10 @@ a broken constraint, a cancelled query) stays a fault of the hub.
 from __future__ import annotations
 
 import psycopg
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventsourcing.persistence import PersistenceError
+from kombu.exceptions import OperationalError as KombuOperationalError
+from nameko.exceptions import UnknownService
 
 from services.backbone.errors import UnavailableError
 
@@ -40,3 +44,15 @@ def unavailable(service: str) -> UnavailableError:
     """What a call answers when its service's store cannot be reached (no database detail: the
     client can do nothing with it; the service's log has it)."""
     return UnavailableError("(store)", f"the {service} service's store cannot be reached now: try again")
+
+
+def peer_unreachable(error: BaseException) -> bool:
+    """Whether `error`, raised in a service calling another over RPC (dangers → riskpoints, riskpoints →
+    registry), says the call could not get through now: no queue takes the other's calls (nameko's
+    UnknownService) or the broker connection broke (py-amqp's, kombu's). A bare OSError is not
+    counted: in a service it may be the hub's own (a file it could not write)."""
+    return isinstance(error, (UnknownService, AmqpConnectionError, KombuOperationalError))
+
+
+def peer_unavailable(service: str) -> UnavailableError:
+    return UnavailableError("(service)", f"the {service} service cannot reach another service now: try again")

@@ -10,6 +10,7 @@ import socket
 import psycopg
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresDatastore
+from nameko.rpc import RpcProxy
 
 from services.backbone.nameko_store import EventStore
 from services.backbone.rpc import rpc
@@ -25,6 +26,7 @@ def closed_port() -> int:
 class StoreOutageService:
     name = os.environ.get("STORE_OUTAGE_SERVICE_NAME", "store_outage_test")
     app = EventStore(RegistryApplication)  # sets up logging and binds the caller's correlation id
+    nobody = RpcProxy("nobody_home")  # a service no queue takes calls for (its broker restarting)
 
     @rpc
     def read_while_the_database_is_away(self) -> None:
@@ -37,6 +39,10 @@ class StoreOutageService:
                 conn.execute("SELECT 1")
         finally:
             datastore.close()
+
+    @rpc
+    def call_a_service_nothing_takes_calls_for(self) -> None:
+        self.nobody.ping()
 
     @rpc
     def read_a_missing_table(self) -> None:

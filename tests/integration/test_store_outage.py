@@ -49,6 +49,8 @@ def test_a_store_out_of_reach_is_unavailable_in_one_line(sqlite_settings: Settin
         wait_for(lambda: consuming(settings, queue), timeout=60, what="the service to start")
         with correlation.bound("cid-outage"), pytest.raises(UnavailableError) as away:
             services.call(name, "read_while_the_database_is_away")
+        with correlation.bound("cid-peer"), pytest.raises(UnavailableError) as peer:
+            services.call(name, "call_a_service_nothing_takes_calls_for")
         with correlation.bound("cid-fault"), pytest.raises(RemoteError) as fault:
             services.call(name, "read_a_missing_table")
     finally:
@@ -57,6 +59,8 @@ def test_a_store_out_of_reach_is_unavailable_in_one_line(sqlite_settings: Settin
         proc.wait(timeout=30)
     assert status_code(away.value) == grpc.StatusCode.UNAVAILABLE  # the gateway's answer: try again
     assert f"the {name} service's store cannot be reached now" in str(away.value)
+    assert status_code(peer.value) == grpc.StatusCode.UNAVAILABLE
+    assert f"the {name} service cannot reach another service now" in str(peer.value)
     assert fault.value.exc_type == "ProgrammingError"  # a fault of the hub: INTERNAL, as before
     text = log_path.read_text(errors="replace")
     outage = [line for line in text.splitlines() if "store_unreachable" in line]
@@ -64,6 +68,8 @@ def test_a_store_out_of_reach_is_unavailable_in_one_line(sqlite_settings: Settin
     assert "[warning" in outage[0] and "correlation_id=cid-outage" in outage[0]
     assert f"method={name}.read_while_the_database_is_away" in outage[0]
     assert "couldn't get a connection" in outage[0]  # what the database said stays in the log
+    [peer_line] = [line for line in text.splitlines() if "peer_unreachable" in line]
+    assert "correlation_id=cid-peer" in peer_line and "nobody_home" in peer_line
     # the only tracebacks are the fault's (psycopg's error and eventsourcing's from it)
     assert text.count("Traceback") == 2 and "UndefinedTable" in text, text
     assert text.count("read_while_the_database_is_away") == 1 and "PoolTimeout" not in text, text

@@ -12,8 +12,11 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 import structlog
+from amqp.exceptions import ConnectionForced
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresDatastore
+from kombu.exceptions import OperationalError as KombuOperationalError
+from nameko.exceptions import UnknownService
 
 from services.backbone import refusals, store_outage
 from services.backbone.errors import UnavailableError
@@ -152,3 +155,22 @@ def test_a_fault_of_the_hub_keeps_its_traceback() -> None:
     with structlog.testing.capture_logs() as logged:
         kept = refusals.ClientMistakes().filter(nameko_record(HUB_FAULTS["a missing table"]))
     assert kept is True and logged == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(UnknownService("riskpoints"), id="no queue"),
+        pytest.param(ConnectionForced("broker restarting"), id="forced"),
+        pytest.param(KombuOperationalError("refused"), id="kombu refused"),
+    ],
+)
+def test_a_call_to_another_service_the_broker_cannot_carry_now_is_an_outage(error: BaseException) -> None:
+    assert store_outage.peer_unreachable(error)
+
+
+@pytest.mark.parametrize(
+    "error", [OSError("disk full"), ValueError("bad"), KeyError("x"), RuntimeError("hub bug")], ids=repr
+)
+def test_anything_else_raised_in_a_service_is_not_a_peer_outage(error: BaseException) -> None:
+    assert not store_outage.peer_unreachable(error)
