@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from eventsourcing.persistence import ProcessRecorder, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProcessRecorder, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import retry
 
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
@@ -126,6 +127,9 @@ class ConsoleApplication(HubApplication):
         with self.recorder.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
             yield c
 
+    # eventsourcing's own retry, as on its recorders' reads: a pooled connection PostgreSQL dropped (a
+    # restart) is replaced, not answered as the page's error (a read: safe to make again)
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The rows of one read (`%(name)s` parameters, `@table` names) as dicts."""
         with self.transaction(commit=False) as c:

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
-from eventsourcing.utils import strtobool
+from eventsourcing.utils import retry, strtobool
 from psycopg import sql
 
 from services.backbone import copy_events, links
@@ -209,20 +209,24 @@ def rows(recorder: Any, after: int, stop: int | None = None, limit: int = 10_000
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(statement, [*params, limit])
                 return [links.Row(r[0], r[1], r[2], bytes(r[3])) for r in c.fetchall()]
-        name = sql.Identifier(recorder.datastore.schema, table(recorder))
-        query = sql.SQL("SELECT last_id, first_id, count, link FROM {} WHERE last_id > %s").format(name)
-        if stop is not None:
-            query += sql.SQL(" AND last_id <= %s")
-        query += sql.SQL(" ORDER BY last_id LIMIT %s")
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(query, [after, *([] if stop is None else [stop]), limit])
-            return [
-                links.Row(r["last_id"], r["first_id"], r["count"], bytes(r["link"])) for r in curs.fetchall()
-            ]
+        return _postgres_rows(recorder, after, stop, limit)
     except Exception as error:  # noqa: BLE001 - the table is missing: say so, as None
         if _missing_table(error):
             return None
         raise
+
+
+# eventsourcing's own retry, as on its recorders' reads: a pooled connection PostgreSQL dropped is replaced
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+def _postgres_rows(recorder: Any, after: int, stop: int | None, limit: int) -> list[links.Row]:
+    name = sql.Identifier(recorder.datastore.schema, table(recorder))
+    query = sql.SQL("SELECT last_id, first_id, count, link FROM {} WHERE last_id > %s").format(name)
+    if stop is not None:
+        query += sql.SQL(" AND last_id <= %s")
+    query += sql.SQL(" ORDER BY last_id LIMIT %s")
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(query, [after, *([] if stop is None else [stop]), limit])
+        return [links.Row(r["last_id"], r["first_id"], r["count"], bytes(r["link"])) for r in curs.fetchall()]
 
 
 def _missing_table(error: BaseException) -> bool:

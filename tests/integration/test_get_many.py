@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from services.backbone import read_many, store
+from console.readmodel.store import ConsoleApplication
+from services.backbone import link_recorders, read_many, store
 from services.backbone.store import open_store
 from services.dangers.application import DangersApplication
 from services.dangers.records import list_id
@@ -195,3 +196,34 @@ def test_a_connection_the_database_dropped_is_replaced_not_reported(
     finally:
         app.close()
         cleanup(settings)
+
+
+def test_the_link_rows_and_the_console_s_reads_also_replace_a_dropped_connection(
+    tmp_path: Path, infrastructure: dict[str, str]
+) -> None:
+    """The audit's read of a store's link rows and the console's page queries take another connection
+    too: the first page after a PostgreSQL restart was an error."""
+    settings = make_settings(tmp_path, "postgres")
+    pool = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
+    app = open_store(RegistryApplication, settings, **pool)
+    console = open_store(ConsoleApplication, settings, **pool)
+    try:
+        index = EnterpriseIndex(kind="town", value="张山子镇")
+        app.save(index)
+        for store_app in (app, console):
+            drop_the_pooled_connection(store_app)
+        assert len(link_recorders.rows(app.recorder, 0) or []) == 1  # the save's one link row
+        assert console.query("SELECT 1 AS one") == [{"one": 1}]
+    finally:
+        app.close()
+        console.close()
+        cleanup(settings)
+
+
+def drop_the_pooled_connection(app: Any) -> None:
+    with app.recorder.datastore.get_connection() as conn:
+        pid = conn.info.backend_pid  # the pool's one connection
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        alive = "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+        wait_for(lambda: admin.execute(alive, (pid,)).fetchone() is None, timeout=10, what="its end")
