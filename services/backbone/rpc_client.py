@@ -70,8 +70,9 @@ class Services:
             if isinstance(error, AttributeError) and not _lost_connection(error):
                 raise
             self._drop()
+            why = f"no answer within {self.timeout:g} s" if isinstance(error, RpcTimeout) else str(error)
             raise UnavailableError(
-                "(service)", f"the {service} service cannot be reached now: {error}"
+                "(service)", f"the {service} service cannot be reached now: {why}"
             ) from error
 
     def _drop(self) -> None:

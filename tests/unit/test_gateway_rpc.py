@@ -82,3 +82,11 @@ def test_an_attribute_error_of_the_hub_s_own_is_not_taken_for_an_outage() -> Non
     with pytest.raises(AttributeError):
         services.call("registry", "get", "x")
     assert services._local.proxy is not None and stopped == []
+
+
+def test_a_call_not_answered_in_time_says_so() -> None:
+    """It said "cannot be reached now: 30.0" (nameko's RpcTimeout holds the timeout alone)."""
+    services, _ = services_with(RpcTimeout(30.0))
+    with pytest.raises(UnavailableError) as raised:
+        services.call("registry", "get", "x")
+    assert raised.value.rule.endswith("cannot be reached now: no answer within 30 s")
