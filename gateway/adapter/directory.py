@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 # How long the records are kept: a change applies within this.
@@ -35,6 +36,12 @@ class DepartmentRecords:
                 self._records = {d["code"]: d for d in listed}
                 self._until = time.monotonic() + self.ttl
             return self._records.get(code)
+
+    def answering(self, codes: Iterable[str]) -> int:
+        """How many of these departments' pushers record an answer: all but those the records kept show
+        without an endpoint (they pull their filings, and answer later); not read again for this."""
+        with self._lock:
+            return sum(1 for c in codes if (r := self._records.get(c)) is None or r.get("endpoint"))
 
     def forget(self) -> None:
         """The next get reads the registry again (a failure may mean the operator changed something)."""

@@ -290,7 +290,9 @@ class DepartmentPusher(HeadPushing):
                 "reason": reason,
                 "receipt": receipt,
                 "correlation_id": correlation.current(),
-            }
+            },
+            # the writer waits for the filing's other pushed answers (a department that pulls answers later)
+            of=self.records.answering(job.get("departments") or ()),
         )
 
     def _park(self, job: dict[str, Any], error: str) -> Pending:

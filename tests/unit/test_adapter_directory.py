@@ -87,10 +87,12 @@ def test_a_pushed_job_s_answer_goes_to_the_ledger(tmp_path: Any) -> None:
     class Ledger:
         def __init__(self) -> None:
             self.moves: list[dict[str, Any]] = []
+            self.of: list[int] = []
 
-        def submit(self, move: dict[str, Any]) -> Pending:
+        def submit(self, move: dict[str, Any], of: int = 0) -> Pending:
             self.moves.append(move)
-            return Pending(move)
+            self.of.append(of)
+            return Pending(move, of=of)
 
     registry, ledger = Registry(["AJ"]), Ledger()
     pusher = DepartmentPusher(
@@ -102,6 +104,13 @@ def test_a_pushed_job_s_answer_goes_to_the_ledger(tmp_path: Any) -> None:
         records=DepartmentRecords(registry),  # type: ignore[arg-type]
     )
     pusher._push = lambda job: {"outcome": "OUTCOME_ACCEPTED", "reason": ""}  # type: ignore[method-assign]
-    job = {"enterprise_id": "e1", "version": 1, "departments": ["AJ"], "correlation_id": ""}
+    registry.records["PULL"] = {"code": "PULL", "endpoint": ""}  # it pulls its filings: no answer pushed
+    job = {
+        "enterprise_id": "e1",
+        "version": 1,
+        "departments": ["AJ", "PULL", "GHOST"],  # GHOST, unknown to the registry, is parked
+        "correlation_id": "",
+    }
     assert pusher.handle(SimpleNamespace(body=jobs.to_bytes(job))) is not None
     assert [(m["department"], m["outcome"]) for m in ledger.moves] == [("AJ", "acknowledged")]
+    assert ledger.of == [2]  # the writer waits for the filing's answers from AJ and GHOST

@@ -5,17 +5,24 @@ from __future__ import annotations
 import copy
 import random
 import struct
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from enum import IntEnum, StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.kernel import canonical
 from services.kernel.canonical import (
     FILING_SET_COLLECTIONS,
     canonical_bytes,
     document_hash,
+    reference_bytes,
     sm3_hex,
     sort_collections,
 )
@@ -279,3 +286,127 @@ def test_document_hash_is_sm3_of_canonical_bytes() -> None:
     doc = _filing()
     assert document_hash(doc) == sm3_hex(canonical_bytes(doc))
     assert len(document_hash(doc)) == 64
+
+
+# -- the fast path (orjson after one walk) writes what the reference encoder writes ---------------------
+class _Grade(StrEnum):
+    MAJOR = "重大"
+
+
+class _Level(IntEnum):
+    ONE = 1
+
+
+_KEYS = st.sampled_from(
+    ["id", "name", "level", "accident_types", "measures", "a.b", "é", "中", "\ue000", "😀"]
+)
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
+    ["", '\x00\x1f\x7f"\\', "\u2028", "物体打击", "a", "b", "\ud800"]
+)
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | _TEXT
+    | st.sampled_from([_Grade.MAJOR, _Level.ONE, Decimal("1.5"), date(2016, 9, 15)])
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_KEYS | _TEXT, inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+# what registers hold: the fast path's own case (the values above mostly go to the reference encoder)
+_PLAIN = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8"), max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "x", "é", "中"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_DECLARED = {"points": "id", "points.measures": "", "points.accident_types": "", "codes": ""}
+
+
+@st.composite
+def _registers(draw: Any, values: Any) -> Any:
+    document = draw(st.dictionaries(st.sampled_from(["name", "level", "中"]), values, max_size=3))
+    if draw(st.booleans()):
+        document["points"] = None
+    else:
+        points = []
+        for _ in range(draw(st.integers(0, 5))):
+            point = draw(st.dictionaries(st.sampled_from(["name", "level", "x"]), values, max_size=3))
+            if draw(st.integers(0, 9)):  # mostly with its id (a missing one is refused)
+                point["id"] = draw(st.sampled_from(["p1", "p2", "p3", 3, 1.5, "点"]))
+            for key in ("measures", "accident_types"):
+                if draw(st.booleans()):
+                    point[key] = draw(st.lists(values, max_size=4))
+            points.append(point)
+        document["points"] = points
+    document["codes"] = draw(st.lists(st.sampled_from(["b", "a", "中", 2, 1.0, None]), max_size=5) | values)
+    return document
+
+
+def _outcome(encode: Any, *args: Any) -> Any:
+    try:
+        return encode(*args)
+    except Exception as error:  # noqa: BLE001 - the same refusal either way
+        return type(error)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_VALUES)
+def test_the_fast_path_writes_any_value_as_the_reference_does(value: Any) -> None:
+    assert _outcome(canonical_bytes, value) == _outcome(reference_bytes, value)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_registers(_PLAIN) | _registers(_VALUES))
+def test_the_fast_path_orders_declared_lists_as_the_reference_does(document: Any) -> None:
+    assert _outcome(canonical_bytes, document, _DECLARED) == _outcome(reference_bytes, document, _DECLARED)
+
+
+def test_the_fast_path_writes_a_register_and_leaves_it_untouched() -> None:
+    doc = _filing()
+    before = copy.deepcopy(doc)
+    assert canonical._fast_bytes(doc, FILING_SET_COLLECTIONS) == reference_bytes(doc, FILING_SET_COLLECTIONS)
+    assert doc == before
+
+
+@pytest.mark.parametrize(
+    ("document", "collections"),
+    [
+        # a dotted key is a declared path to the reference (paths are joined with dots)
+        ({"points.measures": ["b", "a"]}, {"points.measures": ""}),
+        ({"points": [{"id": "p", "measures.x": [2, 1]}]}, {"points": "id", "points.measures.x": ""}),
+        # beyond U+D7FF the UTF-16 order of keys differs from their code points' order
+        ({"\ue000": 1, "😀": 2, "a": 3}, {}),
+    ],
+)
+def test_the_fast_path_declines_what_only_the_reference_writes_right(
+    document: Any, collections: dict[str, str]
+) -> None:
+    assert canonical_bytes(document, collections) == reference_bytes(document, collections)
+    with pytest.raises(canonical._Declined):
+        canonical._fast_bytes(document, collections)
+
+
+def test_without_orjson_the_module_loads_and_the_reference_encoder_writes() -> None:
+    """The standalone signer (hubsign.pyz) bundles this module where orjson cannot be imported."""
+    code = (
+        "import sys; sys.modules['orjson'] = None\n"  # import orjson raises ImportError
+        "from services.kernel import canonical\n"
+        "print(canonical.canonical_bytes({'b': 1.0, 'a': ['x', 2]}).decode())"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert done.stdout.strip() == '{"a":["x",2],"b":1}'

@@ -138,3 +138,36 @@ def test_answers_handed_over_within_the_linger_go_in_one_call() -> None:
     assert all(p.done.wait(5) for p in pending)
     stop.set()
     assert [[m["department"] for m in c] for c in service.calls] == [["A", "B", "C"]]
+
+
+def hand_over(writer: LedgerWriter, departments: list[str], of: int, pause: float) -> list[Any]:
+    """One filing's answers, handed over one after another as its departments' pushers finish."""
+    pending = []
+    for department in departments:
+        move = {"enterprise_id": "e1", "version": 1, "department": department, "outcome": "acknowledged"}
+        pending.append(writer.submit(move, of=of))
+        time.sleep(pause)
+    return pending
+
+
+def test_a_filings_answers_spread_over_tens_of_milliseconds_take_one_call() -> None:
+    stop, service = threading.Event(), FilingService()
+    writer = LedgerWriter(service, stop).start()  # type: ignore[arg-type]
+    departments = [f"D{i:02d}" for i in range(21)]
+    pending = hand_over(writer, departments, of=21, pause=0.003)  # ~60 ms from the first to the last
+    assert all(p.done.wait(10) for p in pending)
+    stop.set()
+    assert [[m["department"] for m in call] for call in service.calls] == [departments]
+
+
+def test_a_missing_answer_holds_the_others_back_only_for_a_while() -> None:
+    stop, service = threading.Event(), FilingService()
+    writer = LedgerWriter(service, stop, filing_linger=0.2).start()  # type: ignore[arg-type]
+    started = time.monotonic()
+    pending = hand_over(writer, [f"D{i:02d}" for i in range(20)], of=21, pause=0)  # D20's platform is down
+    assert all(p.done.wait(10) for p in pending)
+    assert 0.2 <= time.monotonic() - started < 1.0
+    late = hand_over(writer, ["D20"], of=21, pause=0)[0]  # parked or answered later: a call of its own
+    assert late.done.wait(10)
+    stop.set()
+    assert [len(call) for call in service.calls] == [20, 1]
