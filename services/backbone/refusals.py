@@ -49,10 +49,8 @@ class ClientMistakes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if error is not None and store_outage.unreachable(error):
-            return _outage(record, error)
-        if error is not None and store_outage.peer_unreachable(error):
-            return _outage(record, error, "peer_unreachable")
+        if error is not None and (outage := store_outage.outage(error)):
+            return _outage(record, error, outage)
         if not isinstance(error, DomainError):
             return True  # a fault of the hub: keep nameko's record, traceback and all
         worker_ctx = _worker_context(record)
@@ -69,7 +67,7 @@ class ClientMistakes(logging.Filter):
         return False
 
 
-def _outage(record: logging.LogRecord, error: BaseException, event: str = "store_unreachable") -> bool:
+def _outage(record: logging.LogRecord, error: BaseException, event: str) -> bool:
     worker_ctx = _worker_context(record)
     fields: dict[str, Any] = {"method": _method(worker_ctx), "error": " ".join(str(error).split())}
     cid = _correlation_id(worker_ctx)

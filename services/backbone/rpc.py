@@ -1,7 +1,7 @@
-"""RPC plumbing shared by services and their callers: domain errors cross nameko intact, a store that
-cannot be reached answers UnavailableError (services/backbone/store_outage.py), and a service's RPC
-queue carries the hub's namespace, so two hubs on one RabbitMQ virtual host never answer each other's
-calls (nameko names the queue after the service alone: "rpc-registry")."""
+"""RPC plumbing shared by services and their callers: domain errors cross nameko intact, a store or
+another service that cannot be reached answers UnavailableError (services/backbone/store_outage.py),
+and a service's RPC queue carries the hub's namespace, so two hubs on one RabbitMQ virtual host never
+answer each other's calls (nameko names the queue after the service alone: "rpc-registry")."""
 
 from __future__ import annotations
 
@@ -51,18 +51,14 @@ class HubRpcConsumer(RpcConsumer):  # type: ignore[misc]
 class HubRpc(Rpc):  # type: ignore[misc]
     """nameko's RPC entrypoint on the namespaced queue; a call that stored events answers with their
     positions too (consistency.ANSWER_KEY), so the caller can wait for readers to have applied them.
-    A call its store could not serve (the database restarting) answers UnavailableError: the caller
-    may try again, where nameko's RemoteError became the gateway's INTERNAL."""
+    A call its store or another service could not serve (the database or the broker restarting) answers
+    UnavailableError: the caller may try again, where nameko's RemoteError became the gateway's INTERNAL."""
 
     rpc_consumer = HubRpcConsumer()
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
-        if exc_info is not None and store_outage.unreachable(exc_info[1]):
-            error = store_outage.unavailable(worker_ctx.service_name)
-            exc_info = (type(error), error, exc_info[2])
-        elif exc_info is not None and store_outage.peer_unreachable(exc_info[1]):
-            error = store_outage.peer_unavailable(worker_ctx.service_name)
-            exc_info = (type(error), error, exc_info[2])
+        if exc_info is not None and (outage := store_outage.answer(worker_ctx.service_name, exc_info[1])):
+            exc_info = (type(outage), outage, exc_info[2])
         written = consistency.WRITTEN.get()
         if written and isinstance(result, dict) and exc_info is None:
             result = {**result, consistency.ANSWER_KEY: dict(written)}

@@ -40,12 +40,6 @@ def unreachable(error: BaseException) -> bool:
     return False
 
 
-def unavailable(service: str) -> UnavailableError:
-    """What a call answers when its service's store cannot be reached (no database detail: the
-    client can do nothing with it; the service's log has it)."""
-    return UnavailableError("(store)", f"the {service} service's store cannot be reached now: try again")
-
-
 def peer_unreachable(error: BaseException) -> bool:
     """Whether `error`, raised in a service calling another over RPC (dangers → riskpoints, riskpoints →
     registry), says the call could not get through now: no queue takes the other's calls (nameko's
@@ -54,5 +48,24 @@ def peer_unreachable(error: BaseException) -> bool:
     return isinstance(error, (UnknownService, AmqpConnectionError, KombuOperationalError))
 
 
-def peer_unavailable(service: str) -> UnavailableError:
-    return UnavailableError("(service)", f"the {service} service cannot reach another service now: try again")
+def outage(error: BaseException) -> str | None:
+    """The log event of an outage `error` says there is (`store_unreachable`, `peer_unreachable`), or
+    None when it is a fault of the hub."""
+    if unreachable(error):
+        return "store_unreachable"
+    if peer_unreachable(error):
+        return "peer_unreachable"
+    return None
+
+
+def answer(service: str, error: BaseException) -> UnavailableError | None:
+    """What a call of `service` answers instead of `error` when that is an outage, else None. No detail
+    of the database or the broker: the client can do nothing with it; the service's log has it."""
+    kind = outage(error)
+    if kind == "store_unreachable":
+        return UnavailableError("(store)", f"the {service} service's store cannot be reached now: try again")
+    if kind == "peer_unreachable":
+        return UnavailableError(
+            "(service)", f"the {service} service cannot reach another service now: try again"
+        )
+    return None

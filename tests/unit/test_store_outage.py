@@ -108,9 +108,13 @@ def test_no_server_at_all_is_unreachable() -> None:
 
 
 def test_the_answer_names_the_service_and_no_database_detail() -> None:
-    error = store_outage.unavailable("registry")
+    away = as_eventsourcing_raises(
+        persistence.OperationalError, psycopg.OperationalError("connection to 127.0.0.1:5439 refused")
+    )
+    error = store_outage.answer("registry", away)
     assert isinstance(error, UnavailableError) and error.grpc_status == "UNAVAILABLE"
     assert "registry" in str(error) and "127.0.0.1" not in str(error)
+    assert store_outage.answer("registry", KeyError("town")) is None  # a fault of the hub: left as it is
 
 
 def nameko_record(error: BaseException) -> logging.LogRecord:
