@@ -15,6 +15,7 @@ from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.postgres import PostgresProcessRecorder
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.backbone import amqp as hub_amqp
 from services.backbone import library
 from services.backbone.aggregate import HubAggregate
 from services.backbone.store import HubApplication, HubRepository
@@ -39,6 +40,17 @@ class Store(HubApplication):
 def test_the_libraries_are_the_versions_the_seam_was_written_for() -> None:
     assert version("eventsourcing") == library.EVENTSOURCING, "re-check services/backbone/library.py"
     assert version("nameko") == library.NAMEKO, "re-check services/backbone/library.py"
+    assert version("amqp") == hub_amqp.PY_AMQP, "re-check read_ahead and corked in services/backbone/amqp.py"
+
+
+def test_the_py_amqp_read_the_read_ahead_replaces_is_as_it_was() -> None:
+    """read_ahead is py-amqp's TCPTransport._read but for the size it asks of the socket."""
+    import amqp.transport
+
+    ours = amqp.transport.TCPTransport._read
+    original = inspect.getsource(ours.original)
+    assert "s = recv(n - len(rbuf))" in original and "rbuf[:n], rbuf[n:]" in original
+    assert "self._read_buffer = rbuf" in original
 
 
 @pytest.mark.parametrize(
