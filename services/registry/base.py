@@ -23,6 +23,13 @@ def enterprise_keys(enterprise: Enterprise) -> set[IndexKey]:
     return keys_of(enterprise.town, enterprise.industry, list(enterprise.supervisors))
 
 
+def routed_to(table: RoutingTable, directory: DepartmentDirectory, industry: str, town: str) -> list[str]:
+    """The supervisors the routing table gives an enterprise of this industry and town, and the town's
+    safety office."""
+    office = directory.town_office(town)
+    return table.route(industry, town) + ([office] if office else [])
+
+
 def summary(enterprise: Enterprise) -> dict[str, Any]:
     """What a listing shows of an enterprise."""
     return {
@@ -81,8 +88,7 @@ class RegistryBase(HubApplication):
         table, directory = self.peek(ROUTING_TABLE_ID), self.peek(DIRECTORY_ID)
         if not isinstance(table, RoutingTable) or not isinstance(directory, DepartmentDirectory):
             return []
-        office = directory.town_office(town)
-        routed = table.route(industry, town) + ([office] if office else [])
+        routed = routed_to(table, directory, industry, town)
         return [
             index_id(kind, value, shard_of(enterprise)) for kind, value in keys_of(town, industry, routed)
         ]
@@ -115,8 +121,7 @@ class RegistryBase(HubApplication):
         the supervisors changed."""
         before = enterprise_keys(enterprise) if before is None else before
         pending = len(enterprise.pending_events)
-        office = directory.town_office(enterprise.town)
-        routed = table.route(enterprise.industry, enterprise.town) + ([office] if office else [])
+        routed = routed_to(table, directory, enterprise.industry, enterprise.town)
         enterprise.assign_supervisors(routed, manual)
         reindexer.move(str(enterprise.id), before, enterprise_keys(enterprise))
         return len(enterprise.pending_events) > pending
