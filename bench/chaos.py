@@ -69,7 +69,7 @@ from tests.e2e.filing_flow import setup_departments
 
 CAPACITY_WORKERS, WARMUP, WINDOW = 24, 5.0, 20.0  # the gateway serves 16 calls at a time
 VIEW_RECORDED = f"{EnterpriseView.__module__}:EnterpriseView.Recorded"
-DELIVERY_RECORDED = "services.filing.domain:FilingDelivery.Recorded"
+DELIVERY_RECORDED = "services.filing.domain:DeliveryLedger.Recorded"
 SUBMITTED = "services.filing.domain:Filing.Submitted"
 REGISTERED = "services.registry.domain:Enterprise.Registered"
 
@@ -95,7 +95,10 @@ def counts(hub: Hub) -> dict[str, Any]:
         filing.close()
     inbox = read_inbox(hub.settings.runtime_dir / "platforms" / "AJJ-TEZ" / "inbox.sqlite")
     answers = [
-        (str(a["originator_id"]), a["department"]) for a in recorded_answers if a["outcome"] == "acknowledged"
+        (str(a["originator_id"]), m["department"])
+        for a in recorded_answers
+        for m in a["moves"]
+        if m["outcome"] == "acknowledged"
     ]
     return {
         "registered": {str(enterprise_view_id(n.originator_id)) for n in registered},

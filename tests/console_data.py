@@ -20,6 +20,9 @@ OTHER_TOWN = "涧头集镇"
 START = datetime(2016, 9, 1, tzinfo=UTC)
 
 
+RECEIPT = {"received_at": "2016-09-03T00:00:00+00:00"}
+
+
 class Stream:
     """The published envelopes of every upstream, in each one's order."""
 
@@ -246,7 +249,23 @@ class Stream:
                 "department": department,
                 "outcome": outcome,
                 "reason": reason,
-                "receipt": {"received_at": "2016-09-03T00:00:00+00:00"} if outcome != "parked" else {},
+                "receipt": RECEIPT if outcome != "parked" else {},
+            },
+        )
+
+    def answered_together(self, enterprise: str, version: int, moves: list[tuple[str, str, str]]) -> None:
+        """Departments' answers to a filing stored together: one DeliveryLedger.Recorded."""
+        self.emit(
+            "filing",
+            "DeliveryLedger.Recorded",
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledger/{enterprise}/{version}")),
+            {
+                "enterprise_id": enterprise,
+                "version": version,
+                "moves": [
+                    {"department": d, "outcome": o, "reason": r, "receipt": {} if o == "parked" else RECEIPT}
+                    for d, o, r in moves
+                ],
             },
         )
 

@@ -14,7 +14,7 @@ from services.backbone.handlers import UnitOfWork
 from services.backbone.relay import envelopes_after
 from services.backbone.store import HubApplication
 from services.filing.application import FilingApplication
-from services.filing.domain import Filing
+from services.filing.domain import Filing, opened_ledger
 from services.notifications.application import NotificationsApplication
 from services.notifications.handlers import handlers
 from services.registry.application import RegistryApplication
@@ -100,7 +100,7 @@ def submit(
         departments,
         at,
     )
-    filing.save(record)
+    filing.save(record, opened_ledger(record))  # as the filing service submits
     return record
 
 

@@ -7,6 +7,7 @@ import json
 from console.readmodel.work import ViewWork
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers
+from services.kernel import ledger_moves
 
 UPSTREAM = "filing"
 # A row's copy of its enterprise's town and name, read when the row is written; the registry's
@@ -84,20 +85,21 @@ def superseded(uow: ViewWork, envelope: Envelope) -> None:
 
 def delivery_recorded(uow: ViewWork, envelope: Envelope) -> None:
     p = envelope.payload
-    uow.run(
-        "INSERT INTO @deliveries (enterprise_id, version, department, state, reason, receipt, updated_at, "
-        f"town, enterprise_name) VALUES (%(enterprise_id)s, %(version)s, %(department)s, %(state)s, "
-        f"%(reason)s, %(receipt)s, %(at)s, {TOWN_OF}, {NAME_OF}) "
-        "ON CONFLICT (enterprise_id, version, department) DO UPDATE SET state = excluded.state, "
-        "reason = excluded.reason, receipt = excluded.receipt, updated_at = excluded.updated_at",
-        enterprise_id=str(p["enterprise_id"]),
-        version=int(p["version"]),
-        department=str(p["department"]),
-        state=str(p["outcome"]),
-        reason=str(p.get("reason") or ""),
-        receipt=json.dumps(p.get("receipt") or {}, ensure_ascii=False, sort_keys=True),
-        at=envelope.occurred_at,
-    )
+    for move in ledger_moves.moves(p):
+        uow.run(
+            "INSERT INTO @deliveries (enterprise_id, version, department, state, reason, receipt, "
+            f"updated_at, town, enterprise_name) VALUES (%(enterprise_id)s, %(version)s, %(department)s, "
+            f"%(state)s, %(reason)s, %(receipt)s, %(at)s, {TOWN_OF}, {NAME_OF}) "
+            "ON CONFLICT (enterprise_id, version, department) DO UPDATE SET state = excluded.state, "
+            "reason = excluded.reason, receipt = excluded.receipt, updated_at = excluded.updated_at",
+            enterprise_id=str(p["enterprise_id"]),
+            version=int(p["version"]),
+            department=str(move["department"]),
+            state=str(move["outcome"]),
+            reason=str(move.get("reason") or ""),
+            receipt=json.dumps(move.get("receipt") or {}, ensure_ascii=False, sort_keys=True),
+            at=envelope.occurred_at,
+        )
 
 
 def campaign_opened(uow: ViewWork, envelope: Envelope) -> None:
@@ -116,5 +118,6 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "Filing.Compiled")(compiled)
     handlers.on(UPSTREAM, "Filing.Submitted")(submitted)
     handlers.on(UPSTREAM, "Filing.Superseded")(superseded)
-    handlers.on(UPSTREAM, "FilingDelivery.Recorded")(delivery_recorded)
+    for type_ in ledger_moves.TYPES:
+        handlers.on(UPSTREAM, type_)(delivery_recorded)
     handlers.on(UPSTREAM, "FilingCampaign.Opened")(campaign_opened)

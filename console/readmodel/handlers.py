@@ -19,6 +19,7 @@ UPSTREAM_OF = {  # an event type's aggregate → the service that stores it
     "Inspection": "dangers",
     "Filing": "filing",
     "FilingDelivery": "filing",
+    "DeliveryLedger": "filing",
 }
 
 handlers = Handlers(CONSUMER)

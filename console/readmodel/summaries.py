@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,30 @@ def _step(p: dict[str, Any], names: Names) -> str:
     return "，".join(
         x for x in (step.get("document_no", ""), names(step.get("authority", "")), step.get("date", "")) if x
     )
+
+
+def _answer(p: dict[str, Any], move: dict[str, Any], names: Names) -> str:
+    return (
+        f"{names(move.get('department', ''))}：第{p.get('version')}版"
+        f"{OUTCOMES.get(move.get('outcome', ''), '')}"
+        + (f"（{move['reason']}）" if move.get("outcome") == "rejected" and move.get("reason") else "")
+    )
+
+
+def _answers(p: dict[str, Any], names: Names) -> str:
+    """One department's answer as a line of its own; several: how many answered so, and the
+    rejections' reasons."""
+    moves = p.get("moves") or []
+    if len(moves) == 1:
+        return _answer(p, moves[0], names)
+    counts = Counter(str(m.get("outcome", "")) for m in moves)
+    said = "，".join(f"{count}个部门{OUTCOMES.get(outcome, outcome)}" for outcome, count in counts.items())
+    why = "；".join(
+        f"{names(m.get('department', ''))}：{m['reason']}"
+        for m in moves
+        if m.get("outcome") == "rejected" and m.get("reason")
+    )
+    return f"第{p.get('version')}版：{said}" + (f"（{why}）" if why else "")
 
 
 LINES: dict[str, Callable[[dict[str, Any], Names], str]] = {
@@ -122,11 +147,8 @@ LINES: dict[str, Callable[[dict[str, Any], Names], str]] = {
         f"报送第{p.get('version')}版一企一册，送{len(p.get('departments') or [])}个部门"
     ),
     "Filing.Superseded": lambda p, _: f"被第{p.get('by_version')}版取代",
-    "FilingDelivery.Recorded": lambda p, n: (
-        f"{n(p.get('department', ''))}：第{p.get('version')}版"
-        f"{OUTCOMES.get(p.get('outcome', ''), '')}"
-        + (f"（{p['reason']}）" if p.get("outcome") == "rejected" and p.get("reason") else "")
-    ),
+    "FilingDelivery.Recorded": lambda p, n: _answer(p, p, n),
+    "DeliveryLedger.Recorded": lambda p, n: _answers(p, n),
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from services.backbone.errors import NotFoundError
 from services.backbone.store import HubApplication
@@ -51,7 +50,6 @@ class FilingBase(HubApplication):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._recipients_cache: dict[tuple[str, int], frozenset[str]] = {}
-        self._entries_seen: set[UUID] = set()  # ledger entries known to exist
         self._stale_read = 0  # how far stale_registers has read the log
         self._maybe_stale: set[str] = set()  # filing indexes marked stale since, not yet seen current
 

@@ -12,7 +12,14 @@ from services.backbone.errors import NotFoundError, TransitionError, ValidationE
 from services.backbone.set_aside import set_aside
 from services.filing import register
 from services.filing.base import ROLES, FilingBase, now
-from services.filing.domain import Filing, FilingIndex, FilingStatus, filing_id, filing_index_id
+from services.filing.domain import (
+    Filing,
+    FilingIndex,
+    FilingStatus,
+    filing_id,
+    filing_index_id,
+    opened_ledger,
+)
 from services.filing.views import EnterpriseView, enterprise_view_id
 from services.kernel import canonical, signatures
 from services.kernel.receipts import MAX_VERSION
@@ -151,11 +158,16 @@ class Compiling(FilingBase):
         at = now()
         filing.submit(raw, {r: view.public_keys[r] for r in ROLES}, list(view.supervisors), at)
         index.submitted(version, at)
-        records: list[Any] = [filing, index, *self._filed_before(enterprise_id, int(version), read)]
+        records: list[Any] = [
+            filing,
+            index,
+            opened_ledger(filing),
+            *self._filed_before(enterprise_id, int(version), read),
+        ]
         self.save(*records)
         self._recipients_cache[(enterprise_id, int(version))] = frozenset(filing.departments)
-        # Nobody can have answered a version filed this instant: its ledger is all pending (the
-        # twenty entries need not be looked up).
+        # Nobody can have answered a version filed this instant: its ledger is all pending (it need
+        # not be read).
         return self._summary(filing, answered=False)
 
     # -- re-filing after a risk factor changed -------------------------------------------------

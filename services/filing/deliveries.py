@@ -2,7 +2,8 @@
 rejected (`hubctl deliveries list`).
 
 Counted from the notification log, not by loading each filing's ledger: every Filing.Submitted adds
-a pending entry per department it went to, every FilingDelivery.Recorded moves one entry. The tally
+a pending entry per department it went to, every DeliveryLedger.Recorded moves the entries it names
+(a FilingDelivery.Recorded, of versions filed before ledgers, one entry). The tally
 is kept in the process and brought up to date from where it stopped, so a second look reads only
 what was stored since. An answered entry (acknowledged, rejected) never moves again and is kept as a
 count alone; the open ones are kept with their enterprise and version, to be listed.
@@ -17,10 +18,12 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from services.filing.base import FilingBase
-from services.filing.domain import Delivery, Filing, FilingDelivery
+from services.filing.domain import Delivery, DeliveryLedger, Filing, FilingDelivery
+from services.kernel import ledger_moves
 
 SUBMITTED = get_topic(Filing.Submitted)  # type: ignore[attr-defined]
-RECORDED = get_topic(FilingDelivery.Recorded)  # type: ignore[attr-defined]
+RECORDED = get_topic(DeliveryLedger.Recorded)  # type: ignore[attr-defined]
+ENTRY_RECORDED = get_topic(FilingDelivery.Recorded)  # type: ignore[attr-defined]
 STATES = tuple(d.value for d in Delivery)
 ANSWERED = frozenset({Delivery.ACKNOWLEDGED.value, Delivery.REJECTED.value})
 PAGE = 1000
@@ -96,7 +99,7 @@ class DeliveryTally(FilingBase):
                 start=tally.position,
                 limit=PAGE,
                 stop=head,
-                topics=[SUBMITTED, RECORDED],
+                topics=[SUBMITTED, RECORDED, ENTRY_RECORDED],
                 inclusive_of_start=False,
             )
             for notification in page:
@@ -104,6 +107,7 @@ class DeliveryTally(FilingBase):
                 enterprise_id, version = str(event["enterprise_id"]), int(event["version"])
                 if notification.topic == SUBMITTED:
                     tally.submitted(enterprise_id, version, list(event["departments"]))
-                else:
-                    tally.recorded(enterprise_id, version, str(event["department"]), str(event["outcome"]))
+                    continue
+                for move in ledger_moves.moves(event):
+                    tally.recorded(enterprise_id, version, str(move["department"]), str(move["outcome"]))
             tally.position = page[-1].id if len(page) == PAGE else head

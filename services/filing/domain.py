@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.aggregate import HubAggregate
-from services.backbone.errors import TransitionError
+from services.backbone.errors import DomainError, TransitionError, ValidationError
 from services.backbone.ids import per_enterprise
 
 FILINGS = uuid.UUID("a3c1d3f0-6b1e-4a59-8d1e-0f6c1d9b7e21")
@@ -130,8 +130,9 @@ def delivery_entry_id(enterprise_id: str, version: int, department: str) -> uuid
 
 
 class FilingDelivery(HubAggregate):
-    """One department's entry in a filing's ledger. Its own aggregate: the answers of twenty
-    departments to one filing never contend for one version number."""
+    """One department's entry in the ledger of a version filed before DeliveryLedger: read, never
+    written any more (its events stay in the store, and in the notification log consumers replay).
+    A version filed before whose departments answer now gets a DeliveryLedger opened from these."""
 
     class Opened(HubAggregate.Created):
         published = False  # implied by Filing.Submitted; only the moves are news
@@ -148,24 +149,6 @@ class FilingDelivery(HubAggregate):
         self.enterprise_id, self.register_version, self.department = enterprise_id, version, department
         self.state, self.reason = Delivery.PENDING, ""
 
-    def record(self, outcome: Delivery, reason: str = "", receipt: dict[str, Any] | None = None) -> bool:
-        """Moves the entry; False when it is already there (a redelivery) or already answered."""
-        if self.state == outcome and outcome != Delivery.PARKED:
-            return False
-        if outcome not in _MOVES[self.state]:
-            if self.state in (Delivery.ACKNOWLEDGED, Delivery.REJECTED):
-                return False  # the department has answered; later noise changes nothing
-            raise TransitionError("outcome", f"cannot go from {self.state} to {outcome}", str(self.state))
-        self._recorded(
-            enterprise_id=self.enterprise_id,
-            version=self.register_version,
-            department=self.department,
-            outcome=outcome.value,
-            reason=reason,
-            receipt=receipt or {},
-        )
-        return True
-
     @event("Recorded")
     def _recorded(
         self,
@@ -177,6 +160,113 @@ class FilingDelivery(HubAggregate):
         receipt: dict[str, Any],
     ) -> None:
         self.state, self.reason = Delivery(outcome), reason
+
+
+def ledger_id(enterprise_id: str, version: int) -> uuid.UUID:
+    return uuid.uuid5(FILINGS, f"{enterprise_id}/{int(version)}/ledger")
+
+
+Entries = dict[str, list[str]]  # department -> [state, reason]
+
+
+class DeliveryLedger(HubAggregate):
+    """A filed version's ledger: where each department it went to stands, one aggregate per filing.
+
+    A batch of answers is one event: the adapter hands a filing's twenty answers over together, and an
+    entry per department (FilingDelivery, which versions filed before stay in) cost an Opened and a
+    Recorded event per department, 42 for a filing, each stored, chained, relayed and consumed.
+    Departments answering one filing at once do contend for its version number now: the save that
+    loses runs again on the ledger as the other left it (the moves are the same either way)."""
+
+    class Opened(HubAggregate.Created):
+        published = False  # implied by Filing.Submitted (or, for a version filed before, by its entries)
+        enterprise_id: str
+        version: int
+        entries: Entries
+
+    @staticmethod
+    def create_id(enterprise_id: str, version: int, **_: Any) -> uuid.UUID:
+        return ledger_id(enterprise_id, version)
+
+    @event(Opened)
+    def __init__(self, enterprise_id: str, version: int, entries: Entries) -> None:
+        self.enterprise_id, self.register_version = enterprise_id, version
+        self.entries = entries
+
+    def state(self, department: str) -> str:
+        return self.entries.get(department, [Delivery.PENDING.value, ""])[0]
+
+    def reason(self, department: str) -> str:
+        return self.entries.get(department, [Delivery.PENDING.value, ""])[1]
+
+    def record(self, moves: list[dict[str, Any]]) -> list[DomainError | None]:
+        """Moves entries in the order given, each from where the moves before it left it: None for a
+        move taken or harmless (a repeat, noise after an answer), the error that refused one. The
+        moves taken are one event; a refused move does not stop the others."""
+        entries, taken, results = dict(self.entries), [], []
+        for move in moves:
+            department = str(move.get("department", ""))
+            try:
+                if department not in entries:
+                    raise TransitionError(
+                        "department", f"{department} is not a recipient of this filing", "absent"
+                    )
+                outcome = _outcome(move.get("outcome", ""))
+                if not _moves(Delivery(entries[department][0]), outcome):
+                    results.append(None)
+                    continue
+            except DomainError as error:
+                results.append(error)
+                continue
+            reason = str(move.get("reason") or "")
+            entries[department] = [outcome.value, reason]
+            taken.append(
+                {
+                    "department": department,
+                    "outcome": outcome.value,
+                    "reason": reason,
+                    "receipt": move.get("receipt") or {},
+                }
+            )
+            results.append(None)
+        if taken:
+            self._recorded(enterprise_id=self.enterprise_id, version=self.register_version, moves=taken)
+        return results
+
+    @event("Recorded")
+    def _recorded(self, enterprise_id: str, version: int, moves: list[dict[str, Any]]) -> None:
+        entries = dict(self.entries)
+        for move in moves:
+            entries[move["department"]] = [move["outcome"], move["reason"]]
+        self.entries = entries
+
+
+def opened_ledger(filing: Filing) -> DeliveryLedger:
+    """The ledger of a version filed this instant: every department it went to, pending."""
+    return DeliveryLedger(
+        enterprise_id=filing.enterprise_id,
+        version=filing.register_version,
+        entries={d: [Delivery.PENDING.value, ""] for d in filing.departments},
+    )
+
+
+def _outcome(value: Any) -> Delivery:
+    try:
+        return Delivery(str(value))
+    except ValueError:
+        raise ValidationError("outcome", f"one of {', '.join(d.value for d in Delivery)}") from None
+
+
+def _moves(state: Delivery, outcome: Delivery) -> bool:
+    """Whether an entry in `state` moves to `outcome`: False when it is there already (a redelivery) or
+    the department has answered (later noise changes nothing); TransitionError when it cannot go."""
+    if state == outcome and outcome != Delivery.PARKED:
+        return False
+    if outcome not in _MOVES[state]:
+        if state in (Delivery.ACKNOWLEDGED, Delivery.REJECTED):
+            return False
+        raise TransitionError("outcome", f"cannot go from {state} to {outcome}", str(state))
+    return True
 
 
 class FilingIndex(HubAggregate):

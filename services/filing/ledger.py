@@ -3,23 +3,26 @@ pull feed of filings for departments."""
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import RecordConflictError
-
 from services.backbone import correlation
 from services.backbone.conflicts import retried
-from services.backbone.errors import DomainError, NotFoundError, TransitionError, ValidationError
+from services.backbone.errors import DomainError, NotFoundError, TransitionError
 from services.filing import register
 from services.filing.base import FilingBase
 from services.filing.domain import (
     Delivery,
+    DeliveryLedger,
     Filing,
     FilingDelivery,
     delivery_entry_id,
+    ledger_id,
 )
 from services.kernel import canonical
+from services.kernel.receipts import MAX_VERSION
+from services.kernel.validation import bounded_int
 
 
 class Ledger(FilingBase):
@@ -36,85 +39,88 @@ class Ledger(FilingBase):
         receipt: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Moves one department's ledger entry of one filing version."""
-        entry = self._move(enterprise_id, version, department, outcome, reason, receipt, {})
-        self.save(entry)  # nothing to save when it was a redelivery
-        self._remember({entry.id: entry})
-        return {"department": department, "ledger": {department: str(entry.state)}, "reason": entry.reason}
+        move = {"enterprise_id": enterprise_id, "version": version, "department": department}
+        (answer,) = self._move_entries([move | {"outcome": outcome, "reason": reason, "receipt": receipt}])
+        if isinstance(answer, DomainError):
+            raise answer
+        state, reason = answer
+        return {"department": department, "ledger": {department: state}, "reason": reason}
 
     @retried
     def record_deliveries(self, moves: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Moves many ledger entries in one transaction (the department adapter's answers, batched).
+        """Moves many ledger entries in one transaction (the department adapter's answers, batched):
+        one event per filing among them.
 
         An answer per move, in order: the entry's new state, or the error that refused it (the
-        other moves are saved all the same).
-
-        A department's first answer meets no entry yet. This process remembers the entries it has
-        seen, and makes the others without looking them up; if another process made one meanwhile,
-        the save conflicts and the batch runs again, looking every entry up."""
-        try:
-            return self._record_deliveries(moves, remembered=True)
-        except RecordConflictError:
-            return self._record_deliveries(moves, remembered=False)
-
-    def _record_deliveries(self, moves: list[dict[str, Any]], remembered: bool) -> list[dict[str, Any]]:
-        entries: dict[UUID, FilingDelivery] = {}
+        other moves are saved all the same). Another process moving one of these ledgers meanwhile
+        makes the save conflict, and the batch runs again on the ledgers as they are then."""
         answers: list[dict[str, Any]] = []
-        for move in moves:
+        for move, answer in zip(moves, self._move_entries(moves), strict=True):
             department = str(move.get("department", ""))
-            try:
-                with correlation.bound(move.get("correlation_id") or None):  # each move's own cause
-                    entry = self._move(
-                        str(move.get("enterprise_id", "")),
-                        int(move.get("version", 0)),
-                        department,
-                        str(move.get("outcome", "")),
-                        str(move.get("reason") or ""),
-                        move.get("receipt"),
-                        entries,
-                        remembered,
-                    )
-            except DomainError as error:
+            if isinstance(answer, DomainError):
                 answers.append(
-                    {"department": department, "error": {"field": error.field, "rule": error.rule}}
+                    {"department": department, "error": {"field": answer.field, "rule": answer.rule}}
                 )
-                continue
-            entries[entry.id] = entry
-            answers.append({"department": department, "ledger": {department: str(entry.state)}})
-        self.save(*entries.values())
-        self._remember(entries)
+            else:
+                answers.append({"department": department, "ledger": {department: answer[0]}})
         return answers
 
-    def _remember(self, entries: dict[UUID, FilingDelivery]) -> None:
-        if len(self._entries_seen) + len(entries) > 200_000:
-            self._entries_seen.clear()  # forgetting is safe: it only costs look-ups
-        self._entries_seen.update(entries)
+    def _move_entries(self, moves: list[dict[str, Any]]) -> list[tuple[str, str] | DomainError]:
+        """Each move's entry after it (state, reason) or the error that refused it. The ledgers moved are
+        saved together, each one's moves as one event (as many as there are causes among them: the
+        answers to a filing all come from its submission's, so one)."""
+        answers: list[tuple[str, str] | DomainError | None] = [None] * len(moves)
+        by_ledger: dict[UUID, list[int]] = {}
+        for i, move in enumerate(moves):
+            try:
+                version = bounded_int(move.get("version", 0), "version", 1, MAX_VERSION)
+            except DomainError as error:
+                answers[i] = error
+                continue
+            by_ledger.setdefault(ledger_id(str(move.get("enterprise_id", "")), version), []).append(i)
+        found = self.get_many(by_ledger)  # every ledger of the batch in one read
+        moved: list[DeliveryLedger] = []
+        for key, indexes in by_ledger.items():
+            first = moves[indexes[0]]
+            try:
+                ledger = found.get(key) or self._ledger_filed_before(
+                    str(first.get("enterprise_id", "")), int(first["version"])
+                )
+            except DomainError as error:
+                for i in indexes:
+                    answers[i] = error
+                continue
+            for cause, run in groupby(indexes, key=lambda i: moves[i].get("correlation_id") or None):
+                taken = list(run)
+                with correlation.bound(cause):  # the moves' own cause: one event per cause in a row
+                    refused = ledger.record([moves[i] for i in taken])
+                for i, error in zip(taken, refused, strict=True):
+                    department = str(moves[i].get("department", ""))
+                    answers[i] = error or (ledger.state(department), ledger.reason(department))
+            moved.append(ledger)
+        self.save(*moved)  # nothing to save when every move was a repeat
+        return [a for a in answers if a is not None]
 
-    def _move(
-        self,
-        enterprise_id: str,
-        version: int,
-        department: str,
-        outcome: str,
-        reason: str,
-        receipt: dict[str, Any] | None,
-        loaded: dict[UUID, FilingDelivery],
-        remembered: bool = False,
-    ) -> FilingDelivery:
-        if department not in self._recipients(enterprise_id, int(version)):
-            raise TransitionError("department", f"{department} is not a recipient of this filing", "absent")
-        key = delivery_entry_id(enterprise_id, version, department)
-        entry: FilingDelivery | None = loaded.get(key)
-        if entry is None and not (remembered and key not in self._entries_seen):
-            entry = self.find(key)
-        entry = entry or FilingDelivery(
-            enterprise_id=enterprise_id, version=int(version), department=department
+    def _ledger_filed_before(self, enterprise_id: str, version: int) -> DeliveryLedger:
+        """The ledger of a version filed before ledgers were opened at submission, opened from its
+        per-department entries (FilingDelivery); a version not filed has no recipient to move."""
+        filing = self._filing(enterprise_id, version)
+        if not filing.departments:
+            raise TransitionError("department", "this version is not filed: it has no recipients", "absent")
+        return DeliveryLedger(
+            enterprise_id=enterprise_id, version=version, entries=self._entries_filed_before(filing)
         )
-        try:
-            move = Delivery(outcome)
-        except ValueError:
-            raise ValidationError("outcome", f"one of {', '.join(d.value for d in Delivery)}") from None
-        entry.record(move, reason, receipt)
-        return entry
+
+    def _entries_filed_before(self, filing: Filing) -> dict[str, list[str]]:
+        """A version's entries as its FilingDelivery aggregates hold them (pending where none is)."""
+        eid, version = filing.enterprise_id, filing.register_version
+        keys = {d: delivery_entry_id(eid, version, d) for d in filing.departments}
+        found = self.get_many(keys.values())
+        entries = {}
+        for department, key in sorted(keys.items()):
+            entry: FilingDelivery | None = found.get(key)
+            entries[department] = [str(entry.state), entry.reason] if entry else [Delivery.PENDING.value, ""]
+        return entries
 
     def _recipients(self, enterprise_id: str, version: int) -> frozenset[str]:
         """The departments a submitted version went to: fixed at submission, so kept once read
@@ -130,17 +136,17 @@ class Ledger(FilingBase):
         return found
 
     def _summary(self, filing: Filing, answered: bool = True) -> dict[str, Any]:
-        """A version with its whole ledger (pending for a department that has no entry yet)."""
+        """A version with its whole ledger (pending for a department that has not answered)."""
+        entries: dict[str, list[str]] = {}
+        if answered and filing.departments:
+            found: DeliveryLedger | None = self.find(ledger_id(filing.enterprise_id, filing.register_version))
+            entries = found.entries if found is not None else self._entries_filed_before(filing)
         ledger, reasons = {}, {}
         for department in sorted(filing.departments):
-            entry = (
-                self.find(delivery_entry_id(filing.enterprise_id, filing.register_version, department))
-                if answered
-                else None
-            )
-            ledger[department] = str(entry.state) if entry else "pending"
-            if entry and entry.reason:
-                reasons[department] = entry.reason
+            state, reason = entries.get(department, [Delivery.PENDING.value, ""])
+            ledger[department] = state
+            if reason:
+                reasons[department] = reason
         return {**filing.summary(), "ledger": ledger, "reasons": reasons}
 
     def status(self, enterprise_id: str, version: int = 0) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.backbone.envelope import Envelope
 from services.backbone.handlers import Handlers, UnitOfWork
-from services.kernel import reasons
+from services.kernel import ledger_moves, reasons
 from services.notifications import clock, requests, templates
 from services.notifications.ledgers import CAMPAIGNS_ID, Campaigns, FilingLedger, RiskLedger, ledger_id
 from services.notifications.requests import LEDGERS
@@ -52,17 +52,26 @@ class Answers:
 def delivery_recorded(uow: UnitOfWork, envelope: Envelope) -> None:
     p = envelope.payload
     at = clock.utc(envelope.occurred_at)
-    answer = [int(p["version"]), p["department"], p["outcome"], at]
-    uow.gathering("filing-answers", Answers).add(str(envelope.enterprise_id), answer)
-    if p["outcome"] != "rejected":
-        return
     eid = str(envelope.enterprise_id)
+    answers = uow.gathering("filing-answers", Answers)
+    moves = ledger_moves.moves(p)
+    for move in moves:
+        answers.add(eid, [int(p["version"]), move["department"], move["outcome"], at])
+    rejected = [m for m in moves if m["outcome"] == "rejected"]
+    if not rejected:
+        return
+    # the rejections stored together are one message: each department with its reason
+    name = requests.directory(uow).department_name
+    department, reason = name(rejected[0]["department"]), rejected[0]["reason"] or "未说明"
+    if len(rejected) > 1:
+        department = "、".join(name(m["department"]) for m in rejected)
+        reason = "；".join(f"{name(m['department'])}：{m['reason'] or '未说明'}" for m in rejected)
     text = templates.render(
         "filing_rejected",
         enterprise=requests.enterprise_name(uow, eid),
         version=p["version"],
-        department=requests.directory(uow).department_name(p["department"]),
-        reason=p["reason"] or "未说明",
+        department=department,
+        reason=reason,
     )
     requests.request(uow, envelope, "filing_rejected", requests.people_of(uow, eid), text)
 
@@ -93,4 +102,5 @@ def register(handlers: Handlers) -> None:
     handlers.on(UPSTREAM, "FilingCampaign.Opened")(campaign_opened)
     handlers.on(UPSTREAM, "Filing.Compiled")(compiled)
     handlers.on(UPSTREAM, "Filing.Submitted")(submitted)
-    handlers.on(UPSTREAM, "FilingDelivery.Recorded")(delivery_recorded)
+    for type_ in ledger_moves.TYPES:
+        handlers.on(UPSTREAM, type_)(delivery_recorded)

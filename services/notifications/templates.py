@@ -45,7 +45,7 @@ TEMPLATES: dict[str, str] = {
         "【隐患逾期督办】{enterprise}的隐患“{danger}”整改期限{deadline}已过，已提醒整改责任人仍未完成，"
         "请{department}督办。"
     ),
-    # FilingDelivery.Recorded (rejected) / Filing.Compiled (re-file)
+    # DeliveryLedger.Recorded (rejected) / Filing.Compiled (re-file)
     "filing_rejected": (
         SIGNATURE + "{enterprise}：贵单位第{version}版“一企一册”被{department}退回，原因：{reason}。"
         "请修改后重新报送。"

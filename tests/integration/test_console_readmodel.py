@@ -69,8 +69,10 @@ def town() -> tuple[Stream, dict[str, Any]]:
     s.inspection(made[0], "AJJ-TEZ", [danger])
     s.filed(made[0], 1, ["AJJ-TEZ", "TOWN-ZSZ"], "2016-09-14T15:59:59+00:00")  # 23:59:59 in Beijing: on time
     s.filed(made[1], 1, ["AJJ-TEZ", "TEZ-ZJ", "TOWN-ZSZ"], "2016-09-15T16:00:00+00:00")  # the 16th: late
-    s.answered(made[0], 1, "AJJ-TEZ", "acknowledged")
-    s.answered(made[1], 1, "TEZ-ZJ", "rejected", "缺少重大风险点管控措施")
+    s.answered(made[0], 1, "AJJ-TEZ", "acknowledged")  # an entry's own event (filed before ledgers)
+    s.answered_together(
+        made[1], 1, [("TEZ-ZJ", "rejected", "缺少重大风险点管控措施"), ("TOWN-ZSZ", "delivered", "")]
+    )
     s.campaign(TOWN, "2016年一企一册报备", "2016-09-15")
     made["danger"] = danger
     return s, made
@@ -194,8 +196,12 @@ def test_dashboard_figures_and_an_enterprises_page(store: ConsoleApplication, se
     assert {d["department"]: d["state"] for d in version["deliveries"]} == {
         "AJJ-TEZ": "pending",
         "TEZ-ZJ": "rejected",
-        "TOWN-ZSZ": "pending",
+        "TOWN-ZSZ": "delivered",
     }
+    # the answers stored together are one line of the enterprise's timeline, the rejection's reason in it
+    [line] = store.query("SELECT summary FROM @events WHERE type = 'DeliveryLedger.Recorded'")
+    assert line["summary"].startswith("第1版：1个部门已退回，1个部门已送达（")
+    assert line["summary"].endswith("：缺少重大风险点管控措施）")
 
 
 def test_the_enterprises_counts_follow_grades_and_retirements(

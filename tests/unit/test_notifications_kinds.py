@@ -23,6 +23,7 @@ from tests.notifications_data import (
     AJ,
     POPO,
     TOWN_OFFICE,
+    ZJ,
     Feed,
     answer,
     register,
@@ -163,6 +164,31 @@ def test_a_rejected_filing_goes_to_the_legal_representative_and_contacts(hub: di
     notes = requested(hub["notifications"], "filing_rejected")
     assert {n["recipient"]["address"] for n in notes} == {"13800000001", "13912345678"}
     assert all("缺少二级风险点管控措施" in n["text"] and "安监部门" in n["text"] for n in notes)
+
+
+def test_rejections_stored_together_are_one_message_naming_each_department_and_reason(
+    hub: dict[str, Any],
+) -> None:
+    filing: FilingApplication = hub["filing"]
+    submit(filing, hub["ours"], 1, [AJ, TOWN_OFFICE, ZJ], "2026-11-10T02:00:00+00:00")
+    moves = [
+        {
+            "enterprise_id": hub["ours"],
+            "version": 1,
+            "department": AJ,
+            "outcome": "rejected",
+            "reason": "缺少措施",
+        },
+        {"enterprise_id": hub["ours"], "version": 1, "department": TOWN_OFFICE, "outcome": "acknowledged"},
+        {"enterprise_id": hub["ours"], "version": 1, "department": ZJ, "outcome": "rejected", "reason": ""},
+    ]
+    filing.record_deliveries(moves)
+    [event] = [e for e in hub["feed"].follow(filing) if e.type == "DeliveryLedger.Recorded"]
+    assert [m["department"] for m in event.payload["moves"]] == [AJ, TOWN_OFFICE, ZJ]
+    notes = requested(hub["notifications"], "filing_rejected")
+    assert {n["recipient"]["address"] for n in notes} == {"13800000001", "13912345678"}  # one each
+    assert all("被安监部门、住建部门退回" in n["text"] for n in notes), notes[0]["text"]
+    assert all("安监部门：缺少措施；住建部门：未说明" in n["text"] for n in notes)
 
 
 def test_a_register_recompiled_for_re_filing_asks_the_enterprise_to_sign(hub: dict[str, Any]) -> None:
