@@ -99,13 +99,21 @@ def names_in_table(driver: WebDriver, css: str = "table.list tbody tr td:first-c
 
 
 def wait_download(directory: Path, suffix: str, timeout: float = 30) -> Path:
-    deadline = time.monotonic() + timeout
+    """The downloaded file once the browser has finished writing it: Chromium may show the final name
+    before the last bytes are in (a file read then was found empty once), so the file must be whole-looking
+    (not empty, no partial download beside it) and keep its size between two looks."""
+    deadline, seen = time.monotonic() + timeout, (None, -1)
     while time.monotonic() < deadline:
-        done = [p for p in directory.iterdir() if p.suffix == suffix]
-        if done:
-            return done[0]
+        names = list(directory.iterdir())
+        done = [p for p in names if p.suffix == suffix]
+        partial = any(p.suffix == ".crdownload" for p in names)
+        if done and not partial:
+            size = done[0].stat().st_size
+            if size > 0 and seen == (done[0], size):
+                return done[0]
+            seen = (done[0], size)
         time.sleep(0.2)
-    raise AssertionError(f"no {suffix} file was downloaded into {directory}")
+    raise AssertionError(f"no whole {suffix} file was downloaded into {directory}")
 
 
 def test_a_wrong_token_signs_nobody_in(driver: WebDriver, base: str, town: Town) -> None:
