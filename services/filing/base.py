@@ -49,7 +49,6 @@ class FilingBase(HubApplication):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._recipients_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._stale_read = 0  # how far stale_registers has read the log
         self._maybe_stale: set[str] = set()  # filing indexes marked stale since, not yet seen current
 

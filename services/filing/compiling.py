@@ -165,7 +165,6 @@ class Compiling(FilingBase):
             *self._filed_before(enterprise_id, int(version), read),
         ]
         self.save(*records)
-        self._recipients_cache[(enterprise_id, int(version))] = frozenset(filing.departments)
         # Nobody can have answered a version filed this instant: its ledger is all pending (it need
         # not be read).
         return self._summary(filing, answered=False)

@@ -4,7 +4,7 @@ pull feed of filings for departments."""
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from services.backbone import correlation
@@ -99,7 +99,7 @@ class Ledger(FilingBase):
                     answers[i] = error or (ledger.state(department), ledger.reason(department))
             moved.append(ledger)
         self.save(*moved)  # nothing to save when every move was a repeat
-        return [a for a in answers if a is not None]
+        return cast(list[tuple[str, str] | DomainError], answers)  # every move was answered above
 
     def _ledger_filed_before(self, enterprise_id: str, version: int) -> DeliveryLedger:
         """The ledger of a version filed before ledgers were opened at submission, opened from its
@@ -121,19 +121,6 @@ class Ledger(FilingBase):
             entry: FilingDelivery | None = found.get(key)
             entries[department] = [str(entry.state), entry.reason] if entry else [Delivery.PENDING.value, ""]
         return entries
-
-    def _recipients(self, enterprise_id: str, version: int) -> frozenset[str]:
-        """The departments a submitted version went to: fixed at submission, so kept once read
-        (a filing's whole document is loaded otherwise, once per department's answer)."""
-        key = (enterprise_id, version)
-        found = self._recipients_cache.get(key)
-        if found is None:
-            found = frozenset(self._filing(enterprise_id, version).departments)
-            if found:  # not submitted yet: ask again next time
-                if len(self._recipients_cache) >= 10_000:
-                    self._recipients_cache.clear()
-                self._recipients_cache[key] = found
-        return found
 
     def _summary(self, filing: Filing, answered: bool = True) -> dict[str, Any]:
         """A version with its whole ledger (pending for a department that has not answered)."""
@@ -161,7 +148,7 @@ class Ledger(FilingBase):
         the ledger that `status` reads, an entry per department). With `department`, only for a
         department the version was filed with (NotFoundError otherwise)."""
         filing = self._filing(enterprise_id, version)
-        if department and department not in self._recipients(enterprise_id, int(version)):
+        if department and department not in filing.departments:
             # not told apart from a delivery that does not exist: it is not this department's
             raise NotFoundError("delivery_id", f"{department} has no delivery of this filing")
         return str(filing.document_hash)
