@@ -34,10 +34,11 @@ def grpc_stream(fn: F) -> F:
         context.send_initial_metadata(((CORRELATION_HEADER, cid),))
         consistency.take_call_positions()
         try:
+            sent = consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, ""))
             yield from fn(self, request_iterator, context, cid)
-            written = consistency.take_call_positions()
-            if written:  # what a later read must wait for to see this stream's writes
-                context.set_trailing_metadata(((consistency.TOKEN_HEADER, consistency.encode(written)),))
+            token = consistency.answer_token(sent)
+            if token:  # what a later read must wait for to see this stream's writes
+                context.set_trailing_metadata(((consistency.TOKEN_HEADER, token),))
         except errors.DomainError as error:
             code = status_code(error).name
             log.info(

@@ -10,7 +10,9 @@ reaches the write's, a bounded while, and says so clearly past the bound.
 Positions travel as a consistency token, "riskpoints:1234.registry:56": the gateway returns one after
 each write (trailing metadata x-hub-consistency-token) and remembers the latest per enterprise, so a
 compile through the same gateway waits for the caller's writes without being asked; a client that
-spreads its calls over several gateways sends the token back with CompileRegister.
+spreads its calls over several gateways sends the token back with CompileRegister. A write's token
+covers the enterprise's earlier writes through that gateway and what the token sent with the write
+covered, so the last token a client received is the one to send.
 """
 
 from __future__ import annotations
@@ -90,7 +92,9 @@ class Remembered:
             self._by_enterprise[enterprise] = merged
             while len(self._by_enterprise) > self.limit:
                 self._by_enterprise.popitem(last=False)
-        _CALL.positions = merge(getattr(_CALL, "positions", {}), positions)
+        # the answer's token covers this write and the enterprise's earlier ones through this gateway:
+        # the last token a client received is enough to send back, whichever gateway it goes to
+        _CALL.positions = merge(getattr(_CALL, "positions", {}), merged)
 
     def of(self, enterprise: str) -> Positions:
         with self._lock:
@@ -98,6 +102,14 @@ class Remembered:
 
 
 _CALL = threading.local()  # the positions the writes of the gRPC call in hand (this thread) reached
+
+
+def answer_token(sent: Positions) -> str:
+    """The token of the call in hand's answer: what its writes reached, with what the token the caller
+    sent covered (a client spreading its calls over gateways keeps one token covering them all); empty
+    when the call wrote nothing."""
+    written = take_call_positions()
+    return encode(merge(sent, written)) if written else ""
 
 
 def take_call_positions() -> Positions:

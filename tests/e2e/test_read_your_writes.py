@@ -15,7 +15,7 @@ from hub.v1 import enterprise_pb2, enterprise_pb2_grpc, filing_pb2, filing_pb2_g
 from hub.v1 import riskpoint_pb2 as pb
 
 from gateway.server import Gateway
-from services.backbone.consistency import TOKEN_HEADER
+from services.backbone.consistency import TOKEN_HEADER, decode, encode
 from tests.conftest import Hub, isolated_hub_settings
 from tests.e2e.filing_flow import setup_departments
 from tests.factories import enterprise_fields
@@ -92,13 +92,50 @@ def test_a_compile_through_another_gateway_waits_for_the_token(hub: Hub) -> None
                 pb.CreateRiskPointRequest(risk_point=item_message(fields)), metadata=own
             )
             token = dict(call.trailing_metadata())[TOKEN_HEADER]
-            assert token.startswith("riskpoints:")
+            # this write and the registration before it through the same gateway: the register needs both
+            assert set(decode(token)) == {"registry", "riskpoints"}
             compiled = filings.CompileRegister(
                 filing_pb2.CompileRegisterRequest(), metadata=[*own, (TOKEN_HEADER, token)]
             )
             assert fields["external_id"] in risk_point_ids(compiled)
         with pytest.raises(grpc.RpcError) as bad:
             filings.CompileRegister(filing_pb2.CompileRegisterRequest(), metadata=[*own, (TOKEN_HEADER, "x")])
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        first.close()
+        second.close()
+    finally:
+        other.stop(grace=1)
+
+
+def test_the_token_sent_with_a_write_is_carried_by_its_answer(hub: Hub) -> None:
+    """Writes spread over two gateways: each answer covers what the token sent with it covered, so
+    the last token received is the one to send back, even when the gateways never saw each other's."""
+    other = Gateway(hub.settings, "127.0.0.1:0", workers=4).start()
+    try:
+        first, second = grpc.insecure_channel(hub.gateway_address), grpc.insecure_channel(other.address)
+        _, own = register(first, hub, 703)
+        fields = item(7200)
+        _, call = riskpoint_pb2_grpc.RiskPointServiceStub(first).CreateRiskPoint.with_call(
+            pb.CreateRiskPointRequest(risk_point=item_message(fields)), metadata=own
+        )
+        through_first = decode(dict(call.trailing_metadata())[TOKEN_HEADER])
+        later = item(7201)
+        _, call = riskpoint_pb2_grpc.RiskPointServiceStub(second).CreateRiskPoint.with_call(
+            pb.CreateRiskPointRequest(risk_point=item_message(later)),
+            metadata=[*own, (TOKEN_HEADER, encode(through_first))],
+        )
+        through_second = decode(dict(call.trailing_metadata())[TOKEN_HEADER])
+        assert through_second["registry"] == through_first["registry"]  # never seen by the second gateway
+        assert through_second["riskpoints"] > through_first["riskpoints"]
+        compiled = filing_pb2_grpc.FilingServiceStub(first).CompileRegister(  # the first never saw `later`
+            filing_pb2.CompileRegisterRequest(), metadata=[*own, (TOKEN_HEADER, encode(through_second))]
+        )
+        assert {fields["external_id"], later["external_id"]} <= risk_point_ids(compiled)
+        with pytest.raises(grpc.RpcError) as bad:  # a token the hub did not give: refused before the write
+            riskpoint_pb2_grpc.RiskPointServiceStub(second).CreateRiskPoint(
+                pb.CreateRiskPointRequest(risk_point=item_message(item(7202))),
+                metadata=[*own, (TOKEN_HEADER, "riskpoints:x")],
+            )
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         first.close()
         second.close()

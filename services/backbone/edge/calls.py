@@ -37,10 +37,11 @@ def grpc_method(fn: F) -> F:
             context.send_initial_metadata(((CORRELATION_HEADER, cid),))
             consistency.take_call_positions()  # nothing left from an earlier call on this thread
             try:
+                sent = consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, ""))
                 answer = fn(self, request, context)
-                written = consistency.take_call_positions()
-                if written:  # what a later read must wait for to see this write
-                    context.set_trailing_metadata(((consistency.TOKEN_HEADER, consistency.encode(written)),))
+                token = consistency.answer_token(sent)
+                if token:  # what a later read must wait for to see this write
+                    context.set_trailing_metadata(((consistency.TOKEN_HEADER, token),))
                 return answer
             except errors.DomainError as error:
                 code = status_code(error).name
