@@ -78,19 +78,23 @@ class NotificationsApplication(HubApplication):
         self._kept_queue = queue = self.find(QUEUE_ID) or SendQueue()
         return queue
 
-    def intake(self, limit: int = 500) -> int:
+    def intake(self, now: str, limit: int = 500) -> int:
         """Takes the notifications requested since the last intake into the send queue; how many.
-        Remembers how far it read even when nothing there was requested (`read_topic`)."""
+        Remembers how far it read even when nothing there was requested (`read_topic`). What was
+        requested by `now` is due from now on (None); what a clock ahead of this one requested later,
+        at its time."""
         position = max(self.process_recorder.max_tracking_id(INTAKE_TRACKING) or 0, self._intake_read)
         page, read_to = self.read_topic(position, REQUESTED_TOPIC, limit)
         if not page:
             self._intake_read = read_to
             return 0
         queue = self._queue()
-        entries: dict[str, str] = {}
+        entries: dict[str, str | None] = {}
         for item in page:
             requested: Any = self.mapper.to_domain_event(item)
-            entries[str(item.originator_id)] = requested.requested_at
+            entries[str(item.originator_id)] = (
+                requested.requested_at if requested.requested_at > now else None
+            )
         queue.enqueue(entries={k: v for k, v in entries.items() if k not in queue.due})
         processing: ProcessingEvent[Any] = Processing(Tracking(INTAKE_TRACKING, read_to))
         processing.collect_events(queue)
@@ -106,7 +110,7 @@ class NotificationsApplication(HubApplication):
         hundreds of thousands is not sorted on every pass."""
         found: list[str] = []
         for notification_id, at in self._queue().due.items():
-            if at <= now:
+            if at is None or at <= now:
                 found.append(notification_id)
                 if len(found) >= limit:
                     break

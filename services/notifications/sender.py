@@ -53,7 +53,7 @@ class Sender:
     def run_once(self) -> Counter[str]:
         """One pass over what is due now. Counts sent, failed, given_up, throttled."""
         counts: Counter[str] = Counter()
-        while self.app.intake():
+        while self.app.intake(clock.utc(self.now())):
             pass
         sent: list[tuple[str, str]] = []
         try:

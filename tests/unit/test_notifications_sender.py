@@ -304,3 +304,29 @@ def test_the_intake_reads_each_stretch_of_the_log_once(world: World) -> None:
     assert sender.run_once() == {"sent": 2}
     starts = [start for start, _ in reads]
     assert starts[0] == newer and all(s > newer for s in starts[1:])  # then on past what it took in
+
+
+def test_what_was_requested_by_the_intake_s_time_is_due_at_once_without_a_time_of_its_own(
+    world: World,
+) -> None:
+    """A backlog's entries share one None instead of a time each (in memory, in events, in snapshots);
+    what a clock ahead of the sender's requested later keeps its time and waits for it."""
+    from services.notifications import clock
+    from services.notifications.queues import QUEUE_ID
+
+    now = clock.utc(world.clocks.wall)
+    rejected_filing(world, world.upstream["ours"])  # two SMS
+    assert world.app.intake(clock.utc(world.clocks.wall - timedelta(days=365))) == 2  # a sender a year behind
+    held = world.app.repository.get(QUEUE_ID).due
+    assert sorted(held.values()) == sorted(n["requested_at"] for n in world.app.notifications())
+    assert world.app.due(clock.utc(world.clocks.wall - timedelta(days=365)), 10) == []
+    assert world.app.due(now, 10) == list(held)
+    rejected_filing(world, world.upstream["neighbour"])  # two more, taken in by a sender on time
+    assert world.app.intake(now) == 2
+    stored = world.app.repository.get(QUEUE_ID).due  # as the store has it, not only as kept
+    fresh = [k for k in stored if k not in held]
+    assert len(fresh) == 2 and all(stored[k] is None for k in fresh)
+    assert world.app.due(clock.utc(world.clocks.wall - timedelta(days=365)), 10) == fresh
+    assert world.app.due(now, 10) == [*held, *fresh]  # in the order they were taken in
+    assert world.sender().run_once() == {"sent": 4}
+    assert world.app.repository.get(QUEUE_ID).due == {}
