@@ -18,7 +18,7 @@ from services.notifications.channels import Message
 from services.notifications.config import Retry
 from services.notifications.domain import Notification, State
 from services.notifications.ledgers import Campaigns, DangerLedger, FilingLedger, RiskLedger
-from services.notifications.queues import INTAKE_TRACKING, QUEUE_ID, SendQueue
+from services.notifications.queues import INTAKE_TRACKING, QUEUE_ID, Lane, SendQueue
 from services.notifications.views import Directory, EnterpriseCard, card_id
 
 REQUESTED_TOPIC = f"{Notification.__module__}:Notification.Requested"
@@ -89,13 +89,14 @@ class NotificationsApplication(HubApplication):
             self._intake_read = read_to
             return 0
         queue = self._queue()
-        entries: dict[str, str | None] = {}
+        lanes: dict[str, Lane] = {}
         for item in page:
             requested: Any = self.mapper.to_domain_event(item)
-            entries[str(item.originator_id)] = (
-                requested.requested_at if requested.requested_at > now else None
-            )
-        queue.enqueue(entries={k: v for k, v in entries.items() if k not in queue.due})
+            if not queue.holds(notification := str(item.originator_id)):
+                due = requested.requested_at if requested.requested_at > now else None
+                lanes.setdefault(requested.channel, {})[notification] = due
+        for channel, entries in lanes.items():
+            queue.enqueue(entries=entries, channel=channel)
         processing: ProcessingEvent[Any] = Processing(Tracking(INTAKE_TRACKING, read_to))
         processing.collect_events(queue)
         try:
@@ -104,17 +105,25 @@ class NotificationsApplication(HubApplication):
             return 0  # a standby sender took the same page in: the next pass reads on from there
         return len(page)
 
-    def due(self, now: str, limit: int) -> list[str]:
-        """The notifications due at `now`, in the order they were queued (the longest waiting first; a
-        retry keeps its place). Read from the front of the queue until `limit` are found: a backlog of
-        hundreds of thousands is not sorted on every pass."""
-        found: list[str] = []
-        for notification_id, at in self._queue().due.items():
-            if at is None or at <= now:
-                found.append(notification_id)
-                if len(found) >= limit:
-                    break
+    def due_by_lane(self, now: str, limit: int) -> list[tuple[str, list[str]]]:
+        """Each lane's channel ("": every channel's, of a queue from before the lanes) with up to
+        `limit` notifications due there at `now`, in the order they were queued (the longest waiting
+        first; a retry keeps its place). Read from the front of each lane until `limit` are found: a
+        backlog of hundreds of thousands is not sorted on every pass."""
+        found = []
+        for channel, lane in self._queue().waiting():
+            due = []
+            for notification_id, at in lane.items():
+                if at is None or at <= now:
+                    due.append(notification_id)
+                    if len(due) >= limit:
+                        break
+            found.append((channel, due))
         return found
+
+    def due(self, now: str, limit: int) -> list[str]:
+        """The notifications due at `now`: up to `limit` of each lane."""
+        return [n for _, due in self.due_by_lane(now, limit) for n in due]
 
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done. A

@@ -68,7 +68,15 @@ class Sender:
             sent.clear()
 
     def _send_due(self, counts: Counter[str], sent: list[tuple[str, str]]) -> None:
-        for notification_id in self.app.due(clock.utc(self.now()), self.batch):
+        for lane, due in self.app.due_by_lane(clock.utc(self.now()), self.batch):
+            self._send_lane(lane, due, counts, sent)
+
+    def _send_lane(
+        self, lane: str, due: list[str], counts: Counter[str], sent: list[tuple[str, str]]
+    ) -> None:
+        """Sends a lane's due messages while its channel's rate allows: the rest of a channel's lane
+        waits for the same rate (the lane of every channel, from before the lanes, goes on past one)."""
+        for notification_id in due:
             message = self.app.message_of(notification_id)
             if message is None:  # done already (recorded, the queue entry left behind by a crash)
                 self.app.dequeue(notification_id)
@@ -77,6 +85,8 @@ class Sender:
             bucket = self.buckets.get(message.channel)
             if bucket is not None and not bucket.take():
                 counts["throttled"] += 1
+                if lane:
+                    return
                 continue
             try:
                 if channel is None:
