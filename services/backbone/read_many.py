@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import sql
 
+from services.backbone import large_messages
+
 SMALL_READ = 50  # ids read without a transaction of their own
 
 COLUMNS = sql.SQL("originator_id, originator_version, topic, state")
@@ -70,6 +72,7 @@ def read(
             curs.execute("SET LOCAL jit = off")
         curs.execute(query, (ids, after))
         rows = curs.fetchall()
+        large_messages.carried(len(row["state"]) for row in rows)  # a province's view: not pooled again
     stored: dict[UUID, list[StoredEvent]] = {}
     for row in rows:
         stored.setdefault(row["originator_id"], []).append(_stored(row))

@@ -23,7 +23,15 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
-from services.backbone import consistency, copy_events, library, link_recorders, read_many, transcoder
+from services.backbone import (
+    consistency,
+    copy_events,
+    large_messages,
+    library,
+    link_recorders,
+    read_many,
+    transcoder,
+)
 from services.backbone.library import HubRepository, Processing, project
 from services.backbone.settings import Settings
 
@@ -135,7 +143,14 @@ class HubApplication(Application):
             recorder.channel_name = notify_channel(recorder.datastore.schema, recorder.events_table_name)
         if type(recorder) is PostgresProcessRecorder and copy_events.enabled(self.env):
             library.become(recorder, copy_events.CopyingProcessRecorder)  # the same state, events by COPY
+        if isinstance(recorder, PostgresProcessRecorder):
+            large_messages.attach(recorder.datastore, None)  # no connection keeps a snapshot's buffers
         return link_recorders.attach(recorder, self.service, self.env)  # write-time links
+
+    def construct_snapshot_store(self) -> Any:
+        store = super().construct_snapshot_store()
+        large_messages.attach(getattr(store.recorder, "datastore", None), store.recorder)
+        return store
 
     def record(self, processing: ProcessingEvent[UUID]) -> None:
         """Stores the events a consumer caused, atomically with its tracking record."""
