@@ -21,6 +21,7 @@ from services.backbone.settings import Settings
 from services.notifications import config
 from services.notifications.report import as_pdf, facts, publish
 from services.notifications.report.timer import ReportTimer
+from services.notifications.views import DIRECTORY_ID, Directory, EnterpriseCard
 from tests.notifications_data import AJ, TOWN, TOWN_OFFICE, ZJ, Feed, answer, submit
 from tests.notifications_seed import Seeded, seed, totals
 
@@ -45,24 +46,23 @@ def test_the_province_s_directory_is_let_go_before_the_town_s_ledgers_are_read(s
     app = seeded.notifications
     found: list[weakref.ref[Any]] = []
     alive_while_reading: list[bool] = []
-    find, get_many = app.find, app.get_many
-
-    def finding(aggregate_id: Any) -> Any:
-        aggregate = find(aggregate_id)
-        if aggregate is not None:
-            found.append(weakref.ref(aggregate))
-        return aggregate
+    get_many = app.get_many
 
     def reading(ids: Any) -> Any:
+        ids = list(ids)
+        if DIRECTORY_ID in ids:
+            read = get_many(ids)
+            found.append(weakref.ref(read[DIRECTORY_ID]))
+            return read
         alive_while_reading.append(any(ref() is not None for ref in found))
         return get_many(ids)
 
-    app.find, app.get_many = finding, reading  # type: ignore[method-assign]
+    app.get_many = reading  # type: ignore[method-assign]
     try:
         gathered = facts.gather(app, TOWN)
     finally:
-        del app.find, app.get_many
-    assert gathered.enterprises and alive_while_reading == [False] * len(alive_while_reading) != []
+        del app.get_many
+    assert found and gathered.enterprises and alive_while_reading == [False] * len(alive_while_reading) != []
 
 
 def test_the_totals_and_the_change_against_the_previous_month(report: dict[str, Any]) -> None:
@@ -253,3 +253,33 @@ def test_the_monthly_timer_publishes_last_month_once_from_the_configured_day(tmp
         assert timer.run_once() == []  # once
     finally:
         fresh.close()
+
+
+def test_the_timer_asks_only_whether_a_town_had_enterprises_not_for_their_ledgers(seeded: Seeded) -> None:
+    """Whether a town's report is due is a question of its enterprises' registration: answered from
+    their cards, a page at a time until one was registered in the month, never their ledgers (a
+    province's every hour, while a town's enterprises all registered this month)."""
+    app = seeded.notifications
+    conf = dataclasses.replace(config.load(), publish_day=2)
+    on = [datetime(2026, 8, 2, 8, 0, tzinfo=CST)]
+    timer = ReportTimer(app, Settings(), conf, now=lambda: on[0])
+    read: list[Any] = []
+    get_many = app.get_many
+
+    def reading(ids: Any) -> Any:
+        found = get_many(ids := list(ids))
+        read.extend(type(found[i]) for i in ids if i in found)
+        return found
+
+    app.get_many = reading  # type: ignore[method-assign]
+    try:
+        assert timer.due() == []  # July: nobody had registered yet
+        july = set(read)
+        read.clear()
+        on[0] = datetime(2026, 11, 2, 8, 0, tzinfo=CST)
+        assert timer.due() == [(TOWN, MONTH)]
+    finally:
+        del app.get_many
+    cards = sum(t is EnterpriseCard for t in read)
+    assert july == {Directory, EnterpriseCard}
+    assert set(read) == {Directory, EnterpriseCard} and 1 <= cards <= facts.TOWN_PAGE

@@ -46,9 +46,16 @@ class TownFacts:
     campaign_deadlines: dict[str, str]  # month → YYYY-MM-DD of a campaign the town opened
 
 
+def directory_of(app: Any) -> Directory:
+    """The directory as stored, read with the hub's reads of many (a province's is a snapshot of
+    megabytes: the connection that read it is not pooled again, backbone/large_messages.py)."""
+    found: Directory | None = app.get_many([DIRECTORY_ID]).get(DIRECTORY_ID)
+    return found if found is not None else Directory()
+
+
 def gather(app: Any, town: str) -> TownFacts:
     """The town's enterprises with their ledgers, as this service holds them now."""
-    directory: Directory = app.find(DIRECTORY_ID) or Directory()
+    directory = directory_of(app)
     members = list(directory.towns.get(town, []))
     names = {code: fields.get("name", code) for code, fields in directory.departments.items()}
     office = directory.town_office(town)
@@ -82,9 +89,20 @@ def gather(app: Any, town: str) -> TownFacts:
     return TownFacts(town, enterprises, names, office, deadlines)
 
 
-def towns(app: Any) -> list[str]:
-    directory: Directory | None = app.find(DIRECTORY_ID)
-    return sorted(t for t, members in (directory.towns if directory else {}).items() if t and members)
+def towns(app: Any) -> dict[str, list[str]]:
+    """Each town with enterprises, and its enterprises' ids."""
+    directory = directory_of(app)
+    return {t: list(members) for t, members in sorted(directory.towns.items()) if t and members}
+
+
+def registered_before(app: Any, enterprises: list[str], cutoff: str) -> bool:
+    """Whether any of these enterprises was registered before `cutoff`: their cards only, a page at a
+    time, until one was (the first page, as a rule), not every enterprise's ledgers."""
+    for page in pages(enterprises, TOWN_PAGE):
+        found = app.get_many([card_id(eid) for eid in page])
+        if any(card.registered_at < cutoff for card in found.values()):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

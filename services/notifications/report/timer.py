@@ -16,7 +16,7 @@ from services.notifications import clock
 from services.notifications.config import Config
 from services.notifications.report import publish
 from services.notifications.report.domain import report_id
-from services.notifications.report.facts import gather, towns
+from services.notifications.report.facts import registered_before, towns
 
 log = structlog.get_logger(__name__)
 SCAN = "monthly-report"
@@ -42,15 +42,16 @@ class ReportTimer:
         month = clock.previous_month(clock.month_of(moment, self.config.zone))
         cutoff = clock.end_of(month, self.config.zone)
         found = []
-        for town in towns(self.app):
+        for town, enterprises in towns(self.app).items():
             if self.app.find(report_id(town, month)) is not None:
                 continue
             left = self.app.find(set_aside_id(SCAN, f"{town}/{month}"))
             if left is not None and left.status == "set_aside":
                 continue  # its reason is shown by hubctl parked list; an operator clears it
             try:
-                if any(e.registered_at < cutoff for e in gather(self.app, town).enterprises):
-                    found.append((town, month))  # a town without enterprises last month reports nothing
+                # a town without enterprises last month reports nothing; its ledgers are read to publish
+                if registered_before(self.app, enterprises, cutoff):
+                    found.append((town, month))
             except Exception as error:  # noqa: BLE001 - one town never stops the others' reports
                 set_aside(self.app, SCAN, f"{town}/{month}", error)
         return found
