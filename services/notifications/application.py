@@ -121,10 +121,6 @@ class NotificationsApplication(HubApplication):
             found.append((channel, due))
         return found
 
-    def due(self, now: str, limit: int) -> list[str]:
-        """The notifications due at `now`: up to `limit` of each lane."""
-        return [n for _, due in self.due_by_lane(now, limit) for n in due]
-
     def message_of(self, notification_id: str) -> Message | None:
         """What the channel sends, with the recipient's address resolved; None when it is done. A
         message read for sending and held back by its channel's rate is not read from the store again."""

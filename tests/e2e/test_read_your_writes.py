@@ -131,12 +131,20 @@ def test_the_token_sent_with_a_write_is_carried_by_its_answer(hub: Hub) -> None:
             filing_pb2.CompileRegisterRequest(), metadata=[*own, (TOKEN_HEADER, encode(through_second))]
         )
         assert {fields["external_id"], later["external_id"]} <= risk_point_ids(compiled)
+        refused = item(7202)
         with pytest.raises(grpc.RpcError) as bad:  # a token the hub did not give: refused before the write
             riskpoint_pb2_grpc.RiskPointServiceStub(second).CreateRiskPoint(
-                pb.CreateRiskPointRequest(risk_point=item_message(item(7202))),
+                pb.CreateRiskPointRequest(risk_point=item_message(refused)),
                 metadata=[*own, (TOKEN_HEADER, "riskpoints:x")],
             )
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert TOKEN_HEADER in (bad.value.details() or "")
+        with pytest.raises(grpc.RpcError) as missing:  # nothing was stored (the service's own store)
+            riskpoint_pb2_grpc.RiskPointServiceStub(first).GetRiskPoint(
+                pb.GetRiskPointRequest(external_id=refused["external_id"]),
+                metadata=own,
+            )
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
         first.close()
         second.close()
     finally:
