@@ -12,8 +12,9 @@ blocks of the C allocator that no Python object owned.
 A snapshot of LARGE or more is written through a connection closed after it, and the hub's own reads
 of many aggregates (read_many) close theirs when a row read was that large; the pool opens a new one
 when it needs one (a snapshot of that size is written once in thousands of events: the reconnection is
-nothing beside it). eventsourcing's own reads of one aggregate are left as they are: a large view is
-kept between uses (view_cache), read again only after a restart.
+nothing beside it). eventsourcing's own read of one aggregate's snapshot weighs the rows it fetches
+(a row factory for that read alone) and sheds its connection the same way: a large view is read that
+way once after each restart.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from services.backbone.library import become
 
 LARGE = 1 << 20  # bytes in one row: events are a few KB; only snapshots of province-sized views reach it
 
-_state = threading.local()  # this thread's block in hand ([carried LARGE]), and whether it is sending one
+_state = threading.local()  # this thread's block in hand ([carried LARGE]), whether it sends or weighs one
 
 
 def carried(sizes: Iterable[int]) -> None:
@@ -50,6 +51,32 @@ def sending_large() -> Iterator[None]:
         _state.sending -= 1
 
 
+@contextmanager
+def weighing() -> Iterator[None]:
+    """The rows the connections of the blocks opened inside fetch are weighed (carried) as they come."""
+    _state.weighing = getattr(_state, "weighing", 0) + 1
+    try:
+        yield
+    finally:
+        _state.weighing -= 1
+
+
+def _weighed(factory: Any, block: list[bool]) -> Any:
+    """A psycopg row factory making rows as `factory` does, marking the block when a value is LARGE."""
+
+    def per_cursor(cursor: Any) -> Any:
+        make = factory(cursor)
+
+        def row(values: Sequence[Any]) -> Any:
+            if not block[0] and any(isinstance(v, bytes | memoryview) and len(v) >= LARGE for v in values):
+                block[0] = True
+            return make(values)
+
+        return row
+
+    return per_cursor
+
+
 class SheddingDatastore(PostgresDatastore):
     """eventsourcing's datastore, closing a connection that carried a large row instead of pooling it
     again (the pool makes a new one when it needs one)."""
@@ -60,21 +87,31 @@ class SheddingDatastore(PostgresDatastore):
         block = [getattr(_state, "sending", 0) > 0]
         with super().get_connection() as conn:
             _state.block = block
+            factory = conn.row_factory
+            if getattr(_state, "weighing", 0) > 0:
+                conn.row_factory = _weighed(factory, block)  # this block's cursors only
             try:
                 yield conn
             finally:
                 _state.block = outer
                 if block[0]:
                     conn.close()
+                elif conn.row_factory is not factory:
+                    conn.row_factory = factory
 
 
 class SheddingSnapshotRecorder(PostgresAggregateRecorder):
-    """The snapshot table's recorder: a large snapshot is written through a connection closed after it."""
+    """The snapshot table's recorder: a large snapshot is written, or read, through a connection closed
+    after it."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         large = max((len(s.state) for s in stored_events), default=0) >= LARGE
         with sending_large() if large else nullcontext():
             return super().insert_events(stored_events, **kwargs)
+
+    def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        with weighing():  # the snapshot table's rows only: events are read without the per-row check
+            return super().select_events(originator_id, **kwargs)
 
 
 def attach(datastore: Any, snapshots: Any) -> None:

@@ -95,6 +95,34 @@ def test_a_connection_that_wrote_or_read_a_large_snapshot_is_not_kept(app: Notif
     assert app.get_many([queue.id], kept={queue.id: queue})[queue.id].size() == 120_020  # served on
 
 
+def test_the_library_s_own_read_of_a_large_snapshot_sheds_it(app: NotificationsApplication) -> None:
+    """eventsourcing's read of one aggregate (after a restart: the view is read from its snapshot) goes
+    through the same datastore; its connection is not kept either, and reads of small ones are."""
+    datastore = app.recorder.datastore
+    with datastore.get_connection() as conn:
+        rows_made_by = conn.row_factory
+    app.save(queue := queue_of(20))
+    snapshot(app, queue)
+    shed = datastore.pool.get_stats().get("returns_bad", 0)
+    assert app.snapshots.get(queue.id)  # a small snapshot read: the connection is pooled again
+    assert datastore.pool.get_stats().get("returns_bad", 0) == shed
+    queue.enqueue(entries={str(uuid.uuid4()): None for _ in range(120_000)}, channel="sms")
+    app.save(queue)
+    assert snapshot(app, queue) > 4 * MiB
+    shed = datastore.pool.get_stats().get("returns_bad", 0)
+    before = mapped()
+    found = app.repository.get(queue.id)  # from its snapshot, through the library's own recorder
+    assert found.size() == 120_020
+    del found
+    assert mapped() - before < MiB
+    assert datastore.pool.get_stats().get("returns_bad", 0) == shed + 1
+    with datastore.get_connection() as conn:  # a pooled connection makes rows as before
+        assert conn.row_factory is rows_made_by
+        with conn.cursor() as curs:
+            curs.execute("SELECT 1 AS one")
+            assert curs.fetchone() == {"one": 1}
+
+
 def test_without_it_a_pooled_connection_keeps_what_it_carried(app: NotificationsApplication) -> None:
     """The measure above means something: the same write through a connection pooled again leaves the
     buffers allocated (the hub's behaviour before)."""
