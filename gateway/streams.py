@@ -13,9 +13,8 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 
-from services.backbone import consistency, correlation, errors, metrics
-from services.backbone.edge.calls import CORRELATION_HEADER, metadata
-from services.backbone.edge.status import status_code, to_status
+from services.backbone import consistency, correlation
+from services.backbone.edge.calls import CORRELATION_HEADER, answering, metadata
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Iterator[Any]])
@@ -30,39 +29,14 @@ def grpc_stream(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Any, request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
         cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
-        started, code = time.perf_counter(), "OK"
-        context.send_initial_metadata(((CORRELATION_HEADER, cid),))
-        consistency.take_call_positions()
-        try:
+        with answering(fn.__name__, context, cid, correlation_id=cid):
+            context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+            consistency.take_call_positions()
             sent = consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, ""))
             yield from fn(self, request_iterator, context, cid)
             token = consistency.answer_token(sent)
             if token:  # what a later read must wait for to see this stream's writes
                 context.set_trailing_metadata(((consistency.TOKEN_HEADER, token),))
-        except errors.DomainError as error:
-            code = status_code(error).name
-            log.info(
-                "request_refused",
-                method=fn.__name__,
-                code=code,
-                field=error.field,
-                error=str(error),
-                correlation_id=cid,
-            )
-            context.abort_with_status(to_status(error))
-        except grpc.RpcError:
-            code = "ABORTED_BY_HANDLER"
-            raise
-        except Exception:
-            aborted = context.code()
-            if aborted not in (None, grpc.StatusCode.OK):
-                code = aborted.name  # the body aborted with its own status
-                raise
-            code = "INTERNAL"
-            log.exception("request_failed", method=fn.__name__, correlation_id=cid)
-            context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
-        finally:
-            metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
 
     return wrapper  # type: ignore[return-value]
 

@@ -24,6 +24,36 @@ def metadata(context: grpc.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
 
 
+@contextmanager
+def answering(method: str, context: grpc.ServicerContext, cid: str, **bound: Any) -> Iterator[None]:
+    """What a call's body raised, as the status its client gets, with one log line and the call's
+    latency by status: a domain error is the status it names, with its details (request_refused); a
+    status the body aborted with is kept; anything else is INTERNAL naming the correlation id
+    (request_failed, with the traceback). Never UNKNOWN. `bound`: fields for the log lines (a stream's
+    correlation id, where no context holds it)."""
+    started = time.perf_counter()
+    code = "OK"
+    try:
+        yield
+    except errors.DomainError as error:
+        code = status_code(error).name
+        log.info("request_refused", method=method, code=code, field=error.field, error=str(error), **bound)
+        context.abort_with_status(to_status(error))
+    except grpc.RpcError:
+        code = "ABORTED_BY_HANDLER"
+        raise
+    except Exception:
+        aborted = context.code()
+        if aborted not in (None, grpc.StatusCode.OK):
+            code = aborted.name  # context.abort() raises a bare Exception: the body chose its status
+            raise
+        code = "INTERNAL"
+        log.exception("request_failed", method=method, **bound)
+        context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
+    finally:
+        metrics.GRPC_LATENCY.labels(method, code).observe(time.perf_counter() - started)
+
+
 def grpc_method(fn: F) -> F:
     """Binds the caller's correlation id (or a new one), returns it in the initial metadata,
     maps domain errors to statuses with details, and never lets bad input become UNKNOWN."""
@@ -31,38 +61,15 @@ def grpc_method(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
         cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
-        started = time.perf_counter()
-        code = "OK"
-        with correlation.bound(cid):
+        with correlation.bound(cid), answering(fn.__name__, context, cid):
             context.send_initial_metadata(((CORRELATION_HEADER, cid),))
             consistency.take_call_positions()  # nothing left from an earlier call on this thread
-            try:
-                sent = consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, ""))
-                answer = fn(self, request, context)
-                token = consistency.answer_token(sent)
-                if token:  # what a later read must wait for to see this write
-                    context.set_trailing_metadata(((consistency.TOKEN_HEADER, token),))
-                return answer
-            except errors.DomainError as error:
-                code = status_code(error).name
-                log.info(
-                    "request_refused", method=fn.__name__, code=code, field=error.field, error=str(error)
-                )
-                context.abort_with_status(to_status(error))
-            except grpc.RpcError:
-                code = "ABORTED_BY_HANDLER"
-                raise
-            except Exception:
-                aborted = context.code()
-                if aborted not in (None, grpc.StatusCode.OK):
-                    # context.abort() raises a bare Exception: the body chose its status, keep it.
-                    code = aborted.name
-                    raise
-                code = "INTERNAL"
-                log.exception("request_failed", method=fn.__name__)
-                context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
-            finally:
-                metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
+            sent = consistency.decode(metadata(context).get(consistency.TOKEN_HEADER, ""))
+            answer = fn(self, request, context)
+            token = consistency.answer_token(sent)
+            if token:  # what a later read must wait for to see this write
+                context.set_trailing_metadata(((consistency.TOKEN_HEADER, token),))
+            return answer
         return None
 
     return wrapper  # type: ignore[return-value]
@@ -75,29 +82,9 @@ def grpc_server_stream(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         cid = metadata(context).get(CORRELATION_HEADER) or correlation.new()
-        started = time.perf_counter()
-        code = "OK"
-        with correlation.bound(cid):
+        with correlation.bound(cid), answering(fn.__name__, context, cid):
             context.send_initial_metadata(((CORRELATION_HEADER, cid),))
-            try:
-                yield from fn(self, request, context)
-            except errors.DomainError as error:
-                code = status_code(error).name
-                log.info("request_refused", method=fn.__name__, code=code, error=str(error))
-                context.abort_with_status(to_status(error))
-            except grpc.RpcError:
-                code = "ABORTED_BY_HANDLER"
-                raise
-            except Exception:
-                aborted = context.code()
-                if aborted not in (None, grpc.StatusCode.OK):
-                    code = aborted.name
-                    raise
-                code = "INTERNAL"
-                log.exception("request_failed", method=fn.__name__)
-                context.abort(grpc.StatusCode.INTERNAL, f"internal error (correlation id {cid})")
-            finally:
-                metrics.GRPC_LATENCY.labels(fn.__name__, code).observe(time.perf_counter() - started)
+            yield from fn(self, request, context)
 
     return wrapper  # type: ignore[return-value]
 
