@@ -173,8 +173,8 @@ class DepartmentPusher(HeadPushing):
                     receipt = self._push(job)
                 except receipts.UntrustedReceipt as untrusted:
                     error = f"UNTRUSTED_RECEIPT: {untrusted}"
+                    # parked: the key check read the registry's record afresh before refusing (_push)
                     log.error("receipt_untrusted", delivery_id=job["delivery_id"], error=str(untrusted))
-                    self.records.forget()  # the operator may have registered the right key since
                     break
                 except credentials.CredentialsUnavailable as unavailable:
                     error = f"CREDENTIALS_UNAVAILABLE: {unavailable}"
