@@ -251,6 +251,18 @@ def _rabbitmqctl(*args: str, attempts: int = 10) -> None:
 
 
 @contextmanager
+def broker_stopped() -> Iterator[None]:
+    """RabbitMQ's app stopped for the block, and started again however the block ends: a test that
+    failed with the broker stopped would otherwise fail every test after it."""
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
+        yield
+    finally:
+        _rabbitmqctl("start_app")
+        _rabbitmqctl("await_startup")
+
+
+@contextmanager
 def isolated_hub_settings(tmp_path: Path, backend: str = "postgres") -> Iterator[Settings]:
     """Settings on a RabbitMQ virtual host of their own (the namespace isolates a hub's exchanges,
     queues and schemas too; the vhost also keeps each test's broker permissions apart)."""

@@ -20,7 +20,7 @@ from hubctl.deliveries import replay_parked
 from services.backbone.amqp import connect, raw_channel
 from services.backbone.edge.status import field_violations
 from services.kernel import filing_routes, receipts
-from tests.conftest import Hub, Processes, free_port, wait_for
+from tests.conftest import Hub, Processes, broker_stopped, free_port, wait_for
 from tests.e2e.filing_flow import Filer, setup_departments
 
 pytestmark = pytest.mark.e2e
@@ -398,8 +398,6 @@ def _registered_and_filed(hub: Hub, n: int) -> tuple[Filer, int] | None:
 
 def test_deliveries_go_on_after_the_broker_restarts(hub: Hub) -> None:
     """Kept last in the module: it restarts RabbitMQ under the module's hub."""
-    import subprocess
-
     setup_departments(hub)
     before = Filer.register(hub, 61)
     assert set(before.wait_answered(before.file()).values()) == {(ACK, "")}
@@ -417,12 +415,10 @@ def test_deliveries_go_on_after_the_broker_restarts(hub: Hub) -> None:
     for caller in callers:
         caller.start()
     time.sleep(1)
-    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
     try:
-        time.sleep(3)  # the hub's connections break; its processes retry meanwhile
+        with broker_stopped():
+            time.sleep(3)  # the hub's connections break; its processes retry meanwhile
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
-        subprocess.run(["rabbitmqctl", "-q", "await_startup"], check=True, timeout=120)
         stop.set()
         for caller in callers:
             caller.join(timeout=60)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
 from services.registry.application import RegistryApplication
-from tests.conftest import Processes, wait_for
+from tests.conftest import Processes, broker_stopped, wait_for
 from tests.integration.test_backbone import recorded_views, seed
 
 pytestmark = pytest.mark.integration
@@ -58,10 +57,12 @@ def test_relay_killed_mid_stream_loses_nothing_and_duplicates_nothing(
     wait_for(lambda: published(settings) > 1000, timeout=120, what="the relay to get going")
     os.kill(relay.pid, signal.SIGKILL)
     relay.wait()
-    stopped_at = published(settings)
-    assert stopped_at < registry.recorder.max_notification_id(), "killed too late to prove anything"
+    # A fast relay may have published the first batch before the kill landed: the second,
+    # written while no relay runs, is carried over by the next one whatever the timing.
+    seed(registry, EVENTS, start=EVENTS)
+    assert published(settings) < registry.recorder.max_notification_id(), "nothing left to carry over"
     processes.stream("registry", settings, HUB_RELAY_PAGE_SIZE="100")
-    assert_exactly_once(settings, registry, EVENTS)
+    assert_exactly_once(settings, registry, 2 * EVENTS)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -73,11 +74,13 @@ def test_broker_stopped_and_started_mid_stream_loses_nothing(
     processes.stream("filing", settings)
     processes.stream("registry", settings, HUB_RELAY_PAGE_SIZE="20")
     wait_for(lambda: applied(settings) > 500, timeout=120, what="events to flow")
-    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
-    assert applied(settings) < registry.recorder.max_notification_id(), "stopped too late to prove anything"
-    try:
+    # However long stopping takes here, the stream goes on during the outage: a
+    # second batch is written while the broker is down, so the relay holds events
+    # it cannot publish and the consumer has some still to come. The broker is
+    # started again whatever happens, or every later test would meet it stopped.
+    with broker_stopped():
+        seed(registry, EVENTS, start=EVENTS)
         time.sleep(3)
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)
+        assert applied(settings) < registry.recorder.max_notification_id(), "nothing left to carry over"
     # Everything still arrives, once, after the processes reconnect by themselves.
-    assert_exactly_once(settings, registry, EVENTS)
+    assert_exactly_once(settings, registry, 2 * EVENTS)
