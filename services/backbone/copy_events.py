@@ -13,6 +13,12 @@ is internal (a consumer's views, indexes): the relay has nothing to publish then
 on its next wake or within a second (wakeup.py). The notification ids are taken from the table's sequence
 under that lock, before the COPY, and written with the rows: the ids returned are the ids stored.
 A duplicate (originator id, version) fails the COPY with the same IntegrityError as the INSERT did.
+
+A small transaction (a command's few events, a consumer's page of one) goes in as one INSERT instead,
+pipelined with everything else: COPY cannot share a pipeline, and its own round trips (BEGIN, the
+reservation, the COPY's start and end, the link, COMMIT: six in all) cost more than the COPY saves on
+a handful of rows. Pipelined, the whole transaction is two round trips, as eventsourcing's own INSERT:
+the statements up to the INSERT, whose ids the link needs, then the link and COMMIT.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ from services.backbone import library
 from services.backbone.aggregate import is_published
 
 ENV = "HUB_COPY_EVENTS"  # "false" keeps eventsourcing's INSERT (the benchmarks' raw baseline)
+SMALL = 16  # at most this many events in a transaction go in by the pipelined INSERT, more by COPY
 
 
 class CopyingProcessRecorder(PostgresProcessRecorder):
     """eventsourcing's PostgresProcessRecorder, but the events go in with COPY (see the module)."""
 
     _copy: tuple[sql.Composed, sql.Composed, list[str]] | None = None  # made on first use
+    _values: dict[int, sql.Composed] | None = None  # the INSERT of n events, by n
 
     def _copy_plan(self) -> tuple[sql.Composed, sql.Composed, list[str]]:
         """The statement reserving n notification ids, the COPY, and the COPY's column types."""
@@ -52,11 +60,26 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             self._copy = (reserve, copy, ["int8", self.datastore.originator_id_type, "int8", "text", "bytea"])
         return self._copy
 
+    def _values_plan(self, n: int) -> sql.Composed:
+        """INSERT of n events, numbered by the table's sequence in their order, the ids returned."""
+        if self._values is None:
+            self._values = {}
+        if n not in self._values:
+            table = sql.Identifier(self.datastore.schema, self.events_table_name)
+            rows = sql.SQL(", ").join([sql.SQL("(%b, %b, %b, %b)")] * n)
+            self._values[n] = sql.SQL(
+                "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES {rows}"
+                " RETURNING notification_id"
+            ).format(table=table, rows=rows)
+        return self._values[n]
+
     # eventsourcing's own retry: its datastore turns psycopg's errors into these
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)  # type: ignore[no-any-return]
+        if len(stored_events) <= SMALL:
+            return self._insert_pipelined(stored_events, **kwargs)
         reserve, copy_statement, types = self._copy_plan()
         with (
             self.datastore.get_connection() as conn,
@@ -80,6 +103,36 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
                 for n, e in zip(ids, stored_events, strict=True):
                     copy.write_row((n, e.originator_id, e.originator_version, e.topic, e.state))
             self._after_copy(curs, ids, stored_events)
+        return ids
+
+    def _insert_pipelined(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """A small transaction in two round trips (see the module): BEGIN, a consumer's tracking record,
+        the lock, the NOTIFY and the INSERT, synced; then the link and COMMIT."""
+        ids: list[int] | None = None
+        refused: Exception | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                try:
+                    library.before_events(self, curs, stored_events, **kwargs)
+                    if stored_events:
+                        library.lock_events_table(self, curs)
+                        if any(is_published(e.topic) for e in stored_events):
+                            library.notify_followers(self, curs)
+                        params: list[Any] = []
+                        for e in stored_events:
+                            params += (e.originator_id, e.originator_version, e.topic, e.state)
+                        curs.execute(self._values_plan(len(stored_events)), params, prepare=True)
+                    # a duplicate version or position is refused here, as eventsourcing's INSERT is
+                    pipeline.sync()
+                    if stored_events:
+                        ids = [row["notification_id"] for row in curs.fetchall()]
+                except Exception as error:  # noqa: BLE001 - raised once the pipeline is left (psycopg)
+                    refused = error
+                else:
+                    if ids:
+                        self._after_copy(curs, ids, stored_events)
+            if refused is not None:
+                raise refused
         return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)

@@ -12,7 +12,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 
-from services.backbone.copy_events import CopyingProcessRecorder
+from services.backbone.copy_events import SMALL, CopyingProcessRecorder
 from services.backbone.store import HubApplication, Processing, open_store
 from services.registry.application import RegistryApplication
 from services.registry.index import EnterpriseIndex
@@ -69,7 +69,13 @@ def test_the_same_saves_make_the_same_log_as_eventsourcing_s_insert(stores: Any)
     assert copying.repository.get(pages[2][7].id).members == pages[2][7].members
 
 
-def test_a_version_saved_twice_is_refused_and_nothing_of_its_page_is_stored(stores: Any) -> None:
+# A transaction of at most SMALL events goes in by one pipelined INSERT, a larger one by COPY: the
+# tests below save a page of a few events, and one of SMALL more, to hold both paths to the same rules.
+SIZES = pytest.mark.parametrize("others", [0, SMALL], ids=["pipelined", "copy"])
+
+
+@SIZES
+def test_a_version_saved_twice_is_refused_and_nothing_of_its_page_is_stored(stores: Any, others: int) -> None:
     copying, _ = stores
     [first] = indexes(1, "丁")
     copying.save(first)
@@ -77,19 +83,20 @@ def test_a_version_saved_twice_is_refused_and_nothing_of_its_page_is_stored(stor
     first.change(added={"x"}, removed=set())
     copying.save(first)
     stale.change(added={"y"}, removed=set())  # the same version again, from an older copy
-    [fresh] = indexes(1, "戊")
+    fresh = indexes(1 + others, "戊")
     before = log(copying)
     with pytest.raises(IntegrityError):
-        copying.save(fresh, stale)
+        copying.save(*fresh, stale)
     assert log(copying) == before
 
 
-def test_a_consumer_s_events_and_tracking_are_stored_together_or_not_at_all(stores: Any) -> None:
+@SIZES
+def test_a_consumer_s_events_and_tracking_are_stored_together_or_not_at_all(stores: Any, others: int) -> None:
     copying, _ = stores
 
     def apply(position: int, tag: str) -> None:
         processing = Processing(Tracking("registry", position))
-        processing.collect_events(*indexes(2, tag))
+        processing.collect_events(*indexes(2 + others, tag))
         copying.record(processing)
 
     apply(7, "己")
@@ -99,7 +106,17 @@ def test_a_consumer_s_events_and_tracking_are_stored_together_or_not_at_all(stor
         apply(7, "庚")  # the same upstream position again: already applied
     assert log(copying) == before
     apply(8, "辛")
-    assert copying.recorder.max_tracking_id("registry") == 8 and len(log(copying)) == len(before) + 4
+    assert copying.recorder.max_tracking_id("registry") == 8
+    assert len(log(copying)) == len(before) + 2 * (2 + others)
+
+
+def test_a_position_with_no_events_is_recorded_in_the_transaction(stores: Any) -> None:
+    """A consumer's page that changed nothing in its store: the tracking record alone, refused twice."""
+    copying, _ = stores
+    copying.record(Processing(Tracking("dangers", 3)))
+    with pytest.raises(IntegrityError):
+        copying.record(Processing(Tracking("dangers", 3)))
+    assert copying.recorder.max_tracking_id("dangers") == 3
 
 
 def test_concurrent_transactions_number_their_events_in_commit_order(stores: Any) -> None:
