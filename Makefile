@@ -50,16 +50,20 @@ pdftools:
 	  apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; }
 
-# The Java example signs with BouncyCastle (Debian's libbcprov-java) compiled by the JDK's javac.
+# The Java examples: the signer with BouncyCastle (Debian's libbcprov-java), the ERP client with grpc-java
+# and protobuf-java (Debian's jars, protoc and grpc-java's plugin: examples/java/build.sh), no Maven.
+JAVA_PACKAGES = default-jdk-headless libbcprov-java libgrpc-java libprotobuf-java libnetty-java \
+  libperfmark-java libgoogle-gson-java libgoogle-common-protos-java libgeronimo-annotation-1.3-spec-java \
+  protobuf-compiler protobuf-compiler-grpc-java-plugin libprotobuf-dev
 javakit:
-	@{ command -v javac >/dev/null 2>&1 && test -f /usr/share/java/bcprov.jar; } || { \
-	  echo "setup: installing default-jdk-headless and libbcprov-java (the Java signing example)"; \
-	  apt-get install -y -qq --no-install-recommends default-jdk-headless libbcprov-java >/dev/null 2>&1 || \
-	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jdk-headless libbcprov-java; }; }
-
-# The enterprise's signer as one file, without the hub: dist/hubsign.pyz (README, "Signing").
-signer: $(GEN_STAMP)
-	$(PY) scripts/build_signer.py --out dist/hubsign.pyz
+	@{ command -v javac && command -v protoc && command -v grpc_java_plugin \
+	   && test -f /usr/share/java/bcprov.jar && test -f /usr/share/java/grpc-netty.jar \
+	   && test -f /usr/share/java/perfmark-api.jar && test -f /usr/share/java/proto-google-common-protos.jar \
+	   && test -f /usr/share/java/geronimo-annotation-1.3-spec.jar \
+	   && test -f /usr/include/google/protobuf/timestamp.proto; } >/dev/null 2>&1 || { \
+	  echo "setup: installing the JDK, BouncyCastle, grpc-java and protobuf-java (the Java examples)"; \
+	  apt-get install -y -qq --no-install-recommends $(JAVA_PACKAGES) >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(JAVA_PACKAGES); }; }
 
 # The console's browser tests drive Debian's chromium with its own chromedriver (never a downloaded browser).
 browser:

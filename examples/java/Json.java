@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON reader (objects, arrays, strings, numbers, booleans, null) for the test vectors, so
- * that the example needs nothing but BouncyCastle. An ERP would use its own JSON library.
+ * A minimal JSON reader (objects, arrays, strings, numbers, booleans, null) for the test vectors, and
+ * a string writer for the ERP client's answer, so that the examples need no JSON library. An ERP would
+ * use its own.
  */
 final class Json {
     private final String text;
@@ -23,6 +24,28 @@ final class Json {
             throw reader.error("text after the value");
         }
         return value;
+    }
+
+    /** A JSON string of the text: quotes, backslashes and control characters escaped. */
+    static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
     }
 
     private IllegalArgumentException error(String what) {

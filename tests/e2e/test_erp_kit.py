@@ -46,11 +46,21 @@ def departments(hub: Hub) -> Hub:
 
 @pytest.fixture(scope="module")
 def java(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The Java example compiled by javac against Debian's BouncyCastle: the command that runs it."""
+    """The Java signer compiled by javac against Debian's BouncyCastle alone (it needs nothing else):
+    the command that runs it."""
     classes = tmp_path_factory.mktemp("java")
-    sources = sorted(str(p) for p in (ROOT / "examples" / "java").glob("*.java"))
+    sources = [str(ROOT / "examples" / "java" / name) for name in ("FilingSigner.java", "Json.java")]
     subprocess.run(["javac", "-cp", str(BCPROV), "-d", str(classes), *sources], check=True, timeout=120)
     return ["java", "-cp", f"{classes}{os.pathsep}{BCPROV}", "FilingSigner"]
+
+
+@pytest.fixture(scope="module")
+def java_erp(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The Java ERP client built as README says (examples/java/build.sh: protoc with grpc-java's plugin,
+    javac against Debian's jars): the command that runs it."""
+    out = tmp_path_factory.mktemp("java-erp")
+    run([str(ROOT / "examples" / "java" / "build.sh"), str(out)])
+    return ["java", "-cp", (out / "classpath").read_text(encoding="utf-8").strip(), "ErpClient"]
 
 
 def run(args: list[str], **kwargs: object) -> str:
@@ -114,6 +124,52 @@ def test_the_node_erp_client_files_a_register_the_departments_acknowledge(depart
         "TOWN-ZSZ": "DELIVERY_STATE_ACKNOWLEDGED",
     }
     acknowledged_by_both_platforms(hub, uscc, answer["document_hash"])
+
+
+def test_the_java_erp_client_files_a_register_the_departments_acknowledge(
+    departments: Hub, java_erp: list[str], tmp_path: Path
+) -> None:
+    """grpc-java end to end: register, both keys as PEM, the import's client stream, compile right after
+    it, DER signatures, filing; run again with the same credit code and keys, the same answer (the
+    registration is idempotent, the version already filed is answered again, nothing is filed twice)."""
+    hub, uscc = departments, make_uscc(next(NUMBERS))
+    env = {
+        **os.environ,
+        "HUB_GATEWAY_ADDRESS": hub.gateway_address,
+        "HUB_REGISTRATION_TOKEN": hub.registration_token,
+    }
+    keys = tmp_path / "keys"
+    answers = [json.loads(run([*java_erp, uscc, "--keys", str(keys)], env=env).strip()) for _ in range(2)]
+    assert answers[0] == answers[1]
+    answer = answers[0]
+    assert answer["version"] == 1  # compiled right after the import, it already held both points
+    assert {code: d["state"] for code, d in answer["ledger"].items()} == {
+        "AJJ-TEZ": "DELIVERY_STATE_ACKNOWLEDGED",
+        "TOWN-ZSZ": "DELIVERY_STATE_ACKNOWLEDGED",
+    }
+    acknowledged_by_both_platforms(hub, uscc, answer["document_hash"])
+    assert sorted(p.name for p in keys.iterdir()) == [
+        f"{uscc}-enterprise_seal.pem",
+        f"{uscc}-legal_representative.pem",
+    ]
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in keys.iterdir())
+    assert (keys.stat().st_mode & 0o777) == 0o700
+
+
+def test_the_java_erp_client_names_the_field_the_hub_refused(departments: Hub, java_erp: list[str]) -> None:
+    hub, valid = departments, make_uscc(next(NUMBERS))
+    bad = valid[:-1] + ("1" if valid[-1] != "1" else "2")  # the check digit wrong
+    env = {
+        **os.environ,
+        "HUB_GATEWAY_ADDRESS": hub.gateway_address,
+        "HUB_REGISTRATION_TOKEN": hub.registration_token,
+    }
+    args = [*java_erp, bad, "--keys", "/nonexistent"]  # refused before any key is made
+    done = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith("refused: INVALID_ARGUMENT")
+    assert "field profile.unified_social_credit_code: check digit" in done.stderr
+    assert "Exception" not in done.stderr  # one readable answer, no Java stack trace
 
 
 def test_java_der_signatures_and_pem_keys_file_and_bad_input_is_refused(
