@@ -6,7 +6,9 @@ is down for longer, the publish raises inside the container's result handler and
 whole container: the process exits and its RPC queue is left without a consumer (found by
 `make chaos`: the registry died after a 20 s broker outage). Replies now retry for up to five
 minutes, with backoff, so a service outlives a broker restart like the relays and consumers do; they
-are not confirmed (see PatientPublisher).
+are not confirmed (see PatientPublisher). So does the connection a reply opens again for its channel,
+which kombu makes with the transport options, not the retry policy
+(tests/integration/test_reply_outage.py).
 
 The acknowledgement that follows the reply has the same trap: nameko ignores only amqp's own
 ConnectionError there, while a socket the broker reset raises the builtin ConnectionResetError
@@ -28,7 +30,7 @@ from typing import Any
 
 import structlog
 from amqp.exceptions import ConnectionError as AmqpConnectionError
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import DEFAULT_TRANSPORT_OPTIONS, Publisher
 from nameko.messaging import QueueConsumer
 
 from services.backbone import amqp as _read_ahead  # noqa: F401 - nameko's reads too (amqp.read_ahead)
@@ -37,11 +39,16 @@ from services.backbone import library
 log = structlog.get_logger(__name__)
 
 REPLY_RETRY_POLICY = {"max_retries": 90, "interval_start": 0.5, "interval_step": 1, "interval_max": 5}
+# The connection a publish opens again for its channel retries by the transport options, outside the
+# retry policy (kombu's OperationalError there is no error the policy retries): nameko's three attempts
+# (9 s) stopped the registry 8 s into a 20 s broker restart in make chaos. As long as the policy now.
+REPLY_TRANSPORT_OPTIONS = {**DEFAULT_TRANSPORT_OPTIONS, **REPLY_RETRY_POLICY}
 LOST_CONNECTION = (AmqpConnectionError, OSError)  # OSError: reset, broken pipe, timed out
 
 
 class PatientPublisher(Publisher):
     retry_policy = REPLY_RETRY_POLICY
+    transport_options = REPLY_TRANSPORT_OPTIONS
     # A reply goes to the caller's exclusive reply queue, which lives only as long as the caller's
     # connection: a broker that loses it has lost the queue too, confirmed or not, and the caller's
     # timeout is the answer either way. Waiting for the broker's confirm of every reply cost each RPC
