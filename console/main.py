@@ -19,6 +19,7 @@ from console.web.app import Console, create_app
 from console.web.sessions import Sessions
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
+from services.backbone.process import begin
 from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
@@ -37,6 +38,7 @@ def build(settings: Settings) -> Console:
 
 def main() -> int:
     settings = Settings.from_env()
+    begin(settings)
     hub_logging.configure("console", settings.log_format)
     metrics.serve(settings)
     host, _, port = settings.console_address.rpartition(":")

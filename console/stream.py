@@ -20,7 +20,7 @@ from console.readmodel.store import ConsoleApplication, open_console_store
 from console.readmodel.work import ViewConsumer
 from services.backbone import logging as hub_logging
 from services.backbone import metrics, topology
-from services.backbone.process import stop_on_signals
+from services.backbone.process import begin, stop_on_signals
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -32,6 +32,7 @@ def consumers(app: ConsoleApplication, settings: Settings) -> list[ViewConsumer]
 
 def main() -> int:
     settings = Settings.from_env()
+    begin(settings)
     hub_logging.configure("console-stream", settings.log_format)
     metrics.serve(settings)
     app = open_console_store(settings)

@@ -37,7 +37,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.edge.listen import listen
 from services.backbone.edge.malformed import MalformedRequests
-from services.backbone.process import private_files, return_large_frees, wait_for_signal
+from services.backbone.process import begin, wait_for_signal
 from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
@@ -114,8 +114,7 @@ class Gateway:
 
 def main() -> int:
     settings = Settings.from_env()
-    private_files(settings.runtime_dir)
-    return_large_frees()
+    begin(settings)
     hub_logging.configure("gateway", settings.log_format, settings.log_level)
     metrics.serve(settings)
     gateway = Gateway(settings, settings.gateway_address).start()

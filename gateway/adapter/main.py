@@ -20,7 +20,7 @@ from gateway.adapter.ledger import LedgerWriter
 from gateway.adapter.pusher import DepartmentPusher
 from services.backbone import logging as hub_logging
 from services.backbone import metrics
-from services.backbone.process import private_files, return_large_frees, wait_for_signal
+from services.backbone.process import begin, wait_for_signal
 from services.backbone.rpc_client import Services
 from services.backbone.settings import Settings
 
@@ -90,8 +90,7 @@ class Adapter:
 
 def main() -> int:
     settings = Settings.from_env()
-    private_files(settings.runtime_dir)
-    return_large_frees()
+    begin(settings)
     hub_logging.configure("department-adapter", settings.log_format, settings.log_level)
     metrics.serve(settings)
     adapter = Adapter(

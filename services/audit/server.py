@@ -28,7 +28,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics
 from services.backbone.edge.listen import listen
 from services.backbone.edge.malformed import MalformedRequests  # the same TLS settings as the gateway
-from services.backbone.process import private_files, return_large_frees, wait_for_signal
+from services.backbone.process import begin, wait_for_signal
 from services.backbone.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -79,8 +79,7 @@ def main() -> int:
     # libpq, not configuration the hub reads: the one os.environ use here (tests/unit/test_settings_only.py).
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {READ_ONLY_SESSIONS}".strip()
     settings = Settings.from_env()
-    private_files(settings.runtime_dir)
-    return_large_frees()
+    begin(settings)
     hub_logging.configure("audit-server", settings.log_format, settings.log_level)
     metrics.serve(settings)
     server = AuditServer(settings, settings.audit_address).start()

@@ -29,7 +29,7 @@ from services.audit.scan import worker_pool
 from services.audit.stores import SMALL_POOL, audited_services, open_readonly
 from services.backbone import links, metrics
 from services.backbone import logging as hub_logging
-from services.backbone.process import private_files, return_large_frees
+from services.backbone.process import begin
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 from services.kernel.signatures import KeyPair
@@ -130,8 +130,7 @@ def _open(settings: Settings, stop: threading.Event) -> AuditWorker | None:
 
 def main() -> int:
     settings = Settings.from_env()
-    private_files(settings.runtime_dir)
-    return_large_frees()
+    begin(settings)
     hub_logging.configure("audit-worker", settings.log_format, settings.log_level)
     metrics.serve(settings)
     stop = threading.Event()

@@ -9,7 +9,7 @@ from nameko.timer import Timer
 
 from services.backbone import consistency, correlation, metrics, nameko_replies  # noqa: F401 - replies wait out a broker restart
 from services.backbone import logging as hub_logging
-from services.backbone.process import private_files, return_large_frees
+from services.backbone.process import begin
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 
@@ -27,8 +27,7 @@ class EventStore(DependencyProvider):  # type: ignore[misc]
     def setup(self) -> None:
         # Connections are made here, not at import time.
         settings = Settings.from_env()
-        private_files(settings.runtime_dir)
-        return_large_frees()
+        begin(settings)
         hub_logging.configure(self.container.service_name, settings.log_format, settings.log_level)
         metrics.serve(settings)  # once per process, however many services it runs
         self.app = open_store(self.app_class, settings)

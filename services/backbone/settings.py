@@ -26,6 +26,19 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _gc_threshold(value: str) -> tuple[int, int, int]:
+    """HUB_GC_THRESHOLD: three counts, "50000,20,20" (the default when empty), as gc.set_threshold takes
+    them; "700,10,10" is Python's own."""
+    if not value.strip():
+        return Settings.gc_threshold
+    parts = value.replace(" ", "").split(",")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or int(parts[0]) == 0:
+        raise ValueError(
+            f"HUB_GC_THRESHOLD={value!r}: three whole numbers, the first above 0 (e.g. 50000,20,20)"
+        )
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the broker and the stores are, and how names are prefixed."""
@@ -80,6 +93,8 @@ class Settings:
     # the department adapter
     adapter_max_attempts: int = 8
     adapter_deadline: float = 5.0
+    # every process: Python's cyclic collector's thresholds (services/backbone/process.py)
+    gc_threshold: tuple[int, int, int] = (50_000, 20, 20)
     # every HUB_* variable as read, for the few modules with settings of their own (notifications'
     # rates and retries, the reference platforms' addresses)
     hub_env: dict[str, str] = field(default_factory=dict)
@@ -134,6 +149,7 @@ class Settings:
             chain_key_file=_path(env.get("HUB_CHAIN_KEY_FILE")),
             adapter_max_attempts=int(env.get("HUB_ADAPTER_MAX_ATTEMPTS", "8")),
             adapter_deadline=float(env.get("HUB_ADAPTER_DEADLINE", "5")),
+            gc_threshold=_gc_threshold(env.get("HUB_GC_THRESHOLD", "")),
             hub_env={k: v for k, v in env.items() if k.startswith("HUB_")},
         )
 

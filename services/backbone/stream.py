@@ -19,7 +19,7 @@ from services.backbone import logging as hub_logging
 from services.backbone import metrics, topology
 from services.backbone.consumer import TrackedConsumer
 from services.backbone.handlers import Handlers
-from services.backbone.process import private_files, return_large_frees, stop_on_signals
+from services.backbone.process import begin, stop_on_signals
 from services.backbone.relay import Relay
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    private_files(settings.runtime_dir)
-    return_large_frees()
+    begin(settings)
     hub_logging.configure(f"{args.service}-stream", settings.log_format, settings.log_level)
     metrics.serve(settings)
     app, workers = build(args.service, settings)
