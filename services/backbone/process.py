@@ -74,12 +74,13 @@ def return_large_frees() -> bool:
 
 def collect_less_often(threshold: tuple[int, int, int]) -> None:
     """Python's cyclic garbage collector runs after `threshold[0]` more container objects were made than
-    freed (Python's own: 700), the older generations after 20 collections of the younger (10).
+    freed (Python's own: 700), the older generations after `threshold[1]` and `threshold[2]` collections
+    of the younger (Python's own: 10 and 10; the hub's: 50,000, 20, 20, Settings.gc_threshold).
 
     The hub's objects are freed by their reference counts as soon as a page or a call is done; the
     collector finds almost nothing, yet at 700 it ran every few hundred events and took 7-15% of every
-    process's CPU in the bulk import (counted with gc.callbacks). At 50,000 the import took 280 µs of
-    CPU per risk point where it took 315-335 (bench.riskpoints_import, the same day, alternated)."""
+    process's CPU in the bulk import (counted with gc.callbacks). At 50,000 the import took 280-300 µs
+    of CPU per risk point where it took 315-320 (bench.riskpoints_import, the same hour, alternated)."""
     gc.set_threshold(*threshold)
 
 
