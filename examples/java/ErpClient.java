@@ -120,7 +120,7 @@ public final class ErpClient {
                         .setIdempotencyKey("java-erp-" + creditCode)
                         .setProfile(EnterpriseProfile.newBuilder()
                                 .setUnifiedSocialCreditCode(creditCode)
-                                .setName("台儿庄区示例机械有限公司")
+                                .setName("台儿庄区示例精细化工有限公司")
                                 .setLegalRepresentative("赵六")
                                 .setLegalRepresentativeMobile("13800138001")
                                 .setIndustry("化工")
@@ -250,7 +250,7 @@ public final class ErpClient {
         ControlMeasure monitored = ControlMeasure.newBuilder().setType("在线监测").setDescription("温度、压力在线监测，超限报警").build();
         return List.of(
                 RiskPointInput.newBuilder()
-                        .setExternalId(code + "-RP-1").setName("热处理炉").setLocation("二车间").setCategory("设备设施")
+                        .setExternalId(code + "-RP-1").setName("导热油炉").setLocation("二车间").setCategory("设备设施")
                         .addAllAccidentTypes(List.of("灼烫", "火灾"))
                         .setAssessment(AssessmentInput.newBuilder().setMethod(AssessmentMethod.ASSESSMENT_METHOD_LEC)
                                 .putScores("L", 3).putScores("E", 6).putScores("C", 15))
@@ -260,11 +260,11 @@ public final class ErpClient {
                         .addAdjacentUnits("北邻：相邻企业") // level 2 and above name whom to notify
                         .build(),
                 RiskPointInput.newBuilder()
-                        .setExternalId(code + "-RP-2").setName("行车作业区").setLocation("装配车间").setCategory("操作行为")
+                        .setExternalId(code + "-RP-2").setName("桶装物料装卸区").setLocation("成品库").setCategory("操作行为")
                         .addAccidentTypes("起重伤害")
                         .setAssessment(AssessmentInput.newBuilder().setMethod(AssessmentMethod.ASSESSMENT_METHOD_LEC)
                                 .putScores("L", 1).putScores("E", 6).putScores("C", 7))
-                        .setResponsibleUnit("装配车间").setResponsiblePerson("周师傅").setResponsibleMobile("13700000002")
+                        .setResponsibleUnit("储运班").setResponsiblePerson("周师傅").setResponsibleMobile("13700000002")
                         .addControlMeasures(rules)
                         .addEmergencyMeasures("停机，疏散作业区人员")
                         .build());
