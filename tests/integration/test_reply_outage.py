@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import kombu
 import nameko.rpc
@@ -99,8 +100,10 @@ def queue(infrastructure: dict[str, str]) -> Any:
 
 def test_a_reply_sent_during_a_long_broker_outage_goes_out_once_the_broker_is_back(queue: Any) -> None:
     name, channel = queue
-    proxy = Proxy(("127.0.0.1", 5672))
-    publisher = nameko.rpc.Responder.publisher_cls(f"amqp://guest:guest@127.0.0.1:{proxy.port}//")
+    broker = urlsplit(Settings().amqp_uri)  # the broker the queue is on, reached through the proxy
+    proxy = Proxy((broker.hostname or "127.0.0.1", broker.port or 5672))
+    through = broker._replace(netloc=f"{broker.username}:{broker.password}@127.0.0.1:{proxy.port}")
+    publisher = nameko.rpc.Responder.publisher_cls(urlunsplit(through))
     publisher.publish(
         {"reply": "before"}, routing_key=name, exchange=""
     )  # a pooled connection, as a running service has
