@@ -89,11 +89,8 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
         ):
             # up to the ids, one round trip: the statements are pipelined, their results read at its end
             with conn.pipeline():
-                library.before_events(self, curs, stored_events, **kwargs)  # a consumer's tracking record
+                self._before_rows(curs, stored_events, **kwargs)
                 if stored_events:
-                    library.lock_events_table(self, curs)
-                    if any(is_published(e.topic) for e in stored_events):
-                        library.notify_followers(self, curs)  # internal events alone wake no relay
                     reserved.execute(reserve, (len(stored_events),))
             if not stored_events:
                 return None
@@ -105,34 +102,37 @@ class CopyingProcessRecorder(PostgresProcessRecorder):
             self._after_copy(curs, ids, stored_events)
         return ids
 
+    def _before_rows(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """What goes before the rows, on either path: a consumer's tracking record, then (with events)
+        the table's lock and the NOTIFY (internal events alone wake no relay)."""
+        library.before_events(self, curs, stored_events, **kwargs)
+        if stored_events:
+            library.lock_events_table(self, curs)
+            if any(is_published(e.topic) for e in stored_events):
+                library.notify_followers(self, curs)
+
     def _insert_pipelined(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """A small transaction in two round trips (see the module): BEGIN, a consumer's tracking record,
-        the lock, the NOTIFY and the INSERT, synced; then the link and COMMIT."""
+        the lock, the NOTIFY and the INSERT, synced; then the link and COMMIT. Whatever raises inside
+        (the database refusing a duplicate at the sync, or a fault of the hub's own) leaves the
+        transaction by its error: rolled back, nothing of it stored, a tracking record least of all."""
         ids: list[int] | None = None
-        refused: Exception | None = None
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
-                try:
-                    library.before_events(self, curs, stored_events, **kwargs)
-                    if stored_events:
-                        library.lock_events_table(self, curs)
-                        if any(is_published(e.topic) for e in stored_events):
-                            library.notify_followers(self, curs)
-                        params: list[Any] = []
-                        for e in stored_events:
-                            params += (e.originator_id, e.originator_version, e.topic, e.state)
-                        curs.execute(self._values_plan(len(stored_events)), params, prepare=True)
-                    # a duplicate version or position is refused here, as eventsourcing's INSERT is
-                    pipeline.sync()
-                    if stored_events:
-                        ids = [row["notification_id"] for row in curs.fetchall()]
-                except Exception as error:  # noqa: BLE001 - raised once the pipeline is left (psycopg)
-                    refused = error
-                else:
-                    if ids:
-                        self._after_copy(curs, ids, stored_events)
-            if refused is not None:
-                raise refused
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            self._before_rows(curs, stored_events, **kwargs)
+            if stored_events:
+                params: list[Any] = []
+                for e in stored_events:
+                    params += (e.originator_id, e.originator_version, e.topic, e.state)
+                curs.execute(self._values_plan(len(stored_events)), params, prepare=True)
+            pipeline.sync()  # a duplicate version or position is refused here, as eventsourcing's INSERT
+            if stored_events:
+                ids = [row["notification_id"] for row in curs.fetchall()]
+                self._after_copy(curs, ids, stored_events)
         return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)

@@ -189,3 +189,27 @@ def test_a_position_recorded_alone_is_stored_once(stores: Any) -> None:
         copying.recorder.insert_tracking(Tracking("__relay__", 5))
     copying.recorder.insert_tracking(Tracking("__relay__", 9))
     assert copying.recorder.max_tracking_id("__relay__") == 9
+
+
+@SIZES
+def test_a_fault_before_the_events_are_sent_stores_nothing_of_the_transaction(
+    stores: Any, others: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of the hub's own (not the database refusing) between the tracking record and the events:
+    the transaction is rolled back, so no consumer's position is recorded without its effects."""
+    copying, _ = stores
+    recorder = copying.recorder
+    lock_table = recorder._lock_table
+
+    def fault_after_the_lock(curs: Any) -> None:
+        lock_table(curs)
+        raise RuntimeError("a fault of the hub")
+
+    monkeypatch.setattr(recorder, "_lock_table", fault_after_the_lock)
+    processing = Processing(Tracking("registry", 41))
+    processing.collect_events(*indexes(1 + others, "丑"))
+    before = log(copying)
+    with pytest.raises(RuntimeError):
+        copying.record(processing)
+    assert copying.recorder.max_tracking_id("registry") in (None, 0)
+    assert log(copying) == before
