@@ -83,12 +83,12 @@ class RegistryBase(HubApplication):
     def _likely_shards(self, enterprise: str, town: str, industry: str) -> list[UUID]:
         """The shards a new enterprise of this town and industry will join, as the routing table and the
         directory this process keeps route it: read with the command's first read, so a registration
-        reads once. Nothing when they are not kept yet; a table changed elsewhere since only leaves a
-        shard to read after routing."""
+        reads once. Its town's and its industry's always; its supervisors' only when the table and the
+        directory are kept (a hub with no routing table keeps none). A table changed elsewhere since
+        only leaves a shard to read after routing."""
         table, directory = self.peek(ROUTING_TABLE_ID), self.peek(DIRECTORY_ID)
-        if not isinstance(table, RoutingTable) or not isinstance(directory, DepartmentDirectory):
-            return []
-        routed = routed_to(table, directory, industry, town)
+        kept = isinstance(table, RoutingTable) and isinstance(directory, DepartmentDirectory)
+        routed = routed_to(table, directory, industry, town) if kept else []
         return [
             index_id(kind, value, shard_of(enterprise)) for kind, value in keys_of(town, industry, routed)
         ]

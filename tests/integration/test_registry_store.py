@@ -64,3 +64,45 @@ def test_the_department_list_is_every_record_as_it_is_now(settings: Settings) ->
     assert listed == [registry.get_department("AJ"), registry.get_department("ZJ")]
     assert listed[0]["endpoint"] == "127.0.0.1:2" and listed[1]["receipt_public_key"]
     registry.close()
+
+
+def _reads_of_one_registration(registry: RegistryApplication, n: int, **overrides: str) -> int:
+    reads = 0
+    get_many = registry.get_many
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal reads
+        reads += 1
+        return get_many(*args, **kwargs)  # type: ignore[arg-type]
+
+    registry.get_many = counted  # type: ignore[method-assign]
+    try:
+        assert registry.register(enterprise_fields(n, **overrides))["created"]
+    finally:
+        del registry.get_many
+    return reads
+
+
+@pytest.mark.parametrize("routing", ["no routing table", "a rule and a town office"])
+def test_a_registration_reads_the_store_once(pg_settings: Settings, routing: str) -> None:
+    """The enterprise, the table, the directory and the index shards it joins come in one read: its
+    town's and its industry's always, its supervisors' once the table is kept (after any first
+    command). A hub without routing rules used to read the shards a second time."""
+    registry = open_store(RegistryApplication, pg_settings)
+    try:
+        if routing != "no routing table":
+            registry.add_department(OFFICE)
+            registry.add_department({"code": "AJ", "name": "应急管理局", "kind": "安监"})
+            registry.set_routing_rule("化工", "*", ["AJ"])
+        registry.register(enterprise_fields(1))  # a running hub has read its table before
+        places = [{}, {"town": "马兰屯镇"}, {"industry": "建筑", "town": "涧头集镇"}]
+        for n, place in enumerate(places, start=2):
+            assert _reads_of_one_registration(registry, n, **place) == 1, place
+        expected = ["AJ", "ZSZ-AWB"] if routing != "no routing table" else []
+        last = registry.register(enterprise_fields(9))["enterprise_id"]
+        assert registry.get(last)["supervisors"] == expected
+        assert len(registry.list_enterprises(town="马兰屯镇")) == 1
+        assert len(registry.list_enterprises(town="涧头集镇")) == 1
+        assert len(registry._members("industry", "建筑")) == 1  # noqa: SLF001 - no listing by industry
+    finally:
+        registry.close()
