@@ -3,9 +3,13 @@
 It reads a page of notifications after its last confirmed position, validates each event against
 its contract, publishes the page with mandatory routing, waits once for the broker's confirms and
 only then records the new position (a tracking record in the service's own store). A crash
-anywhere republishes the page; consumers recognise the duplicates. How far it has read past the last
-published event (internal events) is recorded once a page of them, or at the head once a second: a
-restart reads at most a page again, and `hubctl status` sees the lag of internal events fall to 0.
+anywhere republishes what was not recorded; consumers recognise the duplicates. The stream process's
+relay records a confirmed position at most every RECORD_SECONDS while its pages are short (single
+calls: a transaction per call saved, a restart republishes at most that long's events), a full page
+at once, and what is left within RECORD_SECONDS at the head or when it stops. How far it has read past
+the last published event (internal events) is recorded once a page of them, or at the head once a
+second: a restart reads at most a page again, and `hubctl status` sees the lag of internal events
+fall to 0.
 
 Each envelope names the previous event published in the stream (`previous_id`), so a consumer
 can tell a duplicate from a gap. Internal events (views, parked messages) are not published; the
@@ -43,6 +47,8 @@ RELAY_TRACKING = "__relay__"  # last notification published and confirmed
 RELAY_READ_TRACKING = "__relay_read__"  # last notification read (published or internal)
 # At the head, the read position is recorded at most this often (a consumer's views are a page each)
 READ_RECORD_SECONDS = 1.0
+# The stream process's relay records its confirmed position at most this often while pages are short
+RECORD_SECONDS = 0.25
 BATCH_TYPE = "batch"  # the AMQP type of a message that carries several envelopes (a JSON array)
 
 
@@ -183,7 +189,10 @@ class Relay:
         confirm_timeout: float = 30.0,
         idle_wait: float = 0.02,
         batch: int | None = None,
+        record_every: float = 0.0,
     ) -> None:
+        """`record_every`: the least time between two records of the confirmed position while pages
+        are short (0, for a relay driven page by page: every page is recorded)."""
         self.app, self.settings = app, settings
         self.service = app.service
         self.subscribers = topology.consumers_of(self.service) if subscribers is None else subscribers
@@ -191,11 +200,13 @@ class Relay:
         self.batch = batch or topology.batch_size_of(self.service)  # envelopes per message
         self.alone = topology.alone_of(self.service)  # types that travel one to a message
         self.confirm_timeout, self.idle_wait = confirm_timeout, idle_wait
+        self.record_every = record_every
         self._conn: Any = None
         self._channel: Any = None
         self._confirms = _Confirms()
         self._published_tags = 0
-        self._last_published = relay_position(app)
+        self._last_published = self._recorded = relay_position(app)  # confirmed; recorded in the store
+        self._record_due = 0.0  # when the confirmed position may be recorded again (short pages)
         self._read_position = self._read_recorded = relay_read_position(app)
         self._read_due = 0.0  # when the read position may be recorded again at the head
         self.caught_up = False
@@ -217,7 +228,7 @@ class Relay:
         self._channel, self._published_tags = channel, 0
 
     def _restart_from_store(self) -> None:
-        self._last_published = relay_position(self.app)
+        self._last_published = self._recorded = relay_position(self.app)
         self._read_position = self._read_recorded = relay_read_position(self.app)
 
     def close(self) -> None:
@@ -239,21 +250,21 @@ class Relay:
             metrics.RELAY_LAG.labels(self.service).set(0)
             self._at_head()
             return 0
-        recorder = self.app.process_recorder
+        # Ids only grow: fewer than a page of them read means the page was short, the relay at the head.
+        full = last - self._read_position >= self.page_size
         if envelopes:
             self._publish(envelopes)
             published = envelopes[-1].notification_id
-            recorder.insert_tracking(Tracking(RELAY_TRACKING, published))
             self._last_published = published
+            if full or time.monotonic() >= self._record_due:
+                self._record_published()
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
             metrics.RELAY_POSITION.labels(self.service).set(published)
-        # Ids only grow: fewer than a page of them read means the page was short, the relay at the head.
-        full = last - self._read_position >= self.page_size
         self._read_position = last
         # The read position spares a restart from reading internal events again (the published position
         # covers the rest: relay_read_position takes the greater): recorded once a page of them has been
         # read past it, or at the head once a second, not after every page (a consumer's views are a
-        # page each).
+        # page each). A published position not recorded yet is, within `record_every`.
         if last - max(self._read_recorded, self._last_published) >= self.page_size:
             self._record_read()
         elif last == self._last_published:
@@ -270,8 +281,23 @@ class Relay:
 
     def _at_head(self) -> None:
         self._keep_alive()
-        if self._read_position > self._read_recorded and time.monotonic() >= self._read_due:
+        now = time.monotonic()
+        if self._last_published > self._recorded and now >= self._record_due:
+            self._record_published()
+        if self._read_position > self._read_recorded and now >= self._read_due:
             self._record_read()  # the position `hubctl status` counts the lag from
+
+    def record_due_in(self) -> float | None:
+        """Seconds until a confirmed position not yet recorded is due to be (None: nothing waits)."""
+        if self._last_published <= self._recorded:
+            return None
+        return max(self._record_due - time.monotonic(), 0.0)
+
+    def _record_published(self) -> None:
+        if self._last_published > self._recorded:
+            self.app.process_recorder.insert_tracking(Tracking(RELAY_TRACKING, self._last_published))
+            self._recorded = self._last_published
+        self._record_due = time.monotonic() + self.record_every
 
     def _record_read(self) -> None:
         self.app.process_recorder.insert_tracking(Tracking(RELAY_READ_TRACKING, self._read_position))
@@ -332,7 +358,8 @@ class Relay:
                 stop.wait(5.0)
                 return
             if self.caught_up:
-                self._wakeup.wait(stop)  # until the store has new events (or a second passed)
+                # until the store has new events (or a second passed, or a position is due)
+                self._wakeup.wait(stop, self.record_due_in())
 
         def failed() -> None:
             nonlocal resume
@@ -342,6 +369,10 @@ class Relay:
         run_until_stopped(
             step, stop, what="relay", on_failure=failed, retryable=RETRYABLE, service=self.service
         )
+        try:  # what the broker confirmed, recorded before leaving (a restart need not send it again)
+            self._record_published()
+        except Exception as error:  # noqa: BLE001 - the store is down: a restart publishes it again
+            log.warning("relay_position_not_recorded", service=self.service, error=repr(error))
         self.close()
         self._wakeup.close()
         log.info("relay_stopped", service=self.service)

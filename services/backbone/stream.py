@@ -20,7 +20,7 @@ from services.backbone import metrics, topology
 from services.backbone.consumer import TrackedConsumer
 from services.backbone.handlers import Handlers
 from services.backbone.process import begin, stop_on_signals
-from services.backbone.relay import Relay
+from services.backbone.relay import RECORD_SECONDS, Relay
 from services.backbone.settings import Settings
 from services.backbone.store import HubApplication, open_store
 
@@ -54,7 +54,7 @@ def handlers_of(service: str) -> Handlers | None:
 def build(service: str, settings: Settings) -> tuple[HubApplication, list[object]]:
     """The service's store, its relay and one consumer per upstream it subscribes to."""
     app = open_store(application_class(service), settings)
-    workers: list[object] = [Relay(app, settings)]
+    workers: list[object] = [Relay(app, settings, record_every=RECORD_SECONDS)]
     handlers = handlers_of(service)
     if handlers is not None:
         for upstream in topology.upstreams_of(service):

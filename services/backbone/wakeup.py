@@ -40,14 +40,16 @@ class StoreWakeup:
     def listening(self) -> bool:
         return self._conn is not None
 
-    def wait(self, stop: threading.Event) -> None:
-        """Returns when the store may have new events, after `timeout`, or soon after `stop` is set."""
+    def wait(self, stop: threading.Event, at_most: float | None = None) -> None:
+        """Returns when the store may have new events, after `timeout` (or `at_most`, when sooner), or
+        soon after `stop` is set."""
         conn = self._listen()
         if conn is None:
-            stop.wait(self.idle_wait)
+            stop.wait(self.idle_wait if at_most is None else min(self.idle_wait, at_most))
             return
+        timeout = self.timeout if at_most is None else min(self.timeout, at_most)
         try:
-            for _ in conn.notifies(timeout=self.timeout, stop_after=1):
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
                 pass
         except psycopg.Error as error:
             log.warning("relay_wakeup_lost", channel=self.channel, error=repr(error))
