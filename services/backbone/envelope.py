@@ -191,15 +191,23 @@ _STORED_STATE = json.JSONDecoder(object_hook=_as_text)
 
 
 def from_stored(
-    upstream: str, notification: Notification, event_class: type, previous_id: int
+    upstream: str,
+    notification: Notification,
+    event_class: type,
+    previous_id: int,
+    stored_json: bytes | None = None,
 ) -> Envelope | None:
     """The envelope of a stored event read straight from its stored JSON, without making the domain
     event and then turning its values back into JSON ones: the same envelope as from_domain_event().
-    None when the event needs eventsourcing's mapper (an upcast class version, a transcoding of our own)."""
+    `stored_json`: the event's state as the transcoder wrote it, when the store keeps it otherwise
+    (encrypted); the notification's own state by default. None when the event needs eventsourcing's
+    mapper (an upcast class version, a transcoding of our own)."""
     if getattr(event_class, "class_version", 1) != 1:
         return None
     try:
-        state = transcoder.loads(notification.state, _as_text, _STORED_STATE.decode)
+        state = transcoder.loads(
+            notification.state if stored_json is None else stored_json, _as_text, _STORED_STATE.decode
+        )
     except _NotPlain:
         return None
     if not isinstance(state, dict) or "class_version" in state:

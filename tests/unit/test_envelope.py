@@ -3,17 +3,24 @@ the one made from the decoded domain event, for every kind of event the services
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import event
+from eventsourcing.persistence import MapperDeserialisationError
 from eventsourcing.utils import resolve_topic
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone import at_rest
+from services.backbone.aggregate import HubAggregate, is_published
 from services.backbone.envelope import (
     _EVENT_IDS,
     Envelope,
@@ -22,7 +29,10 @@ from services.backbone.envelope import (
     from_domain_event,
     from_stored,
 )
+from services.backbone.relay import envelopes_after, stored_json
 from services.backbone.store import HubApplication
+from services.registry.application import RegistryApplication
+from tests.factories import enterprise_fields
 from tests.notifications_seed import Seeded, seed
 
 
@@ -94,3 +104,69 @@ def test_an_event_id_is_the_uuid5_of_its_stream_originator_and_version() -> None
     ]:
         expected = str(uuid.uuid5(_EVENT_IDS, f"{upstream}/{originator}/{version}"))
         assert event_id(upstream, originator, version) == expected
+
+
+def encrypted(app_class: type[HubApplication], **env: str) -> HubApplication:
+    key = base64.b64encode(os.urandom(32)).decode("ascii")
+    return app_class(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            "CIPHER_TOPIC": at_rest.TOPIC,
+            "CIPHER_KEY": key,
+            **env,
+        }
+    )
+
+
+def test_an_encrypted_store_s_events_reach_their_envelopes_without_the_domain_event(tmp_path: Path) -> None:
+    """Every store is encrypted at rest: the relay opens each event and reads its JSON, and makes the
+    envelope the mapper's domain event would make, without that event (its decoding cost the relay
+    more than the rest of an envelope)."""
+    ledger = encrypted(LedgerApp)
+    ledger.save(Ledger(amount=Decimal("0.10"), when=datetime(2026, 12, 5, tzinfo=UTC), ref=uuid4()))
+    (n,) = ledger.recorder.select_notifications(start=1, limit=10)
+    opened = from_stored("test", n, resolve_topic(n.topic), 0, stored_json(ledger.mapper, n.state))
+    assert opened == from_domain_event("test", n, ledger.mapper.to_domain_event(n), 0)
+    assert opened is not None and opened.payload["amount"] == "0.10"
+    ledger.close()
+
+    registry = encrypted(RegistryApplication, HUB_RUNTIME_DIR=str(tmp_path))
+    registry.add_department({"code": "AJ", "name": "应急管理局", "kind": "安监"})
+    registry.set_routing_rule("化工", "*", ["AJ"])
+    for i in range(3):
+        registry.register(enterprise_fields(i))
+    notifications = registry.recorder.select_notifications(start=1, limit=1000)
+    assert "应急".encode() not in b"".join(bytes(n.state) for n in notifications)  # not in clear
+    published = [n for n in notifications if is_published(n.topic)]
+    expected = [
+        from_domain_event(registry.service, n, registry.mapper.to_domain_event(n), previous_id=p)
+        for n, p in zip(published, [0, *(n.id for n in published[:-1])], strict=True)
+    ]
+    mapped = 0
+    to_domain_event = registry.mapper.to_domain_event
+
+    def counted(stored: Any) -> Any:
+        nonlocal mapped
+        mapped += 1
+        return to_domain_event(stored)
+
+    registry.mapper.to_domain_event = counted  # type: ignore[method-assign]
+    envelopes, _ = envelopes_after(registry, 0, 1000)
+    assert envelopes == expected
+    assert {"Enterprise.Registered", "Enterprise.SupervisorsAssigned"} <= {e.type for e in envelopes}
+    assert mapped == 0
+    registry.close()
+
+
+def test_an_altered_encrypted_event_stops_the_relay_with_the_mapper_s_error() -> None:
+    app = encrypted(LedgerApp)
+    app.save(Ledger(amount=Decimal("1"), when=datetime(2026, 12, 5, tzinfo=UTC), ref=uuid4()))
+    (stored,) = app.recorder.select_notifications(start=1, limit=10)
+    altered = bytearray(stored.state)
+    altered[-1] ^= 1
+    app.recorder.select_notifications = lambda *a, **k: [  # type: ignore[method-assign]
+        dataclasses.replace(stored, state=bytes(altered))
+    ]
+    with pytest.raises(MapperDeserialisationError):
+        envelopes_after(app, 0, 10)
+    app.close()
