@@ -33,8 +33,8 @@ from hub.v1 import riskpoint_pb2 as pb
 
 from bench.common import Result, cpu_between, cpu_seconds, quiet, save, show, stop_on_signals
 from services.backbone import link_recorders
+from services.backbone.aggregate import is_published
 from services.backbone.amqp import connect, raw_channel
-from services.backbone.relay import relay_position, relay_read_position
 from services.backbone.settings import Settings
 from services.backbone.store import open_store
 from services.filing.application import FilingApplication
@@ -123,12 +123,24 @@ def stream(address: str, metadata: list[tuple[str, str]], messages: list[Any], o
     channel.close()
 
 
-def settled(riskpoints: RiskPointsApplication, filing: FilingApplication) -> bool:
-    """Every stored event read by the relay, every published one confirmed and applied by filing."""
-    head = riskpoints.recorder.max_notification_id() or 0
-    published = relay_position(riskpoints)
-    applied = filing.process_recorder.max_tracking_id("riskpoints") or 0
-    return relay_read_position(riskpoints) >= head and applied >= published
+def last_published(riskpoints: RiskPointsApplication, after: int) -> int:
+    """The id of the last published event the store holds after notification `after` (`after` when
+    none): once filing has applied it, the relay has published every event and filing applied each.
+    The import's own bookkeeping (internal, never published) ends the stream after it."""
+    stop = riskpoints.recorder.max_notification_id() or 0
+    while stop > after:
+        start = max(after, stop - 500)
+        page = riskpoints.recorder.select_notifications(start=start + 1, limit=stop - start, stop=stop)
+        published = [n.id for n in page if is_published(n.topic)]
+        if published:
+            return published[-1]
+        stop = start
+    return after
+
+
+def settled(filing: FilingApplication, last: int) -> bool:
+    """Filing has applied the last published event of the import (the stream is in order)."""
+    return (filing.process_recorder.max_tracking_id("riskpoints") or 0) >= last
 
 
 def run(
@@ -325,8 +337,12 @@ def _import(hub: Hub, plan: list[list[dict[str, Any]]], streams: int, first: int
         ]:
             done.result()
     answered = time.perf_counter() - started
+    # Every item is saved once its stream has answered: the store's events are all there now. Until
+    # filing has applied the last of them that is published, not until the relay has recorded how far
+    # it read the bookkeeping after it (at most once a second: that wait is not the import's work).
+    last = last_published(riskpoints, events_before)
     deadline = time.monotonic() + 600
-    while not settled(riskpoints, filing):
+    while not settled(filing, last):
         if time.monotonic() > deadline:
             raise RuntimeError("the relay and filing did not catch up within 10 minutes")
         time.sleep(0.02)
