@@ -9,3 +9,6 @@ from services.backbone import quiet as _quiet  # noqa: F401 - first: the librari
 # or every query blocks the event loop (FIELD_NOTES). Harmless in plain processes.
 if "eventlet" in sys.modules:
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    from services.backbone import green_wait
+
+    green_wait.install()
