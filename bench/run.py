@@ -24,7 +24,7 @@ BENCHMARKS: list[tuple[str, dict[str, object]]] = [
     # every console page of a town of 5,000 enterprises, beside the raw read of its rows (under 300 ms)
     ("bench.console_pages", {"enterprises": 5_000}),
     # the interactive path: whole-system CPU per sequential call beside a raw call's (issue 28)
-    ("bench.single_calls", {"calls": 200, "rounds": 3}),
+    ("bench.single_calls", {"calls": 200, "rounds": 5}),
 ]
 
 

@@ -1,7 +1,7 @@
 """Single calls, one at a time (the interactive path): what a call costs the whole machine, beside
 the raw floor of a call measured in the same run.
 
-    python -m bench.single_calls [--calls 200] [--rounds 3] [--no-assess]
+    python -m bench.single_calls [--calls 200] [--rounds 5] [--no-assess]
 
 Starts a whole hub as `make run` does (on PostgreSQL, its own namespace), warms it up, then in each
 round sends `calls` sequential RegisterEnterprise, ReportDanger (and AssessDanger) calls over gRPC and
@@ -252,7 +252,7 @@ class Calls:
         )
 
 
-def run(calls: int = 200, rounds: int = 3, assess: bool = True) -> list[Result]:
+def run(calls: int = 200, rounds: int = 5, assess: bool = True) -> list[Result]:
     console = Console()
     paths = ["RegisterEnterprise", "ReportDanger", *(["AssessDanger"] if assess else [])]
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in ("raw floor", *paths)}
@@ -345,7 +345,7 @@ def main() -> None:
     stop_on_signals()
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-assess", action="store_true")
     args = parser.parse_args()
     results = run(args.calls, args.rounds, not args.no_assess)

@@ -3,7 +3,8 @@
     python -m services.backbone.nameko_run --config infra/nameko.yaml services.registry.service
 
 takes the arguments of `nameko run` and runs it: nameko's command line imports eventlet (and
-pkg_resources) before it imports any service, so the banners are silenced here, first.
+pkg_resources) before it imports any service, so the banners are silenced here, first; and eventlet is
+patched in before psycopg is imported, whose waits are then made green (services/backbone/green_wait.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from services.backbone import quiet  # noqa: F401 - before nameko imports eventl
 
 
 def main(argv: list[str] | None = None) -> int:
+    # What `nameko run` does first, done here so that psycopg's wait is chosen after it: psycopg only
+    # recognises gevent, and picked its blocking C wait, which stopped every green thread of the
+    # service for as long as any one query ran (FIELD_NOTES; services/backbone/green_wait.py).
+    import eventlet
+
+    eventlet.monkey_patch()
+    from services.backbone import green_wait
+
+    green_wait.install()
     from nameko.cli.main import main as nameko_main
 
     sys.argv = ["nameko", "run", *(sys.argv[1:] if argv is None else argv)]
