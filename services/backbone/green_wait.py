@@ -5,8 +5,8 @@ psycopg only recognises gevent. Left to itself under eventlet it picks its block
 green thread of the service stops for as long as any one query runs (FIELD_NOTES: a ping waited 1.7 s
 behind a 2 s query). Its green `select()` wait (FIELD_NOTES' fix) goes through the hub on every wait:
 register the socket, switch, switch back; most of the hub's queries answer sooner than that trip
-costs. So each wait first polls the socket itself for up to SPIN, and only a query still running then
-is waited for through the hub: a long query holds the other green threads up for SPIN at most.
+costs. So each wait first polls the socket itself for up to SPIN_MS, and only a query still running then
+is waited for through the hub: a long query holds the other green threads up for SPIN_MS at most.
 
 Measured, a transaction of four round trips in an eventlet process: 163-168 µs of the process's CPU
 with the blocking C wait, 249 µs with the green select(), 192-218 µs this way. In the hub, CPU per
