@@ -12,13 +12,18 @@ Measured, a transaction of four round trips in an eventlet process: 163-168 µs 
 with the blocking C wait, 249 µs with the green select(), 192-218 µs this way. In the hub, CPU per
 call of the service that takes it (python -m bench.single_calls): the registry 2.30 ms blocking,
 3.06-3.15 green, 2.42-2.46 this way; dangers 2.25-2.30, 3.07-3.17, 2.37-2.46.
+
+Why 5 ms: under 24 concurrent ERP threads (bench.chaos's capacity, registrations / filings a second)
+the blocking wait took 49.3-51.3 / 58.7-59.9, a 1 ms spin only 39.1-40.2 / 50.4-51.4 (a write that
+waits for the events table's lock went through the hub, and more transactions then contended for
+it), a 5 ms spin 51.6 / 60.4.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SPIN_MS = 1  # milliseconds a wait blocks the process on the socket before it yields to eventlet's hub
+SPIN_MS = 5  # milliseconds a wait blocks the process on the socket before it yields to eventlet's hub
 
 
 def install() -> bool:
