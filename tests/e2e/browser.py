@@ -89,6 +89,18 @@ def wait_title(driver: WebDriver, check: object, timeout: float = 20) -> str:
     raise AssertionError(f"page did not load as expected: {driver.title} at {driver.current_url}")
 
 
+def wait_text(driver: WebDriver, text: str, timeout: float = 20) -> str:
+    """The page's visible text once it shows `text` (a form posted to the page it came from keeps its
+    title: waiting for the title would read the page before the answer replaced it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = visible_text(driver)
+        if text in shown and driver.execute_script("return document.readyState") == "complete":
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never showed at {driver.current_url}: {visible_text(driver)[:300]}")
+
+
 def visible_text(driver: WebDriver) -> str:
     return str(driver.execute_script("return document.body.innerText"))
 

@@ -123,8 +123,8 @@ def test_a_wrong_token_signs_nobody_in(driver: WebDriver, base: str, town: Town)
     form.find_element(By.NAME, "department").send_keys(OFFICE)
     form.find_element(By.NAME, "token").send_keys(town.tokens[AJJ])  # another department's token
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    browser.wait_title(driver, lambda title: "登录" in title)
-    assert "部门代码或令牌不正确" in browser.visible_text(driver)
+    browser.wait_text(driver, "部门代码或令牌不正确")  # the sign-in page again, with the refusal
+    assert "登录" in driver.title
     browser.screenshot(driver, "00-login-refused")
     driver.get(f"{base}/dashboard")
     assert "登录" in driver.title  # still signed out: the dashboard sends it to the sign-in page
