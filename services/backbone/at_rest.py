@@ -64,7 +64,8 @@ def open_event(event_key: bytes, stored: bytes) -> bytes:
 
 def plain(app: Any, state: bytes) -> bytes:
     """A stored event's bytes as its application's transcoder wrote them (decrypted, when its store
-    is encrypted): for the byte-level tests that pick events before decoding them."""
+    is encrypted): for what reads events without decoding them (the relay, the audit, byte-level
+    tests). InvalidTag when they were altered."""
     cipher = app.mapper.cipher
     return cipher.decrypt(state) if cipher is not None else bytes(state)
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import amqp
 import structlog
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import resolve_topic
 
-from services.backbone import contracts, metrics, topology
+from services.backbone import at_rest, contracts, metrics, topology
 from services.backbone.aggregate import is_published
 from services.backbone.amqp import CONNECTION_ERRORS, connect, corked, raw_channel
 from services.backbone.envelope import Envelope, batch_to_json, from_domain_event, from_stored
@@ -83,7 +83,10 @@ def envelopes_after(
         topic = notification.topic
         if not is_published(topic):
             continue  # internal (views, parked messages): stays in the store, never decoded here
-        stored = stored_json(app.mapper, notification.state)
+        try:  # read straight from its JSON, not through the domain event the mapper would make
+            stored: bytes | None = at_rest.plain(app, notification.state)
+        except Exception:  # noqa: BLE001 - altered or unreadable: the mapper below raises its own error
+            stored = None
         envelope = (
             None
             if stored is None
@@ -97,20 +100,6 @@ def envelopes_after(
         previous = notification.id
     last = notifications[-1].id if notifications else position
     return envelopes, last
-
-
-def stored_json(mapper: Mapper[Any], state: bytes) -> bytes | None:
-    """A stored event's state as the transcoder wrote it (decrypted, decompressed): read into an
-    envelope straight from its JSON, not through the domain event the mapper would make. None when it
-    does not open (the mapper then raises its own error, as for any event it cannot read)."""
-    try:
-        if mapper.cipher is not None:
-            state = mapper.cipher.decrypt(state)
-        if mapper.compressor is not None:
-            state = mapper.compressor.decompress(state)
-    except Exception:  # noqa: BLE001 - altered or unreadable: the mapper's error names the event
-        return None
-    return state
 
 
 def to_messages(

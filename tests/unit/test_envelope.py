@@ -29,7 +29,7 @@ from services.backbone.envelope import (
     from_domain_event,
     from_stored,
 )
-from services.backbone.relay import envelopes_after, stored_json
+from services.backbone.relay import envelopes_after
 from services.backbone.store import HubApplication
 from services.registry.application import RegistryApplication
 from tests.factories import enterprise_fields
@@ -125,7 +125,7 @@ def test_an_encrypted_store_s_events_reach_their_envelopes_without_the_domain_ev
     ledger = encrypted(LedgerApp)
     ledger.save(Ledger(amount=Decimal("0.10"), when=datetime(2026, 12, 5, tzinfo=UTC), ref=uuid4()))
     (n,) = ledger.recorder.select_notifications(start=1, limit=10)
-    opened = from_stored("test", n, resolve_topic(n.topic), 0, stored_json(ledger.mapper, n.state))
+    opened = from_stored("test", n, resolve_topic(n.topic), 0, at_rest.plain(ledger, n.state))
     assert opened == from_domain_event("test", n, ledger.mapper.to_domain_event(n), 0)
     assert opened is not None and opened.payload["amount"] == "0.10"
     ledger.close()
