@@ -14,16 +14,20 @@ import sys
 from services.backbone import quiet  # noqa: F401 - before nameko imports eventlet
 
 
-def main(argv: list[str] | None = None) -> int:
-    # What `nameko run` does first, done here so that psycopg's wait is chosen after it: psycopg only
-    # recognises gevent, and picked its blocking C wait, which stopped every green thread of the
-    # service for as long as any one query ran (FIELD_NOTES; services/backbone/green_wait.py).
+def patch_eventlet() -> None:
+    """What `nameko run` does first, done before psycopg is imported, and psycopg's wait made green:
+    psycopg only recognises gevent, and picked its blocking C wait, which stopped every green thread
+    of the service for as long as any one query ran (FIELD_NOTES; services/backbone/green_wait.py)."""
     import eventlet
 
     eventlet.monkey_patch()
     from services.backbone import green_wait
 
     green_wait.install()
+
+
+def main(argv: list[str] | None = None) -> int:
+    patch_eventlet()
     from nameko.cli.main import main as nameko_main
 
     sys.argv = ["nameko", "run", *(sys.argv[1:] if argv is None else argv)]

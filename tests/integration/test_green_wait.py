@@ -25,10 +25,10 @@ pytestmark = pytest.mark.integration
 
 PROBE = textwrap.dedent(
     """
-    import eventlet
-    eventlet.monkey_patch()  # as `nameko run` does, before the service's modules are imported
+    from services.backbone import nameko_run
+    nameko_run.patch_eventlet()  # as a service starts, before its modules are imported
     import json, sys, time
-    import services  # noqa: F401 - installs the wait
+    import eventlet
     import psycopg
     from psycopg import waiting
     from services.backbone import green_wait

@@ -12,7 +12,6 @@ ANY = "*"
 # module -> the variables it may touch (ANY: whatever it is given)
 ALLOWED: dict[str, set[str]] = {
     "services/backbone/settings.py": {ANY},  # the one place configuration is read
-    "services/__init__.py": {"PSYCOPG_WAIT_FUNC"},  # set for psycopg before anything imports it
     "services/audit/server.py": {"PGOPTIONS"},  # a write for libpq: read-only sessions
     "gateway/adapter/credentials.py": {ANY},  # `env:NAME` credential references, by design
     "hubctl/demo.py": {"XDG_DATA_HOME"},  # the demo enterprises' own key folder, not the hub's
