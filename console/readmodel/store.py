@@ -69,17 +69,30 @@ class ViewRecorder:
         return returned
 
 
-def _grouped(statements: list[Statement]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Consecutive statements of the same text as one executemany (their order kept)."""
-    text, group = "", []
+def _grouped(statements: list[Statement]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The statements as executemany groups of one text each. A statement joins the last group of its
+    text unless a group after that one names a table it names too (`@table`, read or written): a page
+    of an import, which alternates a risk point's row and its line in the events index, is then two
+    executemany (one round trip each in psycopg's pipeline) instead of two statements per event,
+    while statements about the same tables keep their order."""
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
     for sql, params in statements:
-        if sql != text and group:
-            yield text, group
-            group = []
-        text = sql
-        group.append(params)
-    if group:
-        yield text, group
+        tables = _tables(sql)
+        for text, group in reversed(groups):
+            if text == sql:
+                group.append(params)
+                break
+            if tables & _tables(text):
+                groups.append((sql, [params]))
+                break
+        else:
+            groups.append((sql, [params]))
+    return groups
+
+
+@lru_cache(maxsize=1024)
+def _tables(text: str) -> frozenset[str]:
+    return frozenset(_TABLE.findall(text))
 
 
 class PostgresViewRecorder(ViewRecorder, PostgresProcessRecorder):
