@@ -26,7 +26,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import HubAggregate
+from services.backbone.aggregate import CheapCopies, HubAggregate
 
 INDEXES = uuid.UUID("3c1e9b7a-6d2f-4e8b-9a0c-5f7d1b3e2a44")
 KINDS = ("town", "industry", "department")
@@ -57,8 +57,10 @@ def keys_of(town: str, industry: str, supervisors: list[str]) -> set[IndexKey]:
     return {("town", town), ("industry", industry)} | {("department", d) for d in supervisors}
 
 
-class EnterpriseIndex(HubAggregate):
+class EnterpriseIndex(CheapCopies, HubAggregate):
     """The ids of the enterprises sharing one town, industry or supervising department."""
+
+    flat = ("members",)  # ids (a dict; a list in old snapshots): copied whole for each command
 
     class Event(HubAggregate.Event):
         published = False
@@ -74,17 +76,6 @@ class EnterpriseIndex(HubAggregate):
         # removes; a sorted list re-sorted the whole index on every event, and a province-sized
         # index replays up to a snapshot interval of them on every load.
         self.members: dict[str, None] = {}
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> EnterpriseIndex:
-        """A copy for a command (the registry keeps its shards, and hands out copies). Its state is
-        strings, numbers, an id and times (immutable, shared), the members (strings: a shallow copy of
-        the set is a deep one) and the pending events (a list of its own): deepcopy's walk of every
-        member cost a province's shard ~1 µs a member on each registration."""
-        twin = object.__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        twin.members = dict(self.members) if isinstance(self.members, dict) else list(self.members)
-        twin._pending_events = list(self._pending_events)
-        return twin
 
     def _set(self) -> dict[str, None]:
         if isinstance(self.members, list):  # a snapshot taken before the members became a dict

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.backbone.aggregate import InternalAggregate
+from services.backbone.aggregate import CheapCopies, InternalAggregate
 from services.backbone.errors import TransitionError
 from services.backbone.ids import per_enterprise
 
@@ -20,12 +20,14 @@ def index_id(enterprise_id: str | uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(enterprise_id)), "riskpoints/index")
 
 
-class RiskPointIndex(InternalAggregate):
+class RiskPointIndex(CheapCopies, InternalAggregate):
     """An enterprise's risk points by ERP id, each with the fingerprint of its current import form.
 
     Saved in the same transaction as the risk points it describes, so an unchanged item of a re-sent
     import is recognised without loading its aggregate, and listing needs no scan.
     """
+
+    flat = ("entries",)  # ERP id → fingerprint (texts): copied as a dict, not value by value
 
     @staticmethod
     def create_id(enterprise_id: str, **_: Any) -> uuid.UUID:
