@@ -52,7 +52,7 @@ def identified(uow: ViewWork, envelope: Envelope) -> None:
         enterprise_id=str(envelope.enterprise_id),
         **columns,
     )
-    uow.recount(str(envelope.enterprise_id))
+    uow.moved(str(envelope.enterprise_id), envelope.originator_id)
 
 
 def _update_point(uow: ViewWork, envelope: Envelope, columns: dict[str, Any]) -> None:
@@ -63,7 +63,7 @@ def _update_point(uow: ViewWork, envelope: Envelope, columns: dict[str, Any]) ->
 
 def assessed(uow: ViewWork, envelope: Envelope) -> None:
     _update_point(uow, envelope, {**_point_columns(envelope.payload), "assessed_at": envelope.occurred_at})
-    uow.recount(str(envelope.enterprise_id))
+    uow.moved(str(envelope.enterprise_id), envelope.originator_id)
 
 
 def point_updated(uow: ViewWork, envelope: Envelope) -> None:
@@ -72,7 +72,7 @@ def point_updated(uow: ViewWork, envelope: Envelope) -> None:
 
 def retired(uow: ViewWork, envelope: Envelope) -> None:
     _update_point(uow, envelope, {"retired": 1})
-    uow.recount(str(envelope.enterprise_id))
+    uow.moved(str(envelope.enterprise_id), envelope.originator_id)
 
 
 # -- hidden dangers ------------------------------------------------------------------------------

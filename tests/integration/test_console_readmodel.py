@@ -3,6 +3,7 @@ order of upstreams, exactly once, and the pages' queries on them (scope, filters
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -268,3 +269,67 @@ def test_the_audits_tree_heads_are_kept_once_and_cover_the_timeline(
     assert [r["chain"] for r in rows if r["notification_id"] == mine[-1] and r["upstream"] == "registry"] == [
         "altered"
     ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_counts_per_level_equal_the_rows_after_any_pages_of_changes(
+    store: ConsoleApplication, settings: Settings, seed: int
+) -> None:
+    """Risk points identified, re-graded (to the same level too), retired and identified again, some
+    before their enterprise is registered, in pages of any size: each enterprise's counts per level are
+    always what its rows say (the page's moves are taken off and put back, not counted again)."""
+    rng = random.Random(seed)
+    stream = Stream()
+    numbers = [100 * (seed + 1) + k for k in range(3)]
+    enterprises = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"enterprise/{n}")) for n in numbers]
+    points: dict[str, tuple[str, int]] = {}  # point id → (enterprise, n)
+    registered: set[str] = set()
+    consumers = {u: ViewConsumer(store, handlers, settings, u) for u in ("registry", "riskpoints")}
+    applied = {"registry": 0, "riskpoints": 0}
+
+    def apply_some(upstream: str) -> None:
+        """What the upstream published and the console has not applied yet, in pages of 1 to 12."""
+        while applied[upstream] < len(stream.by_upstream[upstream]):
+            start = applied[upstream]
+            page = stream.by_upstream[upstream][start : start + rng.randint(1, 12)]
+            consumers[upstream]._record([Delivery(0, e) for e in page])
+            applied[upstream] += len(page)
+
+    for _ in range(120):
+        roll = rng.random()
+        enterprise = rng.choice(enterprises)
+        if roll < 0.05 and enterprise not in registered:
+            stream.enterprise(numbers[enterprises.index(enterprise)], supervisors=("AJJ-TEZ",))
+            registered.add(enterprise)
+        elif roll < 0.45 or not points:
+            n = rng.randint(0, 15)
+            pid = stream.risk_point(enterprise, n, rng.randint(1, 4))  # new, or the same point again
+            points[pid] = (enterprise, n)
+        elif roll < 0.8:
+            pid = rng.choice(list(points))
+            level = rng.randint(1, 4)
+            payload = {"enterprise_id": points[pid][0], "level": level, "colour": "红橙黄蓝"[level - 1]}
+            stream.emit("riskpoints", "RiskPoint.Assessed", pid, {**payload, "assessment": {"level": level}})
+        else:
+            pid = rng.choice(list(points))
+            stream.emit("riskpoints", "RiskPoint.Retired", pid, {"enterprise_id": points[pid][0]})
+        if rng.random() < 0.3:
+            apply_some(rng.choice(("registry", "riskpoints")))
+    for enterprise in enterprises:
+        if enterprise not in registered:
+            stream.enterprise(numbers[enterprises.index(enterprise)], supervisors=("AJJ-TEZ",))
+    apply_some("riskpoints")
+    apply_some("registry")
+    counted = store.query(
+        "SELECT e.id, e.level1, e.level2, e.level3, e.level4, "
+        + ", ".join(
+            f"(SELECT count(*) FROM @risk_points r WHERE r.enterprise_id = e.id AND r.retired = 0 "
+            f"AND r.level = {n}) AS rows{n}"
+            for n in (1, 2, 3, 4)
+        )
+        + " FROM @enterprises e"
+    )
+    assert len(counted) == 3
+    for row in counted:
+        assert [row[f"level{n}"] for n in (1, 2, 3, 4)] == [row[f"rows{n}"] for n in (1, 2, 3, 4)], row
+    assert sum(row[f"rows{n}"] for row in counted for n in (1, 2, 3, 4)) > 0
