@@ -8,8 +8,9 @@ made for the console's pages (`schema.py`), on SQLite (the embedded default) or 
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -25,7 +26,12 @@ from services.backbone.store import HubApplication, open_store
 SERVICE = "console"
 Statement = tuple[str, dict[str, Any]]
 _PARAM = re.compile(r"%\((\w+)\)s")
-_TABLE = re.compile(r"@(\w+)")
+_TABLE = re.compile(r"@(\w+)\b(?!\()")
+_IDS = re.compile(r"@ids\((\w+)\)")  # a list of ids given as one parameter, as a table of one column `id`
+_IDS_AS = {
+    True: r"(SELECT unnest(CAST(%(\1)s AS text[])) AS id)",  # the parameter an array
+    False: r"(SELECT value AS id FROM json_each(%(\1)s))",  # the parameter a JSON list
+}
 # Every view transaction of the console takes this lock first (PostgreSQL): the consumers of the
 # different upstreams then write one after another, so a row that copies another table's columns
 # (a risk point's town, from its enterprise) always sees the other consumer's committed write.
@@ -33,7 +39,8 @@ VIEW_LOCK = 0x636F6E736F6C65  # "console"
 
 
 class Dialect:
-    """SQL written once (`%(name)s` parameters, `@table` names) for SQLite or PostgreSQL."""
+    """SQL written once (`%(name)s` parameters, `@table` names, `@ids(name)` for a list of ids given as
+    one parameter: `id_list`) for SQLite or PostgreSQL."""
 
     def __init__(self, schema: str = "") -> None:
         self.postgres = bool(schema)
@@ -42,9 +49,14 @@ class Dialect:
     def sql(self, text: str) -> str:
         return _convert(text, self.prefix, self.postgres)
 
+    def id_list(self, ids: Iterable[str]) -> list[str] | str:
+        """The value of an `@ids(name)` parameter."""
+        return list(ids) if self.postgres else json.dumps(list(ids))
+
 
 @lru_cache(maxsize=1024)
 def _convert(text: str, prefix: str, postgres: bool) -> str:
+    text = _IDS.sub(_IDS_AS[postgres], text)
     text = _TABLE.sub(lambda m: prefix + m.group(1), text)
     return text if postgres else _PARAM.sub(r":\1", text)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -28,25 +27,19 @@ RECOUNT = (
 # up by its id in a subquery of its own: as a list of ids in one condition, PostgreSQL (whose
 # statistics lag behind a table an import is filling) read the whole table to test every row against it.
 _SUMS = ", ".join(f"COALESCE(SUM(CASE WHEN level = {n} THEN 1 ELSE 0 END), 0) AS l{n}" for n in (1, 2, 3, 4))
-# the page's point ids as one parameter: an array on PostgreSQL, a JSON list on SQLite
-IDS = {
-    True: "unnest(CAST(%(ids)s AS text[])) AS v(id)",
-    False: "(SELECT value AS id FROM json_each(%(ids)s)) AS v",
-}
 
 
-def _delta(sign: str, postgres: bool) -> str:
+def _delta(sign: str) -> str:
     return (  # MATERIALIZED: each point looked up once, not once for each level it is compared with
         "WITH x AS MATERIALIZED (SELECT (SELECT r.level FROM @risk_points r WHERE r.id = v.id "
-        f"AND r.retired = 0) AS level FROM {IDS[postgres]}) "
+        "AND r.retired = 0) AS level FROM @ids(ids) AS v) "
         "UPDATE @enterprises SET "
         + ", ".join(f"level{n} = level{n} {sign} d.l{n}" for n in (1, 2, 3, 4))
         + f" FROM (SELECT {_SUMS} FROM x) AS d WHERE id = %(id)s"
     )
 
 
-TAKE_OFF = {postgres: _delta("-", postgres) for postgres in (True, False)}
-PUT_BACK = {postgres: _delta("+", postgres) for postgres in (True, False)}
+TAKE_OFF, PUT_BACK = _delta("-"), _delta("+")
 
 
 class ViewWork(UnitOfWork):
@@ -75,13 +68,12 @@ class ViewWork(UnitOfWork):
     def collect(self, processing_event: ProcessingEvent[Any]) -> None:
         super().collect(processing_event)
         before: list[tuple[str, dict[str, Any]]] = []
-        postgres = self.app.dialect.postgres
         for enterprise_id, points in self._moved.items():
             if enterprise_id in self._recount:
                 continue  # counted whole at the end
-            ids = list(points) if postgres else json.dumps(list(points))
-            before.append((TAKE_OFF[postgres], {"id": enterprise_id, "ids": ids}))
-            self.run(PUT_BACK[postgres], id=enterprise_id, ids=ids)
+            ids = self.app.dialect.id_list(points)
+            before.append((TAKE_OFF, {"id": enterprise_id, "ids": ids}))
+            self.run(PUT_BACK, id=enterprise_id, ids=ids)
         self.statements[:0] = before
         for enterprise_id in self._recount:
             self.run(RECOUNT, id=enterprise_id)

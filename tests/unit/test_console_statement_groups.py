@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from console.readmodel.store import _grouped
+from console.readmodel.store import Dialect, _grouped, _tables
 
 POINT = "INSERT INTO @risk_points (id, town) SELECT %(id)s, town FROM @enterprises WHERE id = %(e)s"
 INDEX = "INSERT INTO @events (upstream, notification_id) VALUES (%(u)s, %(n)s)"
@@ -66,3 +66,19 @@ def test_every_statement_is_kept_once_for_any_mix() -> None:
 
 def _tables_of(text: str) -> list[str]:
     return re.findall(r"@(\w+)", text)
+
+
+def test_a_list_of_ids_is_one_parameter_in_either_dialect() -> None:
+    text = "SELECT v.id FROM @ids(ids) AS v JOIN @risk_points r ON r.id = v.id WHERE r.enterprise_id = %(e)s"
+    postgres, sqlite = Dialect("t1_console"), Dialect()
+    assert postgres.sql(text) == (
+        "SELECT v.id FROM (SELECT unnest(CAST(%(ids)s AS text[])) AS id) AS v "
+        'JOIN "t1_console".risk_points r ON r.id = v.id WHERE r.enterprise_id = %(e)s'
+    )
+    assert sqlite.sql(text) == (
+        "SELECT v.id FROM (SELECT value AS id FROM json_each(:ids)) AS v JOIN risk_points r "
+        "ON r.id = v.id WHERE r.enterprise_id = :e"
+    )
+    assert postgres.id_list(iter(["a", "b"])) == ["a", "b"]
+    assert sqlite.id_list(iter(["a", "b"])) == '["a", "b"]'
+    assert _tables(text) == {"risk_points"}  # the list is no table: statements about it keep no order
