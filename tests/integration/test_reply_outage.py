@@ -107,6 +107,7 @@ def test_a_reply_sent_during_a_long_broker_outage_goes_out_once_the_broker_is_ba
     publisher.publish(
         {"reply": "before"}, routing_key=name, exchange=""
     )  # a pooled connection, as a running service has
+    _wait_until_queued(channel, name, 1)  # replies are not confirmed: in flight at the cut, it is lost
     proxy.cut()
     threading.Timer(OUTAGE, proxy.restore).start()
     started = time.monotonic()
@@ -114,8 +115,18 @@ def test_a_reply_sent_during_a_long_broker_outage_goes_out_once_the_broker_is_ba
         {"reply": "during"}, routing_key=name, exchange=""
     )  # raised after 9 s, and nameko stopped
     assert time.monotonic() - started >= OUTAGE - 1  # it waited the outage out
+    _wait_until_queued(channel, name, 2)
+    time.sleep(0.5)  # room for a second copy, were one on its way
     replies = []
     while (message := channel.basic_get(name, no_ack=True)) is not None:
         replies.append(json.loads(message.body)["reply"])
     assert replies == ["before", "during"]  # once each
     proxy.cut()
+
+
+def _wait_until_queued(channel: Any, name: str, count: int, timeout: float = 10.0) -> None:
+    """Until the queue holds `count` messages: an unconfirmed publish returns once the bytes are written."""
+    deadline = time.monotonic() + timeout
+    while channel.queue_declare(name, passive=True).message_count < count:
+        assert time.monotonic() < deadline, f"{count} replies not queued within {timeout} s"
+        time.sleep(0.05)
