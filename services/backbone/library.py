@@ -127,6 +127,19 @@ def patch_nameko_requests(publisher_cls: type) -> None:
     nameko.rpc.MethodProxy.publisher_cls = publisher_cls
 
 
+def patch_nameko_consumer_tick(seconds: float) -> None:
+    """nameko's QueueConsumer waits for the broker `seconds` at a time (kombu's safety interval, 1 s),
+    and looks between two waits for the consumers it was asked to cancel: a service stopping cancels
+    its entrypoints' consumers, then its RPC proxies' reply consumer, one wait each."""
+    from kombu.mixins import ConsumerMixin
+    from nameko.messaging import QueueConsumer
+
+    def run(self: Any, _tokens: int = 1, **kwargs: Any) -> None:
+        ConsumerMixin.run(self, _tokens, **{"safety_interval": seconds, **kwargs})
+
+    QueueConsumer.run = run
+
+
 # -- nameko's publishers: the key to kombu's pool of producers ------------------------------------------
 def patch_nameko_producers() -> None:
     """nameko builds a kombu Connection for every message it publishes (an RPC request, every reply),

@@ -69,3 +69,25 @@ def test_replies_retry_for_longer_than_a_broker_restart() -> None:
         waited += min(interval, policy["interval_max"])
         interval += policy["interval_step"]
     assert waited > 120  # a 20 s outage in make chaos; a RabbitMQ node restart takes well under that
+
+
+def test_a_service_consumer_looks_at_its_stop_between_short_waits() -> None:
+    """A stopping service cancels its consumers only between two of the consumer's waits for the
+    broker: kombu's wait of a second made every service take two or three to stop."""
+    from services.backbone.nameko_replies import CONSUMER_TICK
+
+    waits: list[dict[str, Any]] = []
+
+    class Running(QueueConsumer):  # nameko's consumer, without a container or a broker
+        should_stop = False
+        restart_limit = type("Limit", (), {"can_consume": staticmethod(lambda _tokens: True)})()
+        connection = type("Connection", (), {"connection_errors": (), "channel_errors": ()})()
+
+        def consume(self, **kwargs: Any) -> Any:
+            waits.append(kwargs)
+            self.should_stop = True
+            return iter(())
+
+    Running.__new__(Running).run()
+    assert waits == [{"limit": None, "safety_interval": CONSUMER_TICK}]
+    assert CONSUMER_TICK <= 0.2
