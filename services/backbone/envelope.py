@@ -111,6 +111,13 @@ class Envelope:
     def from_dict(cls, data: Any) -> Envelope:
         if not isinstance(data, dict):
             raise ValueError("envelope: not a JSON object")
+        if data.keys() == _FIELD_SET and cls is Envelope:
+            # exactly the fields, as the relay writes them: filled in directly, as the frozen
+            # dataclass's __init__ would (one object.__setattr__ a field: ~5 µs an envelope, ~1 µs
+            # this way, for every event every consumer reads)
+            envelope = object.__new__(cls)
+            envelope.__dict__.update(data)
+            return envelope
         try:
             return cls(**{name: data[name] for name in FIELD_NAMES})
         except KeyError:
@@ -126,6 +133,7 @@ class Envelope:
 
 
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Envelope))
+_FIELD_SET = frozenset(FIELD_NAMES)
 
 
 def batch_to_json(envelopes: list[Envelope]) -> bytes:

@@ -94,6 +94,26 @@ def test_a_batch_body_is_its_envelopes_in_order_and_a_bad_one_is_refused() -> No
         envelopes_from_json(b'[{"event_id": "x"}]')
 
 
+def test_an_envelope_read_from_json_is_the_one_written_and_still_frozen(seeded: Seeded) -> None:
+    """Every stored event's envelope, through JSON and back (one and a batch), equals the one written,
+    field by field and in type; extra keys are ignored, a missing one refused, and it cannot change."""
+    apps = [seeded.registry, seeded.riskpoints, seeded.dangers, seeded.filing, seeded.notifications]
+    written = [direct for app in apps for direct, _ in both_ways(app) if direct is not None]
+    assert len(written) > 50
+    read = envelopes_from_json(b"[" + b",".join(e.to_json() for e in written) + b"]")
+    assert read == written
+    for before, after in zip(written, read, strict=True):
+        assert type(after) is Envelope and vars(after) == vars(before)
+        assert Envelope.from_json(before.to_json()) == before
+    one = written[0]
+    assert Envelope.from_dict({**one.to_dict(), "added_later": 1}) == one
+    assert "added_later" not in vars(Envelope.from_dict({**one.to_dict(), "added_later": 1}))
+    with pytest.raises(ValueError, match=r"missing \['payload'\]"):
+        Envelope.from_dict({k: v for k, v in one.to_dict().items() if k != "payload"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read[0].type = "Enterprise.Closed"  # type: ignore[misc]
+
+
 def test_an_event_id_is_the_uuid5_of_its_stream_originator_and_version() -> None:
     # the relay spells uuid5 out for speed: the ids must stay those published before
     for upstream, originator, version in [
