@@ -90,4 +90,4 @@ def test_a_service_consumer_looks_at_its_stop_between_short_waits() -> None:
 
     Running.__new__(Running).run()
     assert waits == [{"limit": None, "safety_interval": CONSUMER_TICK}]
-    assert CONSUMER_TICK <= 0.2
+    assert CONSUMER_TICK <= 0.25  # two of them for a service with RPC proxies: half a second
