@@ -104,6 +104,25 @@ def test_nameko_publishes_through_the_producer_lookup_the_seam_replaces() -> Non
     ]
 
 
+def test_nameko_s_consumer_still_waits_by_kombu_s_safety_interval() -> None:
+    """The consumer tick (library.patch_nameko_consumer_tick) replaces nameko's QueueConsumer.run,
+    which nameko takes from kombu's ConsumerMixin: run hands its keywords to consume, which waits
+    `safety_interval` at a time and looks at its stop in between."""
+    from kombu import VERSION as kombu_version
+    from kombu.mixins import ConsumerMixin
+    from nameko.messaging import QueueConsumer
+
+    from services.backbone import nameko_replies  # noqa: F401 - installs the patches
+
+    assert "patch_nameko_consumer_tick" in QueueConsumer.run.__qualname__  # installed
+    assert [c for c in QueueConsumer.__mro__[1:] if "run" in vars(c)][0] is ConsumerMixin  # what it replaces
+    assert list(inspect.signature(ConsumerMixin.run).parameters) == ["self", "_tokens", "kwargs"]
+    assert "self.consume(limit=None, **kwargs)" in inspect.getsource(ConsumerMixin.run)
+    consume = inspect.getsource(ConsumerMixin.consume)
+    assert "drain_events(timeout=safety_interval)" in consume and "on_iteration()" in consume
+    assert kombu_version.major == 5, "re-check patch_nameko_consumer_tick"
+
+
 def test_a_standalone_proxy_still_carries_its_call_context() -> None:
     source = inspect.getsource(ClusterRpcProxy.__mro__[1])
     assert "_worker_ctx" in source, "nameko's standalone proxy no longer keeps _worker_ctx"
