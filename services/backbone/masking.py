@@ -37,18 +37,30 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else name
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def mask_value(key: str, value: Any) -> Any:
+    kind = type(value)  # the usual values first, by their exact type: every log line passes here
+    if kind is str:
+        return _masked_text(key, value)
+    if kind in _SCALARS:
+        return value
     if isinstance(value, Mapping):
         return {k: mask_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(key, v) for v in value]
     if isinstance(value, str):
-        if key in PERSON_KEYS or key.endswith("_person"):
-            return mask_name(value)
-        if key.endswith("_id"):
-            return value  # ids (correlation, enterprise, delivery …) carry no personal data
-        return mask_mobile(value)
+        return _masked_text(key, value)
     return value
+
+
+def _masked_text(key: str, value: str) -> str:
+    if key in PERSON_KEYS or key.endswith("_person"):
+        return mask_name(value)
+    if key.endswith("_id") or len(value) < 11:  # a mobile is 11 digits
+        return value  # ids (correlation, enterprise, delivery …) carry no personal data
+    return mask_mobile(value)
 
 
 def mask_event_dict(

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import uuid
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
 
 import pytest
 import structlog
 
 from services.backbone import correlation
 from services.backbone import logging as hub_logging
-from services.backbone.masking import mask_mobile, mask_name, mask_value
+from services.backbone.masking import PERSON_KEYS, mask_mobile, mask_name, mask_value
 
 
 def test_mobiles_are_masked_wherever_they_appear() -> None:
@@ -78,3 +83,52 @@ def test_amqps_closing_channel_warning_is_not_logged(caplog: pytest.LogCaptureFi
         amqp_log.warning("Socket closed unexpectedly")
     assert [r.getMessage() for r in caplog.records] == ["Socket closed unexpectedly"]
     structlog.reset_defaults()
+
+
+def _reference_mask(key: str, value: Any) -> Any:
+    """What mask_value did before its fast path for plain values (the oracle)."""
+    if isinstance(value, Mapping):
+        return {k: _reference_mask(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reference_mask(key, v) for v in value]
+    if isinstance(value, str):
+        if key in PERSON_KEYS or key.endswith("_person"):
+            return mask_name(value)
+        if key.endswith("_id"):
+            return value
+        return mask_mobile(value)
+    return value
+
+
+class _Kind(StrEnum):
+    MOBILE = "13912345678"
+    SHORT = "ok"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_fast_path_masks_every_kind_of_value_as_before(seed: int) -> None:
+    rng = random.Random(seed)
+    keys = ["note", "mobile", "contact", "inspector", "duty_person", "delivery_id", "event", "timestamp", "x"]
+
+    def text() -> str:
+        parts = ["", "电话", "a", "1", "13812345678", "1381234567", "138123456789", "x13812345678", " ", "。"]
+        return "".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
+
+    def value(depth: int = 0) -> Any:
+        roll = rng.randint(0, 9 if depth < 3 else 5)
+        if roll <= 2:
+            return text()
+        if roll == 3:
+            return rng.choice([0, 13812345678, 1.5, True, None, _Kind.MOBILE, _Kind.SHORT])
+        if roll == 4:
+            return rng.choice([b"13812345678", uuid.UUID(int=rng.getrandbits(128)), text().encode()])
+        if roll == 5:
+            return type("Text", (str,), {})(text())  # a str subclass
+        if roll in (6, 7):
+            return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        items = [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return items if roll == 8 else tuple(items)
+
+    for _ in range(400):
+        key, item = rng.choice(keys), value()
+        assert mask_value(key, item) == _reference_mask(key, item), (key, item)
