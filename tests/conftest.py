@@ -386,11 +386,7 @@ class Hub:
         for group in groups:
             _signal_group(group, signal.SIGTERM)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            for proc in self.procs.values():
-                proc.poll()  # reaps the shells, whose zombies would keep their groups alive
-            if not _groups_alive(groups):
-                break
+        while _groups_alive(groups) and time.monotonic() < deadline:  # zombies count as stopped
             time.sleep(0.1)
         for group in groups:
             _signal_group(group, signal.SIGKILL)
